@@ -1,0 +1,190 @@
+"""Canonical columns and the header names (English and French) that map to them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Canonical shipment columns, in the order exports show them.
+LOT = "lot"
+SHIP_DATE = "ship_date"
+CUSTOMER_ID = "customer_id"
+
+CANONICAL: tuple[str, ...] = (
+    "lot",
+    "ship_date",
+    "customer_id",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "quantity",
+    "unit",
+    "order_id",
+    "product",
+    "prescriber",
+    "prescriber_id",
+    "ship_from",
+)
+
+# Columns kept as text whatever the cell type, so codes keep their zeros.
+TEXT_CODES = ("lot", "customer_id", "postal_code", "order_id", "prescriber_id", "phone")
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "lot": (
+        "lot", "lot no", "lot nr", "lot num", "lot number", "lot code", "lot id", "lotno",
+        "lot numero", "lotnumber", "batch", "batch no", "batch nr", "batch number", "batch code",
+        "batch lot", "lot batch", "n de lot", "n lot", "no de lot", "no lot", "num lot",
+        "numero de lot", "numero lot", "code lot", "lot de fabrication",
+    ),
+    "ship_date": (
+        "ship date", "shipped", "date shipped", "shipping date", "shipment date", "ship dt",
+        "shipped date", "shipped on", "dispatch date", "date dispatched", "despatch date",
+        "date d expedition", "date expedition", "date de expedition", "expedition",
+        "expedie le", "date d envoi", "date envoi", "date de l envoi", "date expedie",
+    ),
+    "customer_id": (
+        "customer id", "customer no", "customer nr", "customer number", "customer code",
+        "customer account", "cust id", "cust no", "custid", "customerid", "patient id",
+        "patient no", "patient number", "patient code", "patientid", "account", "account id",
+        "account no", "account number", "acct", "acct no", "client id", "client no",
+        "code client", "code patient", "id client", "id patient", "n client", "no client",
+        "numero client", "numero de client", "n patient", "numero patient", "numero de patient",
+        "ref client", "reference client",
+    ),
+    "name": (
+        "name", "full name", "customer name", "patient name", "client name", "consignee",
+        "consignee name", "ship to name", "ship to", "contact", "contact name", "customer",
+        "patient", "client", "nom", "nom complet", "nom du patient", "nom patient",
+        "nom du client", "nom client", "nom et prenom", "destinataire", "raison sociale",
+    ),
+    "first_name": ("first name", "firstname", "given name", "forename", "prenom"),
+    "last_name": (
+        "last name", "lastname", "surname", "family name", "nom de famille", "patronyme",
+    ),
+    "email": (
+        "email", "e mail", "mail", "email address", "e mail address", "courriel",
+        "adresse email", "adresse e mail", "adresse mail", "adresse courriel",
+    ),
+    "phone": (
+        "phone", "phone number", "telephone", "telephone number", "tel", "tel no", "mobile",
+        "mobile phone", "cell", "contact phone", "portable", "numero de telephone",
+        "n de telephone", "n telephone",
+    ),
+    "address": (
+        "address", "address 1", "address1", "address line 1", "street", "street address",
+        "ship to address", "shipping address", "adresse", "adresse 1", "adresse1",
+        "adresse ligne 1", "rue", "adresse de livraison", "voie",
+    ),
+    "address2": (
+        "address 2", "address2", "address line 2", "adresse 2", "adresse2",
+        "adresse ligne 2", "complement d adresse", "complement adresse",
+    ),
+    "city": ("city", "town", "ship to city", "ville", "commune", "localite"),
+    "region": (
+        "state", "region", "province", "county", "state province", "ship to state",
+        "departement", "etat",
+    ),
+    "postal_code": (
+        "zip", "zip code", "zipcode", "postcode", "post code", "postal code", "postalcode",
+        "ship to zip", "code postal", "cp",
+    ),
+    "country": ("country", "country code", "ship to country", "pays", "code pays"),
+    "quantity": (
+        "qty", "quantity", "units", "qty shipped", "quantity shipped", "units shipped",
+        "shipped qty", "shipped quantity", "quantite", "quantite expediee", "qte",
+        "nombre", "nb", "nb unites", "unites",
+    ),
+    "unit": ("uom", "unit of measure", "unit", "unite de mesure", "unite"),
+    "order_id": (
+        "order", "order id", "order no", "order nr", "order number", "sales order",
+        "sales order no", "so number", "so no", "delivery", "delivery no", "delivery number",
+        "invoice", "invoice no", "invoice number", "commande", "n commande", "no commande",
+        "numero de commande", "numero commande", "bon de livraison", "n bl", "no bl",
+    ),
+    "product": (
+        "product", "product name", "product description", "item", "item description",
+        "description", "sku", "material", "material description", "produit", "article",
+        "designation", "libelle", "libelle produit",
+    ),
+    "prescriber": (
+        "prescriber", "prescriber name", "physician", "physician name", "prescribing physician",
+        "doctor", "doctor name", "hcp", "hcp name", "medecin", "medecin prescripteur",
+        "prescripteur", "nom du medecin", "nom medecin",
+    ),
+    "prescriber_id": (
+        "npi", "prescriber id", "prescriber npi", "physician id", "physician npi", "doctor id",
+        "hcp id", "rpps", "n rpps", "numero rpps", "id medecin", "id prescripteur",
+        "adeli", "prescriber no",
+    ),
+    "ship_from": (
+        "ship from", "ship from location", "shipped from", "warehouse", "plant", "site",
+        "distribution center", "entrepot", "depot", "site d expedition",
+    ),
+}
+
+# Headers only ever seen in French exports; they decide day-first dates
+# when a column's values cannot.
+_FRENCH_WORDS = frozenset(
+    "n de lot numero de lot date d expedition code client code patient courriel ville "
+    "pays code postal quantite medecin prescripteur nom prenom adresse".split()
+)
+
+
+def normalize_header(text: object) -> str:
+    """Fold a header cell to the form aliases are written in.
+
+    Case, accents, punctuation and spacing are ignored, so `N° de lot`,
+    `Numéro de lot` and `NUMERO  DE LOT` all compare equal.
+    """
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("°", " ").replace("º", " ").lower()
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    return " ".join(s.split())
+
+
+ALIASES: dict[str, str] = {}
+for _canon, _names in _ALIASES.items():
+    for _name in _names:
+        ALIASES[normalize_header(_name)] = _canon
+
+
+def canonical_for(header: object) -> str | None:
+    """The canonical column a header names, or None."""
+    key = normalize_header(header)
+    if not key:
+        return None
+    if key in ALIASES:
+        return ALIASES[key]
+    # "Lot #", "Lot No." and "Qty (units)" fold to a known alias plus noise.
+    stripped = re.sub(r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$", "", key).strip()
+    if stripped and stripped != key and stripped in ALIASES:
+        return ALIASES[stripped]
+    return None
+
+
+def looks_french(header: object) -> bool:
+    key = normalize_header(header)
+    return key in _FRENCH_WORDS or any(w in key.split() for w in ("expedition", "quantite"))
+
+
+REQUIRED_HINT = "required: lot, ship date, and either a customer id or name + postal code"
+
+
+def missing_required(mapped: set[str]) -> list[str]:
+    """The required canonical columns that a header mapping lacks."""
+    missing = [c for c in (LOT, SHIP_DATE) if c not in mapped]
+    has_name = "name" in mapped or "last_name" in mapped
+    if CUSTOMER_ID not in mapped and not (has_name and "postal_code" in mapped):
+        missing.append("customer_id (or name + postal_code)")
+    return missing
