@@ -1,0 +1,193 @@
+"""The library calls each command makes, so the CLI stays a thin shell over them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputFileError, ScopeError
+from .export import dumps, flat
+from .load import LoadOptions
+from .lookup import check_lot, find_customers, lot_in_data
+from .normalize import NormalizeOptions, Shipments, load_shipments
+from .query import AFFECTED_COLUMNS, RecallResult, RecallScope, find_affected, summarize, units_by_week
+from .scopefile import RecallFile, build_scope, read_recall_file
+
+__all__ = [
+    "Request",
+    "Run",
+    "affected_table",
+    "check_lot",
+    "dumps",
+    "find_customers",
+    "inspect",
+    "lot_in_data",
+    "public_matches",
+    "review_table",
+    "run",
+    "summarize",
+    "units_by_week",
+]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything one command needs: where the data is, how to read it, what is recalled."""
+
+    paths: tuple[Path, ...]
+    scope: RecallScope | None
+    load: LoadOptions = LoadOptions()
+    normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        paths: Sequence[Path] = (),
+        recall_file: Path | None = None,
+        lots: Sequence[str] = (),
+        lots_file: Path | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        countries: Sequence[str] = (),
+        sheets: Sequence[str] = (),
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        columns: Sequence[tuple[str, str]] = (),
+        date_order: str | None = None,
+        password: str | None = None,
+        max_unzipped_mb: int | None = None,
+        need_scope: bool = True,
+    ) -> Request:
+        recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
+        data = tuple(paths) or (recall.data if recall else ())
+        if not data:
+            raise ScopeError(
+                "no data files given",
+                hint="pass PATHS, or --recall FILE.toml with a data = [...] list",
+            )
+        scope = (
+            build_scope(
+                recall=recall, lots=lots, lots_file=lots_file, start=start, end=end,
+                countries=countries,
+            )
+            if need_scope
+            else None
+        )  # fmt: skip
+        if delimiter is not None:
+            delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+            if len(delimiter) != 1:
+                raise ScopeError(f"--delimiter {delimiter!r} must be one character (or 'tab')")
+                # ScopeError: usage errors exit 2
+        return cls(
+            paths=data,
+            scope=scope,
+            load=LoadOptions(
+                sheets=tuple(sheets),
+                encoding=encoding,
+                delimiter=delimiter,
+                password=password,
+                max_unzipped_mb=max_unzipped_mb,
+            ),
+            normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
+        )
+
+
+@dataclass
+class Run:
+    request: Request
+    shipments: Shipments
+    result: RecallResult
+
+    def warnings(self) -> list[str]:
+        out = []
+        for s in self.shipments.sources:
+            where = s.file + (f" / {s.sheet}" if s.sheet else "")
+            if s.skipped:
+                out.append(f"{where}: skipped, {s.skipped}")
+            out.extend(f"{where}: {w}" for w in s.warnings)
+        review = int((self.result.bucket == "needs_review").sum())
+        if review:
+            out.append(f"{review:,} rows need review: run `recall review` to list them")
+        return out
+
+
+def load(request: Request) -> Shipments:
+    return load_shipments(request.paths, load_options=request.load, options=request.normalize)
+
+
+def run(request: Request) -> Run:
+    """Load, normalise and apply the scope."""
+    if request.scope is None:
+        raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
+    shipments = load(request)
+    if not shipments.read_sources:
+        raise InputFileError(
+            "no sheet with a recognisable header in any file",
+            file=", ".join(str(p) for p in request.paths),
+            hint="run `recall inspect` to see what was found",
+        )
+    return Run(request, shipments, find_affected(shipments, request.scope))
+
+
+def affected_table(result: RecallResult) -> pd.DataFrame:
+    return result.customers[list(AFFECTED_COLUMNS)].reset_index(drop=True)
+
+
+REVIEW_COLUMNS = ("file", "sheet", "row", "reason", "lot_raw", "date_raw", "customer_id", "name",
+                  "quantity", "country")  # fmt: skip
+
+
+def review_table(result: RecallResult) -> pd.DataFrame:
+    frame = result.review_rows()
+    out = frame[list(REVIEW_COLUMNS)].rename(columns={"lot_raw": "lot", "date_raw": "ship_date"})
+    out["file"] = out["file"].map(lambda f: Path(f).name)
+    return flat(out.reset_index(drop=True))
+
+
+def public_matches(found: dict[str, Any]) -> dict[str, Any]:
+    """The customer search without contact details (the JSON contract)."""
+    return {
+        "query": found["query"],
+        "matches": [{k: v for k, v in m.items() if k != "contact"} for m in found["matches"]],
+    }
+
+
+def inspect(request: Request) -> list[dict[str, Any]]:
+    """How each file and sheet was read, for `recall inspect`."""
+    shipments = load(request)
+    rows = shipments.rows
+    out = []
+    for i, s in enumerate(shipments.sources):
+        mine = rows[rows["source"] == i]
+        kinds = mine["kind"].value_counts()
+        problems = int(((mine["kind"] == "data") & (mine["problem"] != "")).sum())
+        out.append(
+            {
+                "file": s.file,
+                "sheet": s.sheet,
+                "skipped": s.skipped,
+                "header_row": s.header_row,
+                "columns": s.columns,
+                "ignored_columns": s.ignored_columns,
+                "date_order": s.date_order,
+                "date_order_reason": s.date_order_reason,
+                "rows": {
+                    "read": s.rows_read,
+                    "data": int(kinds.get("data", 0)),
+                    "not_data": int(
+                        sum(kinds.get(k, 0) for k in ("blank", "total", "header", "note"))
+                    ),
+                    "unusable": int(kinds.get("bad", 0)),
+                    "with_problems": problems,
+                },
+                "warnings": s.warnings,
+                "details": s.details,
+            }
+        )
+    return out

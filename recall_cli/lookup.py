@@ -1,0 +1,100 @@
+"""Support-desk questions: one lot, one customer. Pure DataFrame work."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from .lots import normalize_lot
+from .normalize import normalize_id
+from .query import MATCHED, RecallResult
+from .schema import normalize_header
+
+
+def check_lot(result: RecallResult, lot: str) -> dict[str, Any]:
+    """Is this lot recalled, and how much of it falls inside the scope?"""
+    code = normalize_lot(lot)
+    rows = result.rows
+    hits = rows[(result.bucket == MATCHED) & (rows["lot"] == code).to_numpy()]
+    first = hits["ship_date"].min() if len(hits) else None
+    last = hits["ship_date"].max() if len(hits) else None
+    return {
+        "lot": code,
+        "recalled": code in result.scope.lots,
+        "customers": int(hits["customer_key"].nunique()),
+        "units": int(round(hits["quantity"].fillna(0).sum())),
+        "shipments": len(hits),
+        "first_shipped": first.date().isoformat() if first is not None else None,
+        "last_shipped": last.date().isoformat() if last is not None else None,
+    }
+
+
+def lot_in_data(result: RecallResult, lot: str) -> dict[str, int]:
+    """Shipments of a lot anywhere in the data, inside the scope or not."""
+    code = normalize_lot(lot)
+    rows = result.rows[(result.rows["kind"] == "data") & (result.rows["lot"] == code)]
+    return {"shipments": len(rows), "customers": int(rows["customer_key"].nunique())}
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
+    """Rows whose customer matches by id, email, phone digits or part of the name."""
+    q = query.strip()
+    mask = rows["customer_id"] == normalize_id(q)
+    if "@" in q:
+        mask |= rows["email"].str.strip().str.casefold() == q.casefold()
+    digits = _digits(q)
+    if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
+        phone_digits = rows["phone"].map(_digits)
+        mask |= (phone_digits != "") & phone_digits.str.endswith(digits)
+    folded = normalize_header(q)
+    if folded and not digits:
+        names = rows["name"].map(normalize_header)
+        mask |= names.str.contains(folded, regex=False)
+    return mask
+
+
+def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
+    rows = result.rows[result.rows["kind"] == "data"]
+    rows = rows[rows["customer_key"] != ""]
+    hit_keys = rows.loc[customer_mask(rows, query), "customer_key"].unique()
+    affected = result.customers.set_index("customer_key")
+    matches = []
+    for key in hit_keys:
+        mine = rows[rows["customer_key"] == key]
+        latest = mine.sort_values("ship_date", na_position="first", kind="stable").iloc[-1]
+        if key in affected.index:
+            a = affected.loc[key]
+            entry = {
+                "customer_id": a["customer_id"],
+                "name": a["name"],
+                "affected": True,
+                "lots": list(a["lots"]),
+                "units": int(a["units"]),
+                "shipments": int(a["shipments"]),
+            }
+        else:
+            entry = {
+                "customer_id": latest["customer_id"],
+                "name": latest["name"],
+                "affected": False,
+                "lots": [],
+                "units": 0,
+                "shipments": 0,
+            }
+        entry["_contact"] = {
+            "email": latest["email"],
+            "phone": latest["phone"],
+            "address": latest["address"],
+            "city": latest["city"],
+            "postal_code": latest["postal_code"],
+            "country": latest["country"],
+        }
+        matches.append(entry)
+    matches.sort(key=lambda m: (not m["affected"], m["customer_id"], m["name"]))
+    return {"query": query, "matches": matches}

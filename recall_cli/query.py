@@ -1,0 +1,351 @@
+"""The recall scope and the pure DataFrame work that applies it.
+
+`classify` puts every row in exactly one bucket; `find_affected` builds the
+customers and counts from the buckets. Nothing here prints or writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .countries import to_iso2
+from .errors import ScopeError
+from .lots import normalize_lot
+from .normalize import Shipments, SourceInfo
+
+MATCHED = "matched"
+NOT_MATCHED = "not_matched"
+NOT_DATA = "not_data"
+NEEDS_REVIEW = "needs_review"
+BUCKETS = (MATCHED, NOT_MATCHED, NOT_DATA, NEEDS_REVIEW)
+
+AFFECTED_COLUMNS = (
+    "customer_id", "name", "email", "phone", "address", "city", "region", "postal_code",
+    "country", "lots", "units", "shipments", "first_shipped", "last_shipped", "prescriber",
+    "prescriber_id",
+)  # fmt: skip
+
+# Contact details travel in blocks: an address is never stitched from two rows.
+_CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "first_name", "last_name"),
+    "email": ("email",),
+    "phone": ("phone",),
+    "address": ("address", "address2", "city", "region", "postal_code", "country"),
+    "prescriber": ("prescriber", "prescriber_id"),
+}
+
+
+@dataclass(frozen=True)
+class RecallScope:
+    """What is recalled: lots (normalised), an inclusive ship-date window, countries."""
+
+    lots: tuple[str, ...]
+    start: dt.date | None = None
+    end: dt.date | None = None
+    countries: tuple[str, ...] = ()
+    name: str = ""
+
+    @classmethod
+    def create(
+        cls,
+        lots: Iterable[object],
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        countries: Iterable[str] = (),
+        name: str = "",
+    ) -> RecallScope:
+        normalized = sorted({normalize_lot(v) for v in lots} - {""})
+        if not normalized:
+            raise ScopeError(
+                "no recalled lot given", hint="pass --lot, --lots-file or --recall FILE.toml"
+            )
+        if start and end and start > end:
+            raise ScopeError(
+                f"--from {start.isoformat()} is after --to {end.isoformat()}",
+                hint="swap the dates",
+            )
+        codes = []
+        for c in countries:
+            code = to_iso2(c)
+            if code is None:
+                raise ScopeError(
+                    f"unknown country {c!r}", hint="use an ISO code such as US or FR, or a name"
+                )
+            codes.append(code)
+        return cls(tuple(normalized), start, end, tuple(sorted(set(codes))), name)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "lots": list(self.lots),
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "countries": list(self.countries),
+        }
+
+
+def _zero_stripped(lot: str) -> str | None:
+    return lot.lstrip("0") if re.fullmatch(r"\d+", lot) else None
+
+
+def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket and reason for every row. Each row lands in exactly one bucket."""
+    n = len(rows)
+    bucket = np.full(n, NOT_MATCHED, dtype=object)
+    reason = rows["problem"].to_numpy(dtype=object).copy()
+    kind = rows["kind"].to_numpy(dtype=object)
+    lot = rows["lot"].to_numpy(dtype=object)
+    recalled = rows["lot"].isin(scope.lots).to_numpy()
+
+    # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
+    stripped = {_zero_stripped(x) for x in scope.lots} - {None}
+    maybe_zeros = np.zeros(n, dtype=bool)
+    if stripped:
+        maybe_zeros = (
+            ~recalled
+            & rows["lot"].str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+            & rows["lot"].str.lstrip("0").isin(stripped).to_numpy()
+        )
+
+    dates = rows["ship_date"]
+    day = dates.to_numpy(dtype="datetime64[D]")
+    in_window = ~np.isnat(day)
+    if scope.start:
+        in_window &= day >= np.datetime64(scope.start, "D")
+    if scope.end:
+        in_window &= day <= np.datetime64(scope.end, "D")
+    has_date = ~np.isnat(day)
+
+    country = rows["country"].to_numpy(dtype=object)
+    country_known = rows["country"].str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy(dtype=bool)
+    in_countries = (
+        rows["country"].isin(scope.countries).to_numpy() if scope.countries else np.ones(n, bool)
+    )
+    has_identity = (rows["customer_key"] != "").to_numpy()
+
+    data = kind == "data"
+    bucket[np.isin(kind, ("blank", "total", "header"))] = NOT_DATA
+    note = kind == "note"
+    bucket[note] = NOT_DATA
+    review = np.zeros(n, dtype=bool)
+    review |= note & recalled
+    reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
+    review |= kind == "bad"
+    lot_unusable = data & (lot == "")
+    review |= lot_unusable
+    review |= data & maybe_zeros
+    reason[data & maybe_zeros] = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    rec = data & recalled & ~lot_unusable
+    review |= rec & ~has_date
+    inside = rec & has_date & in_window
+    if scope.countries:
+        unknown_country = inside & ~country_known & ~in_countries
+        review |= unknown_country
+        reason[unknown_country] = [
+            "country blank: cannot apply --country" if not c else "country not recognised"
+            for c in country[unknown_country]
+        ]
+        inside &= ~unknown_country
+        inside &= in_countries
+    review |= inside & ~has_identity
+    reason[inside & ~has_identity] = "no customer id, or name and postal code"
+    matched = inside & has_identity & ~review
+    bucket[matched] = MATCHED
+    bucket[review] = NEEDS_REVIEW
+    reason[bucket != NEEDS_REVIEW] = ""
+    return bucket, reason
+
+
+@dataclass
+class RecallResult:
+    """Everything a report or an export needs, computed once."""
+
+    scope: RecallScope
+    shipments: Shipments
+    bucket: np.ndarray
+    reason: np.ndarray
+    customers: pd.DataFrame
+    _summary: dict[str, object] | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.shipments.rows
+
+    @property
+    def matched(self) -> pd.DataFrame:
+        return self.rows[self.bucket == MATCHED]
+
+    def review_rows(self) -> pd.DataFrame:
+        frame = self.rows[self.bucket == NEEDS_REVIEW].copy()
+        frame["reason"] = self.reason[self.bucket == NEEDS_REVIEW]
+        return frame
+
+    def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        b = self.bucket if mask is None else self.bucket[mask]
+        counts = {"read": len(b)}
+        for name in BUCKETS:
+            counts[name] = int((b == name).sum())
+        return counts
+
+    def source_counts(self) -> list[dict[str, int]]:
+        src = self.rows["source"].to_numpy()
+        return [self.bucket_counts(src == i) for i in range(len(self.shipments.sources))]
+
+    def check_sums(self) -> None:
+        """The bucket counts must add up to the rows read, per sheet and in total."""
+        for info, counts in zip(self.shipments.sources, self.source_counts(), strict=True):
+            parts = sum(counts[b] for b in BUCKETS)
+            if parts != counts["read"] or counts["read"] != info.rows_read:
+                raise AssertionError(f"bucket counts do not add up for {info.file} {info.sheet}")
+
+
+def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
+    """Apply the scope: bucket every row and build the affected customers."""
+    bucket, reason = classify(shipments.rows, scope)
+    result = RecallResult(scope, shipments, bucket, reason, pd.DataFrame())
+    result.customers = affected_customers(shipments.rows, bucket == MATCHED)
+    result.check_sums()
+    return result
+
+
+def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per customer, each contact block from its most recent row that has one."""
+    order = rows.assign(_order=np.arange(len(rows))).sort_values(
+        ["ship_date", "_order"], na_position="first", kind="stable"
+    )
+    parts = []
+    for block, cols in _CONTACT_BLOCKS.items():
+        present = order[list(cols)].ne("").any(axis=1)
+        latest = order[present].groupby("customer_key", sort=False).tail(1)
+        parts.append(latest.set_index("customer_key")[list(cols)])
+        del block
+    return pd.concat(parts, axis=1)
+
+
+def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
+    hit = rows[matched]
+    if hit.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in AFFECTED_COLUMNS})
+    grouped = hit.groupby("customer_key", sort=False)
+    agg = pd.DataFrame(
+        {
+            "lots": grouped["lot"].agg(lambda s: sorted(set(s))),
+            "units": grouped["quantity"].sum(min_count=0).fillna(0).round().astype("int64"),
+            "shipments": grouped.size(),
+            "first_shipped": grouped["ship_date"].min().dt.date,
+            "last_shipped": grouped["ship_date"].max().dt.date,
+        }
+    )
+    keys = agg.index
+    mine = rows[(rows["kind"] == "data") & rows["customer_key"].isin(keys)]
+    contact = _latest_blocks(mine).reindex(keys).fillna("")
+    ids = hit.groupby("customer_key", sort=False)["customer_id"].first()
+    out = pd.concat([ids, contact, agg], axis=1).reset_index()
+    out = out.sort_values(["customer_id", "customer_key"], kind="stable").reset_index(drop=True)
+    return out[["customer_key", *AFFECTED_COLUMNS]]
+
+
+def customers_total(rows: pd.DataFrame) -> int:
+    keys = rows.loc[rows["kind"] == "data", "customer_key"]
+    return int(keys[keys != ""].nunique())
+
+
+def _stats(frame: pd.DataFrame) -> dict[str, int]:
+    return {
+        "customers": int(frame["customer_key"].nunique()),
+        "units": int(round(frame["quantity"].fillna(0).sum())),
+        "shipments": len(frame),
+    }
+
+
+def prescriber_keys(customers: pd.DataFrame) -> pd.Series:
+    """Prescribers counted by id when there is one: two doctors can share a name."""
+    from .schema import normalize_header
+
+    ids = customers["prescriber_id"].fillna("").astype(str).str.strip().str.upper()
+    names = customers["prescriber"].fillna("").astype(str).map(normalize_header)
+    keys = ("id:" + ids).where(ids != "", ("name:" + names).where(names != "", ""))
+    return keys
+
+
+def has_valid_email(emails: pd.Series) -> pd.Series:
+    from email_validator import EmailNotValidError, validate_email
+
+    def ok(value: str) -> bool:
+        if not value:
+            return False
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError:
+            return False
+        return True
+
+    codes, uniques = pd.factorize(emails.fillna("").astype(str).str.strip())
+    valid = np.array([ok(u) for u in uniques] or [False], dtype=bool)
+    return pd.Series(valid[codes] if len(codes) else [], index=emails.index, dtype=bool)
+
+
+def summarize(result: RecallResult) -> dict[str, object]:
+    """The counts the quality team reports, as plain JSON-ready data."""
+    if result._summary is not None:
+        return result._summary
+    matched = result.matched
+    customers = result.customers
+    by_lot = {lot: _stats(matched[matched["lot"] == lot]) for lot in result.scope.lots}
+    by_country = {
+        (c or "unknown"): _stats(g) for c, g in matched.groupby("country", sort=True)
+    }
+    email_ok = has_valid_email(customers["email"]) if len(customers) else pd.Series([], dtype=bool)
+    hcp = prescriber_keys(customers) if len(customers) else pd.Series([], dtype=object)
+    sources = []
+    for info, counts in zip(result.shipments.sources, result.source_counts(), strict=True):
+        if info.skipped:
+            continue
+        sources.append(
+            {
+                "file": info.file,
+                "sheet": info.sheet,
+                "header_row": info.header_row,
+                "columns": info.columns,
+                "date_order": info.date_order,
+                "rows": counts,
+            }
+        )
+    stats = _stats(matched)
+    summary: dict[str, object] = {
+        "recall": result.scope.to_dict(),
+        "rows": result.bucket_counts(),
+        "customers_total": customers_total(result.rows),
+        "customers": stats["customers"],
+        "units": stats["units"],
+        "shipments": stats["shipments"],
+        "by_lot": by_lot,
+        "by_country": by_country,
+        "with_email": int(email_ok.sum()),
+        "postal_only": int(len(customers) - email_ok.sum()),
+        "hcps": int(hcp[hcp != ""].nunique()),
+        "sources": sources,
+    }
+    result._summary = summary
+    return summary
+
+
+def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
+    """Affected units per ship week (weeks start on Monday)."""
+    matched = result.matched
+    if matched.empty:
+        return []
+    day = matched["ship_date"].dt.normalize()
+    week = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    units = matched["quantity"].fillna(0).groupby(week).sum().sort_index()
+    return [(w.date(), int(round(u))) for w, u in units.items()]
+
+
+def skipped_sources(sources: list[SourceInfo]) -> list[SourceInfo]:
+    return [s for s in sources if s.skipped]
