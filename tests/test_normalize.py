@@ -1,0 +1,300 @@
+"""Headers, dates, lots and row kinds, through the library API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recall_cli import RecallScope, find_affected, load_shipments
+from recall_cli.dates import DAYFIRST, INCONSISTENT, MONTHFIRST, NOT_NEEDED
+from recall_cli.errors import SchemaError
+from recall_cli.normalize import NormalizeOptions
+from recall_cli.schema import canonical_for
+
+from .conftest import write_csv, write_xlsx
+
+SYNONYMS = {
+    "lot": ["Lot", "Lot #", "Lot No.", "Lot Number", "Batch", "N° de lot", "Numéro de lot"],
+    "ship_date": ["Ship Date", "Shipped", "Date shipped", "Shipping date", "Date d'expédition"],
+    "customer_id": ["Customer ID", "Patient ID", "Account", "Code client", "Code patient"],
+    "email": ["Email", "E-mail", "Courriel"],
+    "city": ["Ville", "City"],
+    "postal_code": ["ZIP", "Postcode", "Code postal"],
+    "country": ["Pays", "Country"],
+    "quantity": ["Qty", "Quantity", "Units", "Quantité"],
+    "prescriber": ["Prescriber", "Physician", "Médecin prescripteur"],
+    "prescriber_id": ["NPI", "RPPS"],
+    "name": ["Name", "Customer Name", "Nom du patient"],
+    "phone": ["Phone", "Téléphone"],
+    "address": ["Address", "Adresse"],
+    "region": ["State", "Région"],
+    "order_id": ["Order ID", "N° commande"],
+    "product": ["Product", "Produit"],
+}
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [(h, c) for c, hs in SYNONYMS.items() for h in hs],
+    ids=lambda v: str(v),
+)
+def test_every_synonym_maps(header: str, canonical: str) -> None:
+    assert canonical_for(header) == canonical
+    # Case, accents, punctuation and spacing are ignored.
+    assert canonical_for(f"  {header.upper()}\u00a0") == canonical
+
+
+def test_unknown_header_maps_to_nothing() -> None:
+    assert canonical_for("Notes") is None
+    assert canonical_for("") is None
+
+
+def _ship(path: Path, rows: list[list[object]], header: list[str] | None = None) -> Path:
+    header = header or ["Lot", "Ship Date", "Customer ID", "Qty"]
+    return write_csv(path, [header, *rows])
+
+
+def _run(paths: list[Path], lots: list[str], start=None, end=None, **opts):  # type: ignore[no-untyped-def]
+    shipments = load_shipments(paths, options=NormalizeOptions(**opts))
+    scope = RecallScope.create(lots, start, end)
+    return find_affected(shipments, scope)
+
+
+def _buckets(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(result.bucket)
+
+
+def test_lot_normalisation_and_numeric_lots(tmp_path: Path) -> None:
+    f = _ship(
+        tmp_path / "a.csv",
+        [
+            [" b201575 ", "2010-12-01", "C1", "40"],
+            ["B201575", "2010-12-01", "C2", "40"],
+            ["ｂ２０１５７５", "2010-12-01", "C3", "40"],
+            ["12345.0", "2010-12-01", "C4", "40"],
+            ["B201576", "2010-12-01", "C5", "40"],
+        ],
+    )
+    result = _run([f], ["B201575", "12345"])
+    assert _buckets(result) == ["matched"] * 4 + ["not_matched"]
+
+
+def test_title_rows_and_header_row_number(tmp_path: Path) -> None:
+    f = write_xlsx(
+        tmp_path / "t.xlsx",
+        {
+            "Ship": [
+                ["ACME shipment report"],
+                [],
+                ["Lot #", "Ship Date", "Customer ID", "Qty"],
+                ["B1", dt.datetime(2010, 12, 1), "C1", 40],
+            ],
+            "Read me": [["This workbook lists shipments."], ["Ask quality for details."]],
+        },
+    )
+    shipments = load_shipments([f])
+    info = shipments.sources[0]
+    assert info.header_row == 3
+    assert shipments.rows["row"].tolist() == [4]
+    assert shipments.sources[1].skipped.startswith("no recognisable header")
+
+
+def test_missing_required_column_names_file_sheet_and_headers(tmp_path: Path) -> None:
+    f = write_xlsx(tmp_path / "t.xlsx", {"S": [["Lot", "Qty", "Customer ID"], ["B1", 1, "C1"]]})
+    with pytest.raises(SchemaError) as err:
+        load_shipments([f])
+    msg = str(err.value)
+    assert "t.xlsx" in msg and "'S'" in msg and "ship_date" in msg and "'Qty'" in msg
+
+
+def test_name_and_postcode_is_enough_identity(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "n.csv",
+        [["Lot", "Date shipped", "Name", "ZIP"], ["B1", "2010-12-01", "Ann Lee", "02134"]],
+    )
+    result = _run([f], ["B1"])
+    assert result.customers["name"].tolist() == ["Ann Lee"]
+    assert result.customers["postal_code"].tolist() == ["02134"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_order", "expected"),
+    [
+        # a first part above 12 makes the column day-first
+        (["13/12/2010", "01/12/2010"], DAYFIRST, ["2010-12-13", "2010-12-01"]),
+        # a second part above 12 makes it month-first
+        (["12/13/2010", "12/01/2010"], MONTHFIRST, ["2010-12-13", "2010-12-01"]),
+        # ISO text, Excel serials and yyyymmdd need no order
+        (["2010-12-01", "40513", "20101201"], NOT_NEEDED, ["2010-12-01"] * 3),
+        # text month names, English and French
+        (["1-Dec-2010", "1 déc. 2010", "Dec 1, 2010"], NOT_NEEDED, ["2010-12-01"] * 3),
+    ],
+)
+def test_date_forms(
+    tmp_path: Path, values: list[str], expected_order: str, expected: list[str]
+) -> None:
+    f = _ship(tmp_path / "d.csv", [["B1", v, f"C{i}", "1"] for i, v in enumerate(values)])
+    shipments = load_shipments([f])
+    assert shipments.sources[0].date_order == expected_order
+    got = shipments.rows["ship_date"].dt.strftime("%Y-%m-%d").tolist()
+    assert got == expected
+
+
+def test_inconsistent_column_sends_ambiguous_recalled_rows_to_review(tmp_path: Path) -> None:
+    f = _ship(
+        tmp_path / "d.csv",
+        [
+            ["B1", "13/12/2010", "C1", "1"],  # only day-first
+            ["B1", "12/13/2010", "C2", "1"],  # only month-first
+            ["B1", "05/12/2010", "C3", "1"],  # either: undecidable
+        ],
+    )
+    result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
+    assert result.shipments.sources[0].date_order == INCONSISTENT
+    assert _buckets(result) == ["matched", "matched", "needs_review"]
+    assert "ambiguous" in result.reason[2]
+
+
+def test_all_ambiguous_uses_french_headers_then_flags(tmp_path: Path) -> None:
+    fr = _ship(
+        tmp_path / "fr.csv",
+        [["B1", "01/12/2010", "C1", "1"]],
+        header=["N° de lot", "Date d'expédition", "Code client", "Quantité"],
+    )
+    en = _ship(tmp_path / "en.csv", [["B1", "01/12/2010", "C1", "1"]])
+    assert load_shipments([fr]).rows["ship_date"].iloc[0] == pd.Timestamp("2010-12-01")
+    assert load_shipments([en]).rows["ship_date"].iloc[0] == pd.Timestamp("2010-01-12")
+    forced = load_shipments([en], options=NormalizeOptions(date_order=DAYFIRST))
+    assert forced.rows["ship_date"].iloc[0] == pd.Timestamp("2010-12-01")
+    assert forced.sources[0].date_order_reason == "--dayfirst given"
+
+
+def test_window_is_inclusive_by_calendar_date(tmp_path: Path) -> None:
+    f = write_xlsx(
+        tmp_path / "w.xlsx",
+        {
+            "S": [
+                ["Lot", "Ship Date", "Customer ID", "Qty"],
+                ["B1", dt.datetime(2010, 11, 29, 23, 59), "C0", 1],
+                ["B1", dt.datetime(2010, 11, 30, 0, 0), "C1", 1],
+                ["B1", dt.datetime(2011, 1, 4, 13, 30), "C2", 1],
+                ["B1", dt.datetime(2011, 1, 5, 0, 0), "C3", 1],
+            ]
+        },
+    )
+    result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
+    assert _buckets(result) == ["not_matched", "matched", "matched", "not_matched"]
+
+
+def test_every_row_in_exactly_one_bucket(tmp_path: Path) -> None:
+    f = _ship(
+        tmp_path / "b.csv",
+        [
+            ["B1", "2010-12-01", "C1", "40"],  # matched
+            ["B2", "2010-12-01", "C2", "40"],  # not matched: other lot
+            ["B1", "2009-12-01", "C3", "40"],  # not matched: outside window
+            ["", "", "", ""],  # blank
+            ["TOTAL", "", "", "120"],  # totals
+            ["Lot", "Ship Date", "Customer ID", "Qty"],  # repeated header
+            ["B1", "n/a", "C4", "40"],  # recalled, unreadable date
+            ["B1", "", "C5", "40"],  # recalled, blank date
+            ["B2", "n/a", "C6", "40"],  # not recalled: the date does not matter
+            ["", "2010-12-01", "C7", "40"],  # lot blank
+            ["B1", "2010-12-01", "", "40"],  # matched but nobody to tell
+            ["#N/A", "2010-12-01", "C8", "40"],  # lot cell holds an error
+            ["B1", "2010-13-45", "C9", "40"],  # impossible date
+        ],
+    )
+    result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
+    assert _buckets(result) == [
+        "matched", "not_matched", "not_matched", "not_data", "not_data", "not_data",
+        "needs_review", "needs_review", "not_matched", "needs_review", "needs_review",
+        "needs_review", "needs_review",
+    ]  # fmt: skip
+    counts = result.bucket_counts()
+    assert counts == {
+        "read": 13, "matched": 1, "not_matched": 3, "not_data": 3, "needs_review": 6
+    }  # fmt: skip
+    reasons = [r for r in result.reason if r]
+    assert all(reasons) and len(reasons) == 6
+
+
+def test_leading_zero_lost_goes_to_review(tmp_path: Path) -> None:
+    f = _ship(tmp_path / "z.csv", [["12345", "2010-12-01", "C1", "1"]])
+    result = _run([f], ["0012345"])
+    assert _buckets(result) == ["needs_review"]
+    assert "leading zeros" in result.reason[0]
+
+
+def test_customers_merge_across_files_latest_contact_wins(tmp_path: Path) -> None:
+    header = ["Lot", "Ship Date", "Customer ID", "Qty", "Address", "City", "Email"]
+    a = write_csv(
+        tmp_path / "a.csv",
+        [header, ["B1", "2010-12-01", "c1", "40", "1 Old St", "Boston", "old@example.com"]],
+    )
+    b = write_csv(
+        tmp_path / "b.csv",
+        [header, ["B2", "2010-12-20", " C1 ", "-10", "2 New St", "Salem", ""],
+         ["B1", "2010-12-05", "C1", "-10", "", "", ""]],
+    )  # fmt: skip
+    result = _run([a, b], ["B1", "B2"])
+    (row,) = result.customers.to_dict(orient="records")
+    assert row["customer_id"] == "C1"
+    assert row["address"] == "2 New St" and row["city"] == "Salem"
+    assert row["email"] == "old@example.com"  # latest non-blank email
+    assert row["units"] == 20 and row["shipments"] == 3
+    assert row["lots"] == ["B1", "B2"]
+    assert row["first_shipped"] == dt.date(2010, 12, 1)
+    assert row["last_shipped"] == dt.date(2010, 12, 20)
+
+
+def test_french_nom_prenom_and_semicolon_cp1252(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "fr.csv",
+        [
+            ["N° de lot", "Date d'expédition", "Code client", "Nom", "Prénom", "Pays"],
+            ["f201611", "13/12/2010", "FR-1", "Lefèvre", "Hélène", "France"],
+        ],
+        delimiter=";",
+        encoding="cp1252",
+    )
+    result = _run([f], ["F201611"])
+    (row,) = result.customers.to_dict(orient="records")
+    assert row["name"] == "Hélène Lefèvre"
+    assert row["country"] == "FR"
+    assert result.shipments.sources[0].details["encoding"] == "cp1252"
+    assert result.shipments.sources[0].details["delimiter"] == ";"
+
+
+def test_country_filter_and_unknown_country(tmp_path: Path) -> None:
+    f = _ship(
+        tmp_path / "c.csv",
+        [
+            ["B1", "2010-12-01", "C1", "1", "USA"],
+            ["B1", "2010-12-01", "C2", "1", "France"],
+            ["B1", "2010-12-01", "C3", "1", ""],
+        ],
+        header=["Lot", "Ship Date", "Customer ID", "Qty", "Country"],
+    )
+    shipments = load_shipments([f])
+    result = find_affected(shipments, RecallScope.create(["B1"], countries=["United States"]))
+    assert _buckets(result) == ["matched", "not_matched", "needs_review"]
+
+
+def test_generated_data_matches_its_truth(tmp_path: Path, generator) -> None:  # type: ignore[no-untyped-def]
+    from recall_cli.query import summarize
+    from recall_cli.scopefile import build_scope, read_recall_file
+
+    expected = generator.generate(tmp_path, seed=7)
+    recall = read_recall_file(tmp_path / "recall.toml")
+    result = find_affected(load_shipments(recall.data), build_scope(recall=recall))
+    summary = summarize(result)
+    assert summary["rows"] == expected["rows"]
+    assert sorted(result.customers["customer_id"]) == expected["customers"]
+    assert summary["units"] == expected["units"]
+    assert summary["shipments"] == expected["shipments"]
+    assert summary["by_lot"] == expected["by_lot"]
+    assert summary["customers_total"] == expected["customers_total"]
