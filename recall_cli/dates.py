@@ -135,8 +135,15 @@ def _parse_one(text: str, date1904: bool) -> _Parsed:
     return _Parsed(value=r)
 
 
+# Countries that write month first; everyone else in the data writes day first.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "PH", "CA"})
+
+
 def decide_order(
-    parsed: list[_Parsed], forced: str | None, french_headers: bool
+    parsed: list[_Parsed],
+    forced: str | None,
+    french_headers: bool,
+    country_hint: str | None = None,
 ) -> DateOrder:
     firsts = [p.ambiguous for p in parsed if p.ambiguous]
     if not firsts:
@@ -157,6 +164,10 @@ def decide_order(
         return DateOrder(MONTHFIRST, f"{month_first} distinct values have a day above 12 second")
     if french_headers:
         return DateOrder(DAYFIRST, "every value is ambiguous; French headers mean day-first")
+    if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
+        return DateOrder(
+            DAYFIRST, f"every value is ambiguous; the rows ship to {country_hint}, which writes dd/mm"
+        )
     return DateOrder(
         MONTHFIRST,
         "every value is ambiguous; English headers taken as month-first "
@@ -189,6 +200,7 @@ def parse_dates(
     *,
     forced: str | None = None,
     french_headers: bool = False,
+    country_hint: str | None = None,
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series, DateOrder]:
@@ -206,7 +218,7 @@ def parse_dates(
         voters = [parsed[i] for i in voting]
     else:
         voters = parsed
-    order = decide_order(voters, forced, french_headers)
+    order = decide_order(voters, forced, french_headers, country_hint)
     resolved = [_resolve(p, order.order) for p in parsed]
     dates = np.array(
         [np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d, _ in resolved]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +246,9 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         ) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
-    delimiter = options.delimiter or sniff_delimiter(text)
+    # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
+    hint = re.match(r"sep=(.)\r?\n", text)
+    delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     width = max((len(r) for r in records), default=0)
     nfields = [len(r) for r in records]

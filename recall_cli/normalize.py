@@ -33,9 +33,10 @@ ROW_COLUMNS = (
     "customer_key", *CANONICAL,
 )  # fmt: skip
 
+# "Total", "Grand total", "Sous-total", and Excel's Subtotal labels "B201575 Total".
 _TOTAL = re.compile(
     r"^\s*(grand\s*[- ]?\s*)?(sub\s*[- ]?\s*|sous\s*[- ]?\s*)?(totals?|totaux|total\s+general|"
-    r"sum|somme|summe)\b",
+    r"sum|somme|summe|count)\b|\b(total|totals|totaux|count)\s*:?\s*$",
     re.IGNORECASE,
 )
 _EXCEL_ERRORS = frozenset(
@@ -113,6 +114,13 @@ def find_header(
             duplicates.append(str(top.iloc[idx][j]).strip())
             continue
         mapping[j] = canon
+    for j in data_cols:
+        value = top.iloc[idx][j]
+        if j in mapping or not isinstance(value, str):
+            continue
+        weak = canonical_for(value, weak=True)
+        if weak is not None and weak not in mapping.values():
+            mapping[j] = weak
     return idx, mapping, duplicates
 
 
@@ -147,8 +155,14 @@ def normalize_id(text: str) -> str:
     return s
 
 
+_UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
+
+
 def _parse_quantity(text: str) -> float:
-    s = text.strip().replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
+    s = text.strip()
+    if m := _UNIT_SUFFIX.match(s):  # "40 EA", "40 units", "40 u."
+        s = m[1]
+    s = s.replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
     if not s:
         return np.nan
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", s):
@@ -164,7 +178,16 @@ def _parse_quantity(text: str) -> float:
 
 
 def _is_total(text: str) -> bool:
-    return bool(_TOTAL.match(text))
+    return bool(_TOTAL.search(text))
+
+
+def _main_country(country: pd.Series) -> str | None:
+    """The country of most rows, when one dominates (90%): it hints the date order."""
+    known = country[country.str.fullmatch(r"[A-Z]{2}").fillna(False).astype(bool)]
+    if known.empty:
+        return None
+    top = known.value_counts()
+    return str(top.index[0]) if top.iloc[0] >= 0.9 * len(known) else None
 
 
 def _fold_name(text: str) -> str:
@@ -248,12 +271,21 @@ def normalize_sheet(
             col = _cell_text(body[j]).reset_index(drop=True)
             votes += _map_unique(col, lambda v, c=canon: canonical_for(v) == c).astype(bool)
         header_like = lot_head & (votes >= min(2, len(mapping)))
-    total_like = np.zeros(n, dtype=bool)
-    for canon in ("lot", "customer_id", "name", "order_id", "product"):
-        if canon in mapped:
-            total_like |= _map_unique(text[canon], _is_total).astype(bool)
+    # A totals label only makes a totals row when the row is not a whole shipment:
+    # "Total Care Pharmacy" with a lot, a date and an id is a customer to tell.
+    label = np.zeros(n, dtype=bool)
+    for canon in mapping.values():
+        if canon not in ("ship_date", "quantity"):
+            label |= _map_unique(text[canon], _is_total).astype(bool)
     first_col = _cell_text(body[data_cols[0]]).reset_index(drop=True)
-    total_like |= _map_unique(first_col, _is_total).astype(bool)
+    label |= _map_unique(first_col, _is_total).astype(bool)
+    lot_label = _map_unique(lot_raw, _is_total).astype(bool)
+    total_like = label & (
+        lot_label
+        | (lot_raw == "").to_numpy()
+        | (text["ship_date"] == "").to_numpy()
+        | ((text["customer_id"] == "") & (text["name"] == "")).to_numpy()
+    )
 
     date_raw = text["ship_date"]
     identity_blank = ((text["customer_id"] == "") & (text["name"] == "")).to_numpy()
@@ -284,11 +316,16 @@ def normalize_sheet(
             problem[i] = f"row has {fields[i]} fields where the header has {width}"
 
     data_mask = pd.Series(kind == "data")
+    country_raw = text["country"]
+    country = pd.Series(
+        _map_unique(country_raw, lambda v: to_iso2(v) or v.upper()), dtype=object
+    )
     french = sum(looks_french(h) for h in info.columns.values()) >= 2
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
         forced=options.date_order,
         french_headers=french,
+        country_hint=_main_country(country[data_mask.to_numpy()]),
         date1904=bool(raw.details.get("date1904", False)),
         evidence_mask=data_mask,
     )
@@ -306,10 +343,6 @@ def normalize_sheet(
     by_name = (customer_id == "") & (name_key != "") & (postal != "")
     customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
 
-    country_raw = text["country"]
-    country = pd.Series(
-        _map_unique(country_raw, lambda v: to_iso2(v) or v.upper()), dtype=object
-    )
     postal_fixed = postal.where(
         ~((country == "US") & postal.str.fullmatch(r"\d{4}")), "0" + postal
     )

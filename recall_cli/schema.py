@@ -39,20 +39,20 @@ TEXT_CODES = ("lot", "customer_id", "postal_code", "order_id", "prescriber_id", 
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "lot": (
-        "lot", "lot no", "lot nr", "lot num", "lot number", "lot code", "lot id", "lotno",
+        "lot", "lot no", "lot nr", "lot nbr", "lot num", "lot serial", "lot no no", "lot number", "lot code", "lot id", "lotno",
         "lot numero", "lotnumber", "batch", "batch no", "batch nr", "batch number", "batch code",
         "batch lot", "lot batch", "n de lot", "n lot", "no de lot", "no lot", "num lot",
         "numero de lot", "numero lot", "code lot", "lot de fabrication",
     ),
     "ship_date": (
-        "ship date", "shipped", "date shipped", "shipping date", "shipment date", "ship dt",
+        "ship date", "shipdate", "shipped", "date shipped", "date of shipment", "ship dte", "shipping date", "shipment date", "ship dt",
         "shipped date", "shipped on", "dispatch date", "date dispatched", "despatch date",
         "date d expedition", "date expedition", "date de expedition", "expedition",
-        "expedie le", "date d envoi", "date envoi", "date de l envoi", "date expedie",
+        "expedie le", "date de sortie", "date d envoi", "date envoi", "date de l envoi", "date expedie",
     ),
     "customer_id": (
         "customer id", "customer no", "customer nr", "customer number", "customer code",
-        "customer account", "cust id", "cust no", "custid", "customerid", "patient id",
+        "customer account", "cust", "cust id", "cust no", "cust no no", "custid", "customerid", "patient id",
         "patient no", "patient number", "patient code", "patientid", "account", "account id",
         "account no", "account number", "acct", "acct no", "client id", "client no",
         "code client", "code patient", "id client", "id patient", "n client", "no client",
@@ -63,7 +63,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "name", "full name", "customer name", "patient name", "client name", "consignee",
         "consignee name", "ship to name", "ship to", "contact", "contact name", "customer",
         "patient", "client", "nom", "nom complet", "nom du patient", "nom patient",
-        "nom du client", "nom client", "nom et prenom", "destinataire", "raison sociale",
+        "nom du client", "nom client", "nom et prenom", "nom prenom", "destinataire", "raison sociale",
     ),
     "first_name": ("first name", "firstname", "given name", "forename", "prenom"),
     "last_name": (
@@ -96,7 +96,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "zip", "zip code", "zipcode", "postcode", "post code", "postal code", "postalcode",
         "ship to zip", "code postal", "cp",
     ),
-    "country": ("country", "country code", "ship to country", "pays", "code pays"),
+    "country": ("country", "country region", "ctry", "country code", "ship to country", "pays", "code pays"),
     "quantity": (
         "qty", "quantity", "units", "qty shipped", "quantity shipped", "units shipped",
         "shipped qty", "shipped quantity", "quantite", "quantite expediee", "qte",
@@ -148,10 +148,15 @@ def normalize_header(text: object) -> str:
         return ""
     s = unicodedata.normalize("NFKD", str(text))
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = s.replace("°", " ").replace("º", " ").lower()
+    # "Customer #" means "Customer No.", not "Customer" (which is a name).
+    s = s.replace("#", " no ").replace("°", " ").replace("º", " ").lower()
     s = re.sub(r"[^a-z0-9]+", " ", s)
     return " ".join(s.split())
 
+
+# Names too vague to trust when a sheet also has a specific one
+# ("Date" is the ship date only when no column says "Ship Date").
+_WEAK_ALIASES: dict[str, str] = {"date": "ship_date", "lot batch no": "lot"}
 
 ALIASES: dict[str, str] = {}
 for _canon, _names in _ALIASES.items():
@@ -159,9 +164,15 @@ for _canon, _names in _ALIASES.items():
         ALIASES[normalize_header(_name)] = _canon
 
 
-def canonical_for(header: object) -> str | None:
-    """The canonical column a header names, or None."""
+def canonical_for(header: object, *, weak: bool = False) -> str | None:
+    """The canonical column a header names, or None.
+
+    With `weak`, vague names such as "Date" count too; the header finder uses
+    them only for a column no specific header claims.
+    """
     key = normalize_header(header)
+    if weak and key in _WEAK_ALIASES:
+        return _WEAK_ALIASES[key]
     if not key:
         return None
     if key in ALIASES:

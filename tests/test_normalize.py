@@ -298,3 +298,49 @@ def test_generated_data_matches_its_truth(tmp_path: Path, generator) -> None:  #
     assert summary["shipments"] == expected["shipments"]
     assert summary["by_lot"] == expected["by_lot"]
     assert summary["customers_total"] == expected["customers_total"]
+
+
+def test_vague_date_header_used_when_no_specific_one(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "d.csv",
+        [["Lot", "Date", "Customer #", "Qty"], ["B1", "2010-12-01", "C1", "40 EA"]],
+    )
+    result = _run([f], ["B1"])
+    assert result.shipments.sources[0].columns == {
+        "lot": "Lot", "ship_date": "Date", "customer_id": "Customer #", "quantity": "Qty"
+    }  # fmt: skip
+    assert _buckets(result) == ["matched"]
+    assert result.customers["units"].tolist() == [40]
+
+
+def test_totals_labels_never_hide_a_real_shipment(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "t.csv",
+        [
+            ["Lot", "Ship Date", "Customer ID", "Name", "Qty"],
+            ["B1", "2010-12-01", "C1", "Total Care Pharmacy", "40"],
+            ["B1 Total", "", "", "", "40"],  # Excel's Subtotal feature
+            ["Grand Total", "", "", "", "40"],
+            ["", "", "", "Sous-total", "40"],
+        ],
+    )
+    result = _run([f], ["B1"])
+    assert _buckets(result) == ["matched", "not_data", "not_data", "not_data"]
+
+
+def test_ambiguous_dates_follow_the_rows_country(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "c.csv",
+        [["Lot", "Ship Date", "Customer ID", "Country"], ["B1", "01/12/2010", "C1", "France"]],
+    )
+    shipments = load_shipments([f])
+    assert shipments.rows["ship_date"].iloc[0] == pd.Timestamp("2010-12-01")
+    assert "FR" in shipments.sources[0].date_order_reason
+
+
+def test_excel_sep_hint_line(tmp_path: Path) -> None:
+    f = tmp_path / "s.csv"
+    f.write_text("sep=;\nLot;Ship Date;Customer ID\nB1;2010-12-01;C1\n", encoding="utf-8")
+    result = _run([f], ["B1"])
+    assert result.shipments.sources[0].header_row == 2
+    assert _buckets(result) == ["matched"]
