@@ -7,6 +7,7 @@ the query put it in exactly one bucket. Nothing is dropped here.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -177,6 +178,10 @@ def _parse_quantity(text: str) -> float:
         return np.nan
 
 
+def _names_column(canon: str, text: str) -> bool:
+    return canonical_for(text, weak=True) == canon
+
+
 def _is_total(text: str) -> bool:
     return bool(_TOTAL.search(text))
 
@@ -269,7 +274,7 @@ def normalize_sheet(
         votes = np.zeros(n, dtype=np.int64)
         for j, canon in mapping.items():
             col = _cell_text(body[j]).reset_index(drop=True)
-            votes += _map_unique(col, lambda v, c=canon: canonical_for(v) == c).astype(bool)
+            votes += _map_unique(col, functools.partial(_names_column, canon)).astype(bool)
         header_like = lot_head & (votes >= min(2, len(mapping)))
     # A totals label only makes a totals row when the row is not a whole shipment:
     # "Total Care Pharmacy" with a lot, a date and an id is a customer to tell.
