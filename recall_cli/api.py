@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from .errors import InputFileError, ScopeError
 from .export import dumps, flat
 from .load import LoadOptions
 from .lookup import check_lot, find_customers, lot_in_data
-from .normalize import NormalizeOptions, Shipments, load_shipments
+from .normalize import NormalizeOptions, Shipments
 from .query import AFFECTED_COLUMNS, RecallResult, RecallScope, find_affected, summarize, units_by_week
 from .scopefile import RecallFile, build_scope, read_recall_file
 
@@ -43,6 +43,8 @@ class Request:
     scope: RecallScope | None
     load: LoadOptions = LoadOptions()
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
+    use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
+    progress: Callable[[str, int], None] | None = field(default=None, compare=False)
 
     @classmethod
     def from_options(
@@ -63,6 +65,8 @@ class Request:
         password: str | None = None,
         max_unzipped_mb: int | None = None,
         need_scope: bool = True,
+        no_cache: bool = False,
+        progress: Callable[[str, int], None] | None = None,
     ) -> Request:
         recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
         data = tuple(paths) or (recall.data if recall else ())
@@ -95,6 +99,8 @@ class Request:
                 max_unzipped_mb=max_unzipped_mb,
             ),
             normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
+            use_cache=not no_cache,
+            progress=progress,
         )
 
 
@@ -118,7 +124,12 @@ class Run:
 
 
 def load(request: Request) -> Shipments:
-    return load_shipments(request.paths, load_options=request.load, options=request.normalize)
+    from . import cache
+
+    return cache.load_shipments(
+        request.paths, load_options=request.load, options=request.normalize,
+        use_cache=request.use_cache, progress=request.progress,
+    )  # fmt: skip
 
 
 def run(request: Request) -> Run:
@@ -150,11 +161,17 @@ def review_table(result: RecallResult) -> pd.DataFrame:
     return flat(out.reset_index(drop=True))
 
 
+PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "lots", "units", "shipments")
+
+
 def public_matches(found: dict[str, Any]) -> dict[str, Any]:
-    """The customer search without contact details (the JSON contract)."""
+    """The customer search without contact details (the JSON contract).
+
+    An allow-list, so a field added to the matches never leaks into JSON by default.
+    """
     return {
         "query": found["query"],
-        "matches": [{k: v for k, v in m.items() if k != "contact"} for m in found["matches"]],
+        "matches": [{k: m[k] for k in PUBLIC_MATCH_KEYS} for m in found["matches"]],
     }
 
 

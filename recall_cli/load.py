@@ -107,8 +107,8 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         sniff.check_zip(path, **_zip_limits(options))
     if kind in ("xlsx", "ods"):
         sniff.check_xml_parts(path)
-    if kind == "encrypted-ooxml":
-        source = sniff.decrypt(path, options.password or "")
+    if kind in ("encrypted-ooxml", "encrypted-xls"):
+        source = sniff.decrypt(path, options.password or "", **_zip_limits(options))
     reader = _open_fastexcel(path, source)
     names = list(reader.sheet_names)
     if options.sheets:
@@ -122,15 +122,20 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         names = [n for n in names if n in options.sheets]
     if not names:
         raise InputFileError("workbook has no sheets", file=path, hint="re-export it from the ERP")
-    is_xlsx_file = kind == "xlsx" and isinstance(source, Path)
-    date1904 = sniff.xlsx_is_1904(path) if is_xlsx_file else False
-    hidden = sniff.xlsx_hidden(path) if is_xlsx_file else {}
+    # Decrypted bytes are read from memory with the same helpers as a file on disk.
+    is_xlsx_file = kind == "xlsx" or (
+        isinstance(source, bytes) and sniff._sniff_handle(io.BytesIO(source)) == "xlsx"
+    )
+    date1904 = sniff.xlsx_is_1904(source, file=path) if is_xlsx_file else False
+    hidden = sniff.xlsx_hidden(source, file=path) if is_xlsx_file else {}
     for name in names:
         cells = _load_sheet(reader, name, path)
         first_row = 1
         if len(cells):
             first_row = (
-                sniff.xlsx_first_row(path, name) if is_xlsx_file else _calamine_first_row(source, name)
+                sniff.xlsx_first_row(source, name, file=path)
+                if is_xlsx_file
+                else _calamine_first_row(source, name)
             )
         details: dict[str, object] = {"reader": "fastexcel", "date1904": date1904}
         details.update(hidden.get(name, {}))

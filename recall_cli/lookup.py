@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .lots import normalize_lot
-from .normalize import normalize_id
+from .normalize import _map_unique, normalize_id
 from .query import MATCHED, RecallResult
 from .schema import normalize_header
 
@@ -50,11 +50,12 @@ def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
         mask |= rows["email"].str.strip().str.casefold() == q.casefold()
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
-        phone_digits = rows["phone"].map(_digits)
+        # Once per distinct value: a year of shipments repeats each customer's row.
+        phone_digits = pd.Series(_map_unique(rows["phone"], _digits), index=rows.index)
         mask |= (phone_digits != "") & phone_digits.str.endswith(digits)
     folded = normalize_header(q)
     if folded and not digits:
-        names = rows["name"].map(normalize_header)
+        names = pd.Series(_map_unique(rows["name"], normalize_header), index=rows.index)
         mask |= names.str.contains(folded, regex=False)
     return mask
 
@@ -65,8 +66,9 @@ def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
     hit_keys = rows.loc[customer_mask(rows, query), "customer_key"].unique()
     affected = result.customers.set_index("customer_key")
     matches = []
-    for key in hit_keys:
-        mine = rows[rows["customer_key"] == key]
+    # One pass over the hit customers' rows, not one full scan per customer.
+    hit_rows = rows[rows["customer_key"].isin(hit_keys)]
+    for key, mine in hit_rows.groupby("customer_key", sort=False):
         latest = mine.sort_values("ship_date", na_position="first", kind="stable").iloc[-1]
         if key in affected.index:
             a = affected.loc[key]
@@ -87,7 +89,9 @@ def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
                 "units": 0,
                 "shipments": 0,
             }
-        entry["_contact"] = {
+        # Raw contact details: callers mask them (support.customer_lookup) and
+        # never put them in JSON (api.public_matches).
+        entry["contact"] = {
             "email": latest["email"],
             "phone": latest["phone"],
             "address": latest["address"],

@@ -31,6 +31,10 @@ AFFECTED_COLUMNS = (
     "prescriber_id",
 )  # fmt: skip
 
+# Carried beside AFFECTED_COLUMNS for mail merges and couriers (campaign.py), not shown
+# by `recall affected`.
+CONTACT_EXTRA_COLUMNS = ("first_name", "last_name", "address2")
+
 # Contact details travel in blocks: an address is never stitched from two rows.
 _CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
     "name": ("name", "first_name", "last_name"),
@@ -231,7 +235,8 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
 def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
     hit = rows[matched]
     if hit.empty:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in AFFECTED_COLUMNS})
+        columns = ("customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS)
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     grouped = hit.groupby("customer_key", sort=False)
     agg = pd.DataFrame(
         {
@@ -248,7 +253,7 @@ def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
     ids = hit.groupby("customer_key", sort=False)["customer_id"].first()
     out = pd.concat([ids, contact, agg], axis=1).reset_index()
     out = out.sort_values(["customer_id", "customer_key"], kind="stable").reset_index(drop=True)
-    return out[["customer_key", *AFFECTED_COLUMNS]]
+    return out[["customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS]]
 
 
 def customers_total(rows: pd.DataFrame) -> int:
@@ -342,7 +347,7 @@ def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
     if matched.empty:
         return []
     day = matched["ship_date"].dt.normalize()
-    week = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     units = matched["quantity"].fillna(0).groupby(week).sum().sort_index()
     return [(w.date(), int(round(u))) for w, u in units.items()]
 

@@ -171,6 +171,7 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
         if scope.get("name"):
             text.append(f" ({scope['name']})")
         text.append("\n")
+        _barcode_line(text, answer)
         if answer["shipments"]:
             text.append(
                 f"  inside the scope: {_n(answer['shipments'])} shipments, "
@@ -182,11 +183,47 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
     else:
         text.append(f"{answer['lot']}: NOT IN RECALL", style="bold green")
         text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
+        _barcode_line(text, answer)
     text.append(
         f"  in the data: {_n(elsewhere['shipments'])} shipments to "
         f"{_n(elsewhere['customers'])} customers in all\n"
     )
+    _support_lines(text, answer)
     return text
+
+
+def _barcode_line(text: Text, answer: dict[str, Any]) -> None:
+    """What a scanned barcode said besides the lot, right under the verdict."""
+    gs1 = answer.get("gs1")
+    if gs1 is not None:
+        labels = {"gtin": "GTIN", "expiry": "expiry", "serial": "serial"}
+        fields = ", ".join(f"{label} {gs1[k] or '-'}" for k, label in labels.items())
+        text.append(f"  scanned: {fields}\n")
+
+
+def _support_lines(text: Text, answer: dict[str, Any]) -> None:
+    """Did-you-mean and provenance rows (support desk), when present."""
+    if "suggestions" in answer:
+        if answer["suggestions"]:
+            text.append(f"  did you mean: {', '.join(answer['suggestions'])}?", style="yellow")
+            text.append(" (not a verdict: check the suggested lot to get one)\n")
+        else:
+            text.append("  no known lot is close to this one\n")
+    rows = answer.get("rows")
+    if rows is not None:
+        matched = sum(r["bucket"] == "matched" for r in rows)
+        text.append(
+            f"  rows of this lot in the data: {_n(len(rows))} "
+            f"({_n(matched)} matched = inside the recall scope)\n"
+        )
+        for r in rows:
+            where = os.path.basename(r["file"]) + (f" / {r['sheet']}" if r["sheet"] else "")
+            label = BUCKET_LABELS.get(r["bucket"], r["bucket"])
+            qty = "" if r["quantity"] is None else _n(r["quantity"])
+            text.append(
+                f"    {where} row {r['row']}: {label}, {r['ship_date'] or 'no date'}, "
+                f"customer {r['customer_id'] or '-'}, qty {qty or '-'}\n"
+            )
 
 
 def customer_view(found: dict[str, Any]) -> Text:
@@ -210,3 +247,136 @@ def customer_view(found: dict[str, Any]) -> Text:
             if line:
                 text.append(f"    {line}\n", style="dim")
     return text
+
+
+# --- When the recall grows, and closing it: diff, scope audit, status (issue 7) ---
+
+
+def _pairs_table(title: str, pairs: Sequence[tuple[str, object]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for what, value in pairs:
+        table.add_row(what, _cell(value))
+    return table
+
+
+def diff_view(counts: dict[str, int], listed: pd.DataFrame, which: str, caption: str) -> Group:
+    head = _pairs_table(
+        "Scope change",
+        [("newly affected (first letter)", counts["added"]),
+         ("no longer affected", counts["removed"]),
+         ("affected before and after", counts["unchanged"])],
+    )  # fmt: skip
+    return Group(Text(caption), head, frame_table(listed, f"Customers {which}"))
+
+
+def scope_audit_view(
+    audit: dict[str, Any],
+    weeks: Sequence[dict[str, Any]],
+    suggestions: dict[str, list[str]],
+    scope: dict[str, Any],
+) -> Group:
+    outside = Table(title="Recalled lots shipped outside the window", title_justify="left")
+    for col in ("lot", "before", "after"):
+        outside.add_column(col, justify="left" if col == "lot" else "right")
+    for lot, n in audit["outside_window"].items():
+        style = "yellow" if n["before"] or n["after"] else None
+        outside.add_row(lot, _n(n["before"]), _n(n["after"]), style=style)
+    by_week = Table(title="Outside the window, by ship week", title_justify="left")
+    for col in ("lot", "side", "week of", "shipments", "units"):
+        by_week.add_column(col, justify="right" if col in ("shipments", "units") else "left")
+    for w in weeks:
+        by_week.add_row(w["lot"], w["side"], _cell(w["week"]), _n(w["shipments"]), _n(w["units"]))
+    if not weeks:
+        by_week.add_row("(none)", "", "", "0", "0")
+    looks = Table(title="Look-alike lots shipped inside the window (one edit away)",
+                  title_justify="left")  # fmt: skip
+    for col in ("lot", "near recalled lot", "shipments"):
+        looks.add_column(col, justify="right" if col == "shipments" else "left")
+    for item in audit["lookalikes"]:
+        looks.add_row(item["lot"], item["near"], _n(item["shipments"]), style="yellow")
+    if not audit["lookalikes"]:
+        looks.add_row("(none)", "", "0")
+    missing = Text()
+    if audit["missing_lots"]:
+        for lot in audit["missing_lots"]:
+            missing.append(f"recalled lot {lot} never appears in the data", style="bold red")
+            near = suggestions.get(lot) or []
+            missing.append(f"; did you mean {', '.join(near)}?\n" if near else "\n")
+    else:
+        missing.append("every recalled lot appears in the data\n", style="green")
+    return Group(Text(scope_line(scope)), outside, by_week, looks, missing)
+
+
+def status_view(counts: dict[str, Any], caption: str) -> Group:
+    pairs: list[tuple[str, object]] = [
+        ("consignees notified", counts["notified"]),
+        ("consignees who responded", counts["responded"]),
+        ("consignees who did not respond", counts["not_responded"]),
+        ("units affected (each)", counts["units_affected"]),
+        ("units returned", counts["units_returned"]),
+        ("units on hand (reported)", counts["units_on_hand"]),
+        ("units outstanding (affected − returned)", counts["units_outstanding"]),
+        ("% of consignees accounted for", f"{counts['percent_accounted']:.1f}%"),
+    ]
+    parts: list[Any] = [Text(caption), _pairs_table("Recall status (21 CFR 7.53)", pairs)]
+    unexpected = counts["unexpected_responses"]
+    if unexpected:
+        parts.append(Text(f"{len(unexpected):,} responses from customers who are not affected "
+                          f"(not counted): {', '.join(unexpected)}", style="yellow"))  # fmt: skip
+    return Group(*parts)
+
+
+# --- load progress (speed at scale) -------------------------------------------
+
+
+class LoadProgress:
+    """`progress(label, rows)` for load_shipments: a transient bar on stderr.
+
+    The bar only shows once a load has taken longer than `delay` seconds, so
+    quick and cached runs print nothing; `close()` removes it before results print.
+    """
+
+    def __init__(self, console: Console, delay: float = 1.0) -> None:
+        import threading
+
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[rows]:,} rows read"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task("reading", rows=0)
+        self._lock = threading.Lock()
+        self._started = self._closed = False
+        self._timer = threading.Timer(delay, self._start)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._progress.start()
+                self._started = True
+
+    def __call__(self, label: str, rows: int) -> None:
+        task = self._progress.tasks[0]
+        self._progress.update(
+            self._task, description=label, rows=task.fields["rows"] + rows
+        )
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._started:
+                self._progress.stop()
+
+
+def load_progress(console: Console, delay: float = 1.0) -> LoadProgress:
+    return LoadProgress(console, delay)

@@ -1124,6 +1124,15 @@ _MIN_RE: Final = re.compile(rb"""\bmin\s*=\s*["'](\d+)["']""")
 _MAX_RE: Final = re.compile(rb"""\bmax\s*=\s*["'](\d+)["']""")
 _AUTOFILTER_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?autoFilter\b")
 _CHUNK: Final = 1024 * 1024
+# <mergeCell ref="A2:A5"/> sits after sheetData; collected by the same streaming scan.
+_MERGE_RE: Final = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)"')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
 
 
 def xlsx_hidden(source: Source, *, file: str | Path | None = None) -> dict[str, dict[str, Any]]:
@@ -1158,6 +1167,7 @@ def xlsx_hidden(source: Source, *, file: str | Path | None = None) -> dict[str, 
 def _scan_hidden(member: IO[bytes]) -> dict[str, Any]:
     hidden_rows = hidden_cols = 0
     autofilter = False
+    merged: list[tuple[int, int, int, int]] = []
     tail = b""
     while True:
         chunk = member.read(_CHUNK)
@@ -1183,6 +1193,17 @@ def _scan_hidden(member: IO[bytes]) -> dict[str, Any]:
                         hidden_cols += max(0, min(int(hi.group(1)), 16384) - int(lo.group(1)) + 1)
         if not autofilter and b"autoFilter" in body and _AUTOFILTER_RE.search(body):
             autofilter = True
+        if b"mergeCell" in body:
+            merged.extend(
+                (int(m[2]), _col_index(m[1]), int(m[4]), _col_index(m[3]))
+                for m in _MERGE_RE.finditer(body)
+            )
         if not chunk:
             break
-    return {"hidden_rows": hidden_rows, "hidden_cols": hidden_cols, "autofilter": autofilter}
+    out: dict[str, Any] = {
+        "hidden_rows": hidden_rows, "hidden_cols": hidden_cols, "autofilter": autofilter
+    }
+    if merged:
+        # (first row 1-based, first col 0-based, last row, last col); only when present.
+        out["merged_ranges"] = merged
+    return out

@@ -67,3 +67,11 @@ def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]]) -> Pat
 def as_json(result: Any) -> Any:
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_recall_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Keep the suite's cached rows out of the user's real cache folder (cache.py)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RECALL_CACHE_DIR", str(tmp_path_factory.mktemp("recall_cache")))
+        yield

@@ -1,0 +1,332 @@
+"""A columnar copy of the normalised rows of each input file, so repeat questions are instant.
+
+Where it lives: `platformdirs.user_cache_path("recall_cli")` (on Linux
+`~/.cache/recall_cli`), or the folder named by `RECALL_CACHE_DIR`. The folder
+is created 0700 and every file in it 0600, because the rows hold patient data.
+`recall cache clear` deletes it; `--no-cache` neither reads nor writes it.
+
+One entry per input file: `<path-id>-<key>.parquet` (the rows) and
+`<path-id>-<key>.json` (its SourceInfo list, written last as the commit mark).
+The key hashes:
+
+- the file's size, mtime_ns and a BLAKE2b hash of its whole content. A full
+  hash costs about 0.1-0.2 s per 100 MB, and it is the only way to notice an
+  edit that keeps the size and the mtime (a copy with `cp -p`, a restored
+  backup, a clock that went back);
+- the tool's version and the mtime of the modules that decide the rows, so an
+  upgrade (or a development edit) never serves rows made by older code;
+- the load and normalise options that change the rows (sheets, encoding,
+  delimiter, column mappings, date order).
+
+When a file changes, the next run stores a new entry and deletes the old
+entries of the same path. Encrypted workbooks (a password given) are never
+cached: the copy would be readable without the password. A cache file that
+cannot be read is ignored and rebuilt, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
+    import pandas as pd
+
+    from .load import LoadOptions
+    from .normalize import NormalizeOptions, Shipments, SourceInfo
+
+CACHE_ENV = "RECALL_CACHE_DIR"
+LAYOUT = 1  # bump when the entry layout changes
+# Modules whose code decides what the normalised rows hold.
+_ROW_MODULES = ("load", "normalize", "dates", "lots", "schema", "countries", "sniff", "cache")
+_HASH_CHUNK = 4 * 1024 * 1024
+
+Progress = Callable[[str, int], None]
+
+
+def cache_dir() -> Path:
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_path
+
+    return user_cache_path("recall_cli", appauthor=False)
+
+
+def _ensure_dir() -> Path:
+    d = cache_dir()
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask, and an old folder may be wider
+    return d
+
+
+def content_hash(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _code_stamp() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("recall_cli")
+    except PackageNotFoundError:  # running from a source tree
+        v = "dev"
+    here = Path(__file__).parent
+    stamps = []
+    for name in _ROW_MODULES:
+        try:
+            stamps.append(str((here / f"{name}.py").stat().st_mtime_ns))
+        except OSError:
+            stamps.append("-")
+    return f"{LAYOUT}:{v}:{','.join(stamps)}"
+
+
+def path_id(path: Path) -> str:
+    return hashlib.blake2b(str(path.resolve()).encode(), digest_size=8).hexdigest()
+
+
+def entry_key(path: Path, load_options: LoadOptions, options: NormalizeOptions) -> str:
+    st = path.stat()
+    parts = {
+        "code": _code_stamp(),
+        "path": str(path),  # rows quote the path as given, so it is part of the key
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "hash": content_hash(path),
+        "sheets": list(load_options.sheets),
+        "encoding": load_options.encoding,
+        "delimiter": load_options.delimiter,
+        "columns": sorted(dict(options.columns).items()),
+        "date_order": options.date_order,
+    }
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    rows: Path
+    meta: Path
+
+
+def entry_for(path: Path, key: str) -> Entry:
+    stem = f"{path_id(path)}-{key}"
+    d = cache_dir()
+    return Entry(d / f"{stem}.parquet", d / f"{stem}.json")
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def read_meta(entry: Entry) -> dict[str, Any] | None:
+    try:
+        meta = json.loads(entry.meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("layout") != LAYOUT:
+        return None
+    return meta
+
+
+def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
+    """The sources and rows of one cached file, or None if missing or unreadable."""
+    from .normalize import SourceInfo
+
+    meta = read_meta(entry)
+    if meta is None:
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(entry.rows)
+        if table.num_rows != meta["rows"]:
+            return None
+        sources = [SourceInfo(**s) for s in meta["sources"]]
+        frame = table.to_pandas()
+        frame["ship_date"] = frame["ship_date"].astype("datetime64[s]")
+    except Exception:  # a damaged entry is rebuilt, never an error
+        return None
+    return sources, frame
+
+
+# --- writing -----------------------------------------------------------------
+
+
+def _atomic_write(target: Path, write: Callable[[Any], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame) -> bool:
+    """Store one file's rows; False (and nothing left behind) if it cannot be stored."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        _ensure_dir()
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        _atomic_write(entry.rows, lambda fh: pq.write_table(table, fh, compression="zstd"))
+        meta = {"layout": LAYOUT, "rows": len(frame), "sources": [asdict(s) for s in sources]}
+        payload = json.dumps(meta, default=str).encode("utf-8")
+        _atomic_write(entry.meta, lambda fh: fh.write(payload))
+    except Exception:  # a full disk or a read-only cache only costs speed
+        for p in (entry.rows, entry.meta):
+            with contextlib.suppress(OSError):
+                p.unlink()
+        return False
+    _drop_stale(entry)
+    return True
+
+
+def _drop_stale(keep: Entry) -> None:
+    """Delete older entries of the same input path: they can never be hit again."""
+    prefix = keep.rows.name.split("-", 1)[0] + "-"
+    for p in keep.rows.parent.glob(prefix + "*"):
+        if p not in (keep.rows, keep.meta):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+# --- the loader --------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """What the last load did, for tests and `--debug`."""
+
+    hits: int = 0
+    misses: int = 0
+    stored: int = 0
+
+
+last_stats = Stats()
+
+
+def _cacheable(load_options: LoadOptions) -> bool:
+    return not load_options.password
+
+
+def load_shipments(
+    paths: Iterable[str | Path],
+    *,
+    load_options: LoadOptions,
+    options: NormalizeOptions,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> Shipments:
+    """normalize.load_shipments, file by file through the cache.
+
+    The rows are exactly those of a fresh load: entries hold the normalised
+    frame of one file, and only the `source` numbers are shifted on the way out.
+    """
+    from . import normalize
+
+    global last_stats
+    last_stats = Stats()
+    if not use_cache or not _cacheable(load_options):
+        try:
+            return normalize.load_shipments(
+                paths, load_options=load_options, options=options, progress=progress
+            )
+        finally:
+            close = getattr(progress, "close", None)
+            if close is not None:
+                close()
+    try:
+        return _load_cached(paths, load_options, options, progress)
+    finally:
+        close = getattr(progress, "close", None)
+        if close is not None:
+            close()
+
+
+def _load_cached(
+    paths: Iterable[str | Path],
+    load_options: LoadOptions,
+    options: NormalizeOptions,
+    progress: Progress | None,
+) -> Shipments:
+    import pandas as pd
+
+    from . import normalize
+    from .load import discover
+
+    sources: list[SourceInfo] = []
+    frames: list[pd.DataFrame] = []
+    for path in discover(paths):
+        if progress:
+            progress(f"reading {path.name}", 0)
+        try:
+            entry: Entry | None = entry_for(path, entry_key(path, load_options, options))
+        except OSError:
+            entry = None
+        got = read_entry(entry) if entry else None
+        if got is not None:
+            last_stats.hits += 1
+            file_sources, frame = got
+            if progress:
+                progress(f"{path.name} (cached)", len(frame))
+        else:
+            last_stats.misses += 1
+            fresh = normalize.load_shipments(
+                [path], load_options=load_options, options=options, progress=progress
+            )
+            file_sources, frame = fresh.sources, fresh.rows
+            if entry is not None and write_entry(entry, file_sources, frame):
+                last_stats.stored += 1
+        if sources and len(frame):
+            frame = frame.assign(source=frame["source"] + len(sources))
+        sources.extend(file_sources)
+        if len(frame):
+            frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True) if frames else normalize.empty_rows()
+    return normalize.Shipments(rows=rows, sources=sources)
+
+
+# --- housekeeping --------------------------------------------------------------
+
+
+def info() -> dict[str, Any]:
+    d = cache_dir()
+    files = [p for p in d.glob("*") if p.is_file()] if d.is_dir() else []
+    return {
+        "path": str(d),
+        "entries": sum(1 for p in files if p.suffix == ".json"),
+        "bytes": sum(p.stat().st_size for p in files),
+    }
+
+
+def clear() -> dict[str, Any]:
+    """Delete every cache file (and the folder if it ends up empty)."""
+    before = info()
+    d = cache_dir()
+    if d.is_dir():
+        for p in d.glob("*"):
+            if p.is_file() and (p.suffix in (".parquet", ".json") or p.name.startswith(".tmp-")):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    return before

@@ -1,0 +1,188 @@
+"""The columnar cache: hits, invalidation, --no-cache, identical results, file modes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from recall_cli import cache, normalize
+from recall_cli.cli import cli
+from recall_cli.load import LoadOptions
+from recall_cli.normalize import NormalizeOptions
+
+SCRIPT = Path(__file__).resolve().parents[1] / "sample_data" / "generate.py"
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("sample_data_generate_cache", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The messy sample set: an xlsx with several sheets and two CSVs."""
+    out = tmp_path_factory.mktemp("sample")
+    _generator().generate(out)
+    return out
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(home))
+    return home
+
+
+@pytest.fixture
+def fresh_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Records every real (uncached) load, by the files it was asked for."""
+    calls: list[list[str]] = []
+    real = normalize.load_shipments
+
+    def counting(paths, **kwargs):  # type: ignore[no-untyped-def]
+        paths = list(paths)
+        calls.append([Path(p).name for p in paths])
+        return real(paths, **kwargs)
+
+    monkeypatch.setattr(normalize, "load_shipments", counting)
+    return calls
+
+
+def _load(paths: list[Path], use_cache: bool = True) -> normalize.Shipments:
+    return cache.load_shipments(
+        paths, load_options=LoadOptions(), options=NormalizeOptions(), use_cache=use_cache
+    )
+
+
+def _summary(runner: CliRunner, recall: Path, *extra: str) -> dict:
+    result = runner.invoke(cli, ["summary", "--recall", str(recall), "--format", "json", *extra])
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_second_load_reads_the_cache(
+    sample: Path, cache_home: Path, fresh_loads: list[list[str]]
+) -> None:
+    files = sorted(p for p in sample.iterdir() if p.suffix in (".xlsx", ".csv"))
+    first = _load(files)
+    assert len(fresh_loads) == 3  # one real load per file
+    assert (cache.last_stats.hits, cache.last_stats.misses) == (0, 3)
+    second = _load(files)
+    assert len(fresh_loads) == 3  # no new real load
+    assert (cache.last_stats.hits, cache.last_stats.misses) == (3, 0)
+    pd.testing.assert_frame_equal(first.rows, second.rows)
+    assert first.sources == second.sources
+
+
+def test_cached_results_equal_uncached(sample: Path, cache_home: Path) -> None:
+    runner = CliRunner()
+    recall = sample / "recall.toml"
+    uncached = _summary(runner, recall, "--no-cache")
+    assert not cache_home.exists()  # --no-cache writes nothing
+    first = _summary(runner, recall)
+    assert cache.last_stats.stored == 3
+    cached = _summary(runner, recall)
+    assert cache.last_stats.hits == 3
+    assert uncached == first == cached
+    expected = json.loads((sample / "expected.json").read_text())
+    assert cached["rows"] == expected["rows"]
+    # Other scopes on the same cached rows agree too.
+    for extra in (["--country", "FR"], ["--from", "2010-12-15", "--lot", "B201575"]):
+        assert _summary(runner, recall, *extra, "--no-cache") == _summary(runner, recall, *extra)
+
+
+def test_same_size_same_mtime_edit_is_noticed(
+    tmp_path: Path, cache_home: Path, fresh_loads: list[list[str]]
+) -> None:
+    _generator().generate(tmp_path / "big", rows=1500)
+    csv = tmp_path / "big" / "shipments_1500.csv"
+    before = _load([csv])
+    n_recalled = int((before.rows["lot"] == "B201575").sum())
+    assert n_recalled > 0
+    st = csv.stat()
+    text = csv.read_text(encoding="utf-8")
+    edited = text.replace("B201575", "B201576", 1)  # same length
+    assert edited != text and len(edited) == len(text)
+    csv.write_text(edited, encoding="utf-8")
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (csv.stat().st_size, csv.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    after = _load([csv])
+    assert cache.last_stats.misses == 1 and len(fresh_loads) == 2
+    assert int((after.rows["lot"] == "B201575").sum()) == n_recalled - 1
+    # The stale entry of that path was replaced, not kept beside the new one.
+    assert len(list(cache_home.glob("*.parquet"))) == 1
+
+
+def test_options_that_change_rows_are_part_of_the_key(
+    sample: Path, cache_home: Path, fresh_loads: list[list[str]]
+) -> None:
+    csv = sample / "us_returns_and_late.csv"
+    _load([csv])
+    cache.load_shipments(
+        [csv], load_options=LoadOptions(), options=NormalizeOptions(date_order="day-first")
+    )
+    assert cache.last_stats.misses == 1 and len(fresh_loads) == 2
+
+
+def test_no_cache_skips_reading_and_writing(
+    sample: Path, cache_home: Path, fresh_loads: list[list[str]]
+) -> None:
+    csv = sample / "fr_expeditions_2010.csv"
+    _load([csv], use_cache=False)
+    assert not cache_home.exists()
+    _load([csv])
+    _load([csv], use_cache=False)
+    assert len(fresh_loads) == 3
+
+
+def test_cache_files_are_private(sample: Path, cache_home: Path) -> None:
+    _load([sample / "fr_expeditions_2010.csv"])
+    assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
+    files = list(cache_home.iterdir())
+    assert {p.suffix for p in files} == {".parquet", ".json"}
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+
+
+def test_corrupt_entry_is_rebuilt(
+    sample: Path, cache_home: Path, fresh_loads: list[list[str]]
+) -> None:
+    csv = sample / "fr_expeditions_2010.csv"
+    good = _load([csv])
+    for p in cache_home.glob("*.parquet"):
+        p.write_bytes(b"not parquet at all")
+    again = _load([csv])
+    assert cache.last_stats.misses == 1 and cache.last_stats.stored == 1
+    pd.testing.assert_frame_equal(good.rows, again.rows)
+    for p in cache_home.glob("*.json"):
+        p.write_text("{broken", encoding="utf-8")
+    third = _load([csv])
+    assert cache.last_stats.misses == 1
+    pd.testing.assert_frame_equal(good.rows, third.rows)
+    assert len(fresh_loads) == 3
+
+
+def test_cache_info_and_clear(sample: Path, cache_home: Path) -> None:
+    _load([sample / "fr_expeditions_2010.csv", sample / "us_returns_and_late.csv"])
+    runner = CliRunner()
+    info = runner.invoke(cli, ["cache", "info"])
+    assert info.exit_code == 0
+    assert f"path: {cache_home}" in info.stdout
+    assert "entries: 2" in info.stdout
+    cleared = runner.invoke(cli, ["cache", "clear"])
+    assert cleared.exit_code == 0
+    assert "deleted 2 cached files" in cleared.stderr
+    assert not cache_home.exists()
+    assert "entries: 0" in runner.invoke(cli, ["cache", "info"]).stdout

@@ -1,0 +1,325 @@
+"""Support desk: scanned codes, did-you-mean, provenance rows, masking, exit statuses, shell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from recall_cli import support
+from recall_cli.cli import SUPPORT_EXIT_HELP
+
+from .conftest import invoke, write_csv, write_xlsx
+
+HEADER = ["Lot #", "Ship Date", "Customer ID", "Customer Name", "E-mail", "Phone", "Address",
+          "City", "ZIP", "Country", "Qty"]  # fmt: skip
+LOT_COLUMN = 1  # "Lot #" is column A in both sheets
+GTIN = "00312345678906"
+D = dt.datetime
+
+
+PEOPLE = {
+    "C1": ("Jane Doe", "jane.doe@example.com", "+1 555 010 1018", "12 Oak Ave", "Boston", "02110"),
+    "C2": ("John Roe", "jroe@example.org", "(617) 555-2222", "9 Elm St", "Boston", "02111"),
+    "C3": ("Ann Poe", "ann@example.net", "617 555 3333", "3 Pine St", "Salem", "01970"),
+    "C4": ("Bob Moe", "bob@example.com", "617 555 4444", "4 Lake Rd", "Lynn", "01901"),
+    "C5": ("Eve Zoe", "eve@example.com", "617 555 5555", "5 Main St", "Quincy", "02169"),
+}
+
+
+def _row(lot: str, day: dt.datetime, cid: str, qty: int) -> list[Any]:
+    name, email, phone, street, city, zip_code = PEOPLE[cid]
+    return [lot, day, cid, name, email, phone, street, city, zip_code, "US", qty]
+
+
+# Recalled: B201575 and B201590, shipped 2010-11-30 to 2011-01-04 inclusive.
+# B201590 only shipped outside the window; 0012345 and XK4471 are not recalled.
+SHIPMENTS = [
+    ["Shipments export, Q4 2010"],
+    [],
+    HEADER,
+    _row("B201575", D(2010, 12, 1), "C1", 40),
+    _row("XK4471", D(2010, 12, 2), "C5", 10),
+    _row("B201575", D(2010, 11, 29, 16, 0), "C3", 30),  # the day before the window
+    _row("0012345", D(2010, 12, 3), "C4", 5),
+    _row("B201590", D(2011, 1, 5), "C4", 7),  # the day after the window
+]
+DECEMBER = [
+    HEADER,
+    [],
+    _row("B201575", D(2011, 1, 4, 13, 30), "C2", 20),  # last day of the window, afternoon
+    _row("XK4471", D(2010, 12, 20), "C5", 10),
+]
+SCOPE = ("--lot", "B201575,B201590", "--from", "2010-11-30", "--to", "2011-01-04")
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    write_xlsx(tmp_path / "shipments.xlsx", {"Shipments": SHIPMENTS, "Dec 2010": DECEMBER})
+    write_csv(
+        tmp_path / "late.csv",
+        [
+            HEADER,
+            _row("B201575", D(2010, 12, 28), "C1", 15),
+            _row("XK4471", D(2011, 2, 1), "C5", 3),
+        ],
+    )
+    return tmp_path
+
+
+def run(runner: CliRunner, data: Path, command: str, *args: str) -> Any:
+    return invoke(runner, "-q", command, *args, str(data), *SCOPE)
+
+
+# --- scanned codes ---------------------------------------------------------------
+
+GS = "\x1d"
+SCANS = {
+    "parentheses": f"(01){GTIN}(17)120630(10)B201575(21)SN77",
+    "fnc1": f"01{GTIN}10B201575{GS}17120630{GS.join(['', '21SN77'])}",
+    "digital-link": f"https://id.gs1.org/01/{GTIN}/10/B201575/21/SN77?17=120630",
+}
+
+
+@pytest.mark.parametrize("code", SCANS.values(), ids=SCANS.keys())
+def test_barcode_forms_give_the_lot_and_gs1_fields(
+    runner: CliRunner, data: Path, code: str
+) -> None:
+    result = run(runner, data, "check", code, "--format", "json")
+    assert result.exit_code == support.AFFECTED, result.stderr
+    # In scope: C1 40 (2010-12-01) + C2 20 (2011-01-04 13:30) + C1 15 (CSV, 2010-12-28).
+    assert json.loads(result.stdout) == {
+        "lot": "B201575",
+        "recalled": True,
+        "customers": 2,
+        "units": 75,
+        "shipments": 3,
+        "first_shipped": "2010-12-01",
+        "last_shipped": "2011-01-04",
+        "gs1": {"gtin": GTIN, "expiry": "2012-06-30", "serial": "SN77"},
+    }
+
+
+def test_barcode_fields_shown_next_to_the_verdict(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "check", SCANS["parentheses"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "B201575: IN RECALL"
+    assert lines[1] == f"  scanned: GTIN {GTIN}, expiry 2012-06-30, serial SN77"
+
+
+def test_plain_lot_has_no_gs1_key(runner: CliRunner, data: Path) -> None:
+    answer = json.loads(run(runner, data, "check", " b201575 ", "--format", "json").stdout)
+    assert answer["lot"] == "B201575"
+    assert "gs1" not in answer and "suggestions" not in answer
+
+
+def test_barcode_without_lot_is_an_error(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "check", f"(01){GTIN}(17)120630")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "has no lot (10) element" in result.stderr
+
+
+# --- did you mean ----------------------------------------------------------------
+
+SLIPS = {
+    "one character off": ("B201576", ["B201575"]),
+    "O for 0": ("B2O1575", ["B201575"]),
+    "I for 1": ("B20I575", ["B201575"]),
+    "S for 5": ("B201S75", ["B201575"]),
+    "8 for B": ("8201575", ["B201575"]),
+    "missing leading zeros": ("12345", ["0012345"]),
+    "dropped character": ("XK471", ["XK4471"]),
+    "added character": ("B2015905", ["B201590"]),
+    "nothing close": ("ZZ9999", []),
+}
+
+
+@pytest.mark.parametrize(("typed", "expected"), SLIPS.values(), ids=SLIPS.keys())
+def test_suggestions_for_each_slip(
+    runner: CliRunner, data: Path, typed: str, expected: list[str]
+) -> None:
+    result = run(runner, data, "check", typed, "--format", "json")
+    assert result.exit_code == support.NOT_AFFECTED
+    answer = json.loads(result.stdout)
+    assert answer["recalled"] is False
+    assert answer["suggestions"] == expected
+
+
+def test_suggestion_is_not_a_verdict(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "check", "B2O1575")
+    assert result.exit_code == support.NOT_AFFECTED
+    lines = result.stdout.splitlines()
+    assert lines[0] == "B2O1575: NOT IN RECALL (recalled lots: B201575, B201590)"
+    assert (
+        lines[2] == "  did you mean: B201575? (not a verdict: check the suggested lot to get one)"
+    )
+    nothing = run(runner, data, "check", "ZZ9999").stdout.splitlines()
+    assert nothing[2] == "  no known lot is close to this one"
+
+
+def test_no_suggestions_for_a_lot_in_the_data(runner: CliRunner, data: Path) -> None:
+    answer = json.loads(run(runner, data, "check", "0012345", "--format", "json").stdout)
+    assert answer["recalled"] is False
+    assert "suggestions" not in answer
+
+
+# --- provenance ------------------------------------------------------------------
+
+
+def _lot_cells(path: Path, lot: str) -> set[tuple[str, int]]:
+    """Independently: every (sheet, row) whose lot cell holds this lot."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    found = set()
+    for ws in wb.worksheets:
+        for i, row in enumerate(ws.iter_rows(min_col=LOT_COLUMN, max_col=LOT_COLUMN), start=1):
+            if row and row[0].value == lot:
+                found.add((ws.title, i))
+    wb.close()
+    return found
+
+
+def test_show_rows_point_at_the_lot_cell(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "check", "B201575", "--show-rows", "--format", "json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)["rows"]
+    xlsx = [r for r in rows if r["file"].endswith(".xlsx")]
+    assert {(r["sheet"], r["row"]) for r in xlsx} == _lot_cells(data / "shipments.xlsx", "B201575")
+    assert {(r["sheet"], r["row"]) for r in xlsx} == {("Shipments", 4), ("Shipments", 6),
+                                                      ("Dec 2010", 3)}  # fmt: skip
+    wb = openpyxl.load_workbook(data / "shipments.xlsx")
+    for r in xlsx:
+        assert wb[r["sheet"]].cell(row=r["row"], column=LOT_COLUMN).value == "B201575"
+    # The CSV line as Excel numbers it (header is line 1).
+    csv_rows = [r for r in rows if r["file"].endswith(".csv")]
+    assert [(r["sheet"], r["row"], r["bucket"]) for r in csv_rows] == [("", 2, "matched")]
+    # Matched rows lead; the one shipped the day before the window is not matched.
+    assert [r["bucket"] for r in rows] == ["matched", "matched", "matched", "not_matched"]
+    assert rows[-1] == {"file": rows[-1]["file"], "sheet": "Shipments", "row": 6,
+                        "bucket": "not_matched", "ship_date": "2010-11-29",
+                        "customer_id": "C3", "quantity": 30}  # fmt: skip
+
+
+def test_show_rows_text_says_what_matched_means(runner: CliRunner, data: Path) -> None:
+    out = run(runner, data, "check", "B201575", "--show-rows").stdout
+    assert "  rows of this lot in the data: 4 (3 matched = inside the recall scope)\n" in out
+    assert "    shipments.xlsx / Dec 2010 row 3: matched, 2011-01-04, customer C2, qty 20\n" in out
+    assert "    late.csv row 2: matched, 2010-12-28, customer C1, qty 15\n" in out
+
+
+# --- minimum necessary -----------------------------------------------------------
+
+
+def test_customer_contact_masked_by_default(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "customer", "C1")
+    assert result.exit_code == support.AFFECTED
+    assert result.stdout == (
+        "C1  Jane Doe  AFFECTED  lots B201575; 55 units in 2 shipments\n"
+        "    j***@example.com, ***-1018, ***, Boston, 02110, US\n\n"
+    )
+    for secret in ("jane.doe", "555 010", "12 Oak"):
+        assert secret not in result.stdout
+
+
+def test_customer_reveal_shows_contact(runner: CliRunner, data: Path) -> None:
+    result = run(runner, data, "customer", "C1", "--reveal")
+    assert result.exit_code == 0
+    assert (
+        "    jane.doe@example.com, +1 555 010 1018, 12 Oak Ave, Boston, 02110, US\n"
+        in result.stdout
+    )
+
+
+@pytest.mark.parametrize("reveal", [(), ("--reveal",)], ids=["masked", "reveal"])
+def test_customer_json_never_has_contact(
+    runner: CliRunner, data: Path, reveal: tuple[str, ...]
+) -> None:
+    result = run(runner, data, "customer", "Jane", "--format", "json", *reveal)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "query": "Jane",
+        "matches": [{"customer_id": "C1", "name": "Jane Doe", "affected": True,
+                     "lots": ["B201575"], "units": 55, "shipments": 2}],
+    }  # fmt: skip
+    assert "example.com" not in result.stdout and "1018" not in result.stdout
+
+
+# --- exit statuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "query", "status"),
+    [
+        ("check", "B201575", 0),
+        ("check", "B201590", 0),  # recalled, but nothing shipped inside the scope
+        ("check", "XK4471", 3),
+        ("check", "ZZ9999", 3),
+        ("customer", "C1", 0),
+        ("customer", "C5", 3),
+        ("customer", "C4", 3),  # only B201590 after the window, and a non-recalled lot
+        ("customer", "nobody-here", 4),
+    ],
+)
+def test_exit_statuses(
+    runner: CliRunner, data: Path, command: str, query: str, status: int
+) -> None:
+    assert run(runner, data, command, query).exit_code == status
+
+
+def test_recalled_lot_outside_scope_says_so(runner: CliRunner, data: Path) -> None:
+    lines = run(runner, data, "check", "B201590").stdout.splitlines()
+    assert lines[:2] == ["B201590: IN RECALL", "  no shipment of this lot falls inside the scope"]
+
+
+def test_usage_error_is_2_and_help_documents_statuses(runner: CliRunner, data: Path) -> None:
+    assert invoke(runner, "check").exit_code == 2
+    assert invoke(runner, "check", "B201575", str(data), "--from", "x").exit_code == 2
+    assert f"{support.NOT_AFFECTED} not affected" in SUPPORT_EXIT_HELP
+    assert f"{support.NOT_FOUND} no customer matches" in SUPPORT_EXIT_HELP
+    assert f"{support.AFFECTED} affected" in SUPPORT_EXIT_HELP
+    for command in ("check", "customer"):
+        help_text = " ".join(invoke(runner, command, "--help").stdout.split())
+        assert "Exit status: 0 affected" in help_text and "3 not affected" in help_text
+
+
+# --- shell -----------------------------------------------------------------------
+
+
+def test_shell_answers_piped_lines(runner: CliRunner, data: Path) -> None:
+    lines = [
+        "B201575",
+        "",
+        "# a comment",
+        f"check (01){GTIN}(17)120630",  # no lot: an error line, the session goes on
+        "customer C5",
+        "check B2O1575",
+        "quit",
+        "B201575",  # after quit: not answered
+    ]
+    result = invoke(runner, "shell", str(data), *SCOPE, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.count("B201575: IN RECALL") == 1
+    assert (
+        "C5  Eve Zoe  not affected\n    e***@example.com, ***-5555, ***, Quincy, 02169, US\n" in out
+    )
+    assert "B2O1575: NOT IN RECALL" in out and "did you mean: B201575?" in out
+    assert "Error: barcode" in result.stderr and "has no lot (10) element" in result.stderr
+    assert result.stderr.rstrip().endswith("3 answers")
+
+
+def test_shell_reveal_and_rows(runner: CliRunner, data: Path) -> None:
+    result = invoke(runner, "-q", "shell", str(data), *SCOPE, "--reveal",
+                    input="customer C1\nB201590 --rows\n")  # fmt: skip
+    assert result.exit_code == 0
+    assert "jane.doe@example.com" in result.stdout
+    assert (
+        "    shipments.xlsx / Shipments row 8: not matched, 2011-01-05, customer C4, qty 7\n"
+        in (result.stdout)
+    )
