@@ -15,7 +15,15 @@ from .export import dumps, flat
 from .load import LoadOptions
 from .lookup import check_lot, find_customers, lot_in_data
 from .normalize import NormalizeOptions, Shipments
-from .query import AFFECTED_COLUMNS, RecallResult, RecallScope, find_affected, summarize, units_by_week
+from .query import (
+    AFFECTED_COLUMNS,
+    RecallResult,
+    RecallScope,
+    find_affected,
+    find_customer_conflicts,
+    summarize,
+    units_by_week,
+)
 from .scopefile import RecallFile, build_scope, read_recall_file
 
 __all__ = [
@@ -117,6 +125,12 @@ class Run:
             if s.skipped:
                 out.append(f"{where}: skipped, {s.skipped}")
             out.extend(f"{where}: {w}" for w in s.warnings)
+        conflicts = find_customer_conflicts(self.result.rows, self.result.bucket == "matched")
+        if conflicts:
+            out.append(
+                f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
+                "addresses across rows: the most recent shipment's address is used"
+            )
         review = int((self.result.bucket == "needs_review").sum())
         if review:
             out.append(f"{review:,} rows need review: run `recall review` to list them")

@@ -350,8 +350,9 @@ def review(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -
 @scope_options
 @input_options
 @output_options(("text", "json"), "text")
-@click.option("--show-rows", is_flag=True,
-              help="List the file, sheet and row (as Excel shows it) of each shipment.")  # fmt: skip
+@click.option(
+    "--show-rows", is_flag=True, help="List file, sheet and Excel row of each shipment of the lot."
+)
 @pass_app
 def check(
     app: AppContext, code: str, fmt: str, output: str, force: bool, show_rows: bool, **kwargs: Any

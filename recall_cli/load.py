@@ -139,6 +139,9 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             )
         details: dict[str, object] = {"reader": "fastexcel", "date1904": date1904}
         details.update(hidden.get(name, {}))
+        if details.get("merged_ranges"):
+            # Merged ranges are in sheet coordinates; the frame starts at the first used column.
+            details["first_col"] = _calamine_first_col(source, name)
         yield RawSheet(path, name, cells, first_row, details)
 
 
@@ -188,6 +191,19 @@ def _calamine_first_row(source: Path | bytes, name: str) -> int:
     )
     start = wb.get_sheet_by_name(name).start
     return int(start[0]) + 1 if start else 1
+
+
+def _calamine_first_col(source: Path | bytes, name: str) -> int:
+    """0-based sheet column of the frame's first column (only asked when cells are merged)."""
+    import python_calamine
+
+    wb = (
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+        if isinstance(source, bytes)
+        else python_calamine.CalamineWorkbook.from_path(str(source))
+    )
+    start = wb.get_sheet_by_name(name).start
+    return int(start[1]) if start else 0
 
 
 # --- delimited text ----------------------------------------------------------

@@ -122,6 +122,21 @@ def find_header(
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
             mapping[j] = weak
+    # A header over two rows ("Ship" above "Date"): names that only map once joined
+    # move the header down to the second row, which then is not read as data.
+    if idx + 1 < len(top):
+        upper, below = top.iloc[idx], top.iloc[idx + 1]
+        joined: dict[int, str] = {}
+        for j in data_cols:
+            a, b = upper[j], below[j]
+            if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
+                continue
+            canon = _canonical(f"{a.strip()} {b.strip()}", override_keys)
+            if canon is not None and canon not in {*mapping.values(), *joined.values()}:
+                joined[j] = canon
+        if joined:
+            mapping.update(joined)
+            idx += 1
     return idx, mapping, duplicates
 
 
@@ -199,6 +214,44 @@ def _fold_name(text: str) -> str:
     return fold(text)
 
 
+def fill_merged(
+    cells: pd.DataFrame, ranges: Iterable[tuple[int, int, int, int]], first_row: int, first_col: int
+) -> tuple[pd.DataFrame, int]:
+    """Copy each vertically merged range's top value into the blank cells below it.
+
+    Excel keeps a merged value only in the top-left cell; a lot merged down over
+    three shipments would otherwise leave two of them with a blank lot.
+    Ranges are (first row 1-based, first col 0-based, last row, last col).
+    """
+    columns: dict[int, np.ndarray] = {}
+    filled = 0
+    n = len(cells)
+    for r1, c1, r2, c2 in ranges:
+        top, bottom = r1 - first_row, min(r2 - first_row, n - 1)
+        if bottom <= top or top < 0:
+            continue
+        for c in range(c1, c2 + 1):
+            j = c - first_col
+            if j not in cells.columns:
+                continue
+            col = columns.get(j)
+            if col is None:
+                col = columns[j] = cells[j].to_numpy(dtype=object).copy()
+            value = col[top]
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                continue
+            seg = col[top + 1 : bottom + 1]
+            blank = pd.isna(seg) | (seg == "")
+            seg[blank] = value
+            filled += int(blank.sum())
+    if not columns:
+        return cells, 0
+    cells = cells.copy()
+    for j, col in columns.items():
+        cells[j] = col
+    return cells, filled
+
+
 # --- one sheet ---------------------------------------------------------------
 
 
@@ -207,6 +260,15 @@ def normalize_sheet(
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
     cells = raw.cells
+    merged = info.details.pop("merged_ranges", None)
+    if merged:
+        first_col = int(raw.details.get("first_col", 0))  # type: ignore[call-overload]
+        cells, filled = fill_merged(cells, merged, raw.first_row, first_col)
+        if filled:
+            info.details["merged_cells_filled"] = filled
+            info.warnings.append(
+                f"{filled} empty cells inside merged ranges took the value of the range's top cell"
+            )
     found = find_header(cells, options.columns) if len(cells) else None
     if found is None:
         info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows"
@@ -307,7 +369,18 @@ def normalize_sheet(
 
     problem = np.full(n, "", dtype=object)
     problem[lot_error] = "lot cell holds an Excel error"
-    problem[(kind == "data") & lot_blank] = "lot blank"
+    # Workbook readers give Excel errors (#N/A, #REF!) and formulas never calculated as empty.
+    problem[(kind == "data") & lot_blank] = (
+        "lot blank"
+        if NFIELDS in cells.columns
+        else "lot blank (or an Excel error / uncalculated formula)"
+    )
+    digit_lots = int(((kind == "data") & lot_raw.str.fullmatch(r"\d+(\.0+)?").to_numpy()).sum())
+    if digit_lots:
+        info.warnings.append(
+            f"{digit_lots} lots are digits only: if Excel stored them as numbers, leading zeros "
+            "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
+        )
     if NFIELDS in cells.columns:
         width = int(header_cells[NFIELDS])
         fields = body[NFIELDS].to_numpy()

@@ -232,6 +232,17 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
+def find_customer_conflicts(rows: pd.DataFrame, matched: np.ndarray) -> int:
+    """How many affected customers appear with more than one address (the latest one is used)."""
+    keys = rows.loc[matched, "customer_key"].unique()
+    mine = rows[(rows["kind"] == "data") & rows["customer_key"].isin(keys)]
+    cols = list(_CONTACT_BLOCKS["address"])
+    address = mine[cols].astype(str).agg("\x1f".join, axis=1) if len(mine) else pd.Series([])
+    present = mine[cols].ne("").any(axis=1) if len(mine) else pd.Series([], dtype=bool)
+    distinct = address[present].groupby(mine.loc[present, "customer_key"]).nunique()
+    return int((distinct > 1).sum())
+
+
 def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
     hit = rows[matched]
     if hit.empty:

@@ -1125,7 +1125,9 @@ _MAX_RE: Final = re.compile(rb"""\bmax\s*=\s*["'](\d+)["']""")
 _AUTOFILTER_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?autoFilter\b")
 _CHUNK: Final = 1024 * 1024
 # <mergeCell ref="A2:A5"/> sits after sheetData; collected by the same streaming scan.
-_MERGE_RE: Final = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)"')
+_MERGE_RE: Final = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)"'
+)
 
 
 def _col_index(letters: bytes) -> int:
@@ -1137,7 +1139,8 @@ def _col_index(letters: bytes) -> int:
 
 def xlsx_hidden(source: Source, *, file: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """Per sheet name: {"state": "visible"|"hidden"|"veryHidden", "hidden_rows": int,
-    "hidden_cols": int, "autofilter": bool}.
+    "hidden_cols": int, "autofilter": bool}, plus "merged_ranges" (first row, first col
+    0-based, last row, last col) when the sheet has merged cells.
 
     Each sheet's XML is streamed once in 1 MB chunks and scanned with a regex
     (no tree is built), so even a 1,000,000-row sheet costs a few seconds at most.

@@ -173,8 +173,9 @@ def test_wrong_password_and_env_password(runner, tmp_path: Path) -> None:  # typ
                  "--no-cache")  # fmt: skip
     _check_refusal(bad, target, "password did not open it")
     for extra, env in ((["--password", "s3cret"], {}), ([], {"RECALL_PASSWORD": "s3cret"})):
-        ok = invoke(runner, "summary", target, "--lot", "B201575", "--from", "2010-11-30",
-                    "--to", "2011-01-04", "--format", "json", "--no-cache", *extra, env=env)  # fmt: skip
+        args = ("summary", target, "--lot", "B201575", "--from", "2010-11-30", "--to",
+                "2011-01-04", "--format", "json", "--no-cache", *extra)  # fmt: skip
+        ok = invoke(runner, *args, env=env)
         assert ok.exit_code == 0, ok.stderr
         assert '"customers": 1' in ok.stdout
 

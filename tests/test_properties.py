@@ -1,0 +1,86 @@
+"""Issue 5: properties that hold on random messy CSVs and workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recall_cli import api
+from recall_cli.dates import DAYFIRST
+from tests.conftest import write_csv, write_xlsx
+
+RECALLED = ("B201575", "F300112")
+OTHER = ("B999999", "X123456")
+START, END = dt.date(2010, 11, 30), dt.date(2011, 1, 4)
+HEADER = ["Lot", "Ship Date", "Customer ID", "Name", "Quantity"]
+
+
+def _date_text(day: dt.date, form: int) -> str:
+    return [day.isoformat(), day.strftime("%d.%m.%Y"), f"{day.isoformat()} 13:30:00"][form]
+
+
+row = st.one_of(
+    st.tuples(
+        st.sampled_from(RECALLED + OTHER),
+        st.sampled_from(["", " ", "  "]),
+        st.booleans(),
+        st.dates(dt.date(2010, 10, 1), dt.date(2011, 2, 28)),
+        st.integers(0, 2),
+        st.integers(1, 50),
+    ).map(lambda t: ["data", t]),
+    st.sampled_from(["blank", "junk", "total"]).map(lambda k: [k, None]),
+)
+
+
+def _cells(item: list) -> list[object]:  # type: ignore[type-arg]
+    kind, t = item
+    if kind == "blank":
+        return ["", "", "", "", ""]
+    if kind == "junk":
+        return ["printed by ERP", "", "", "", ""]
+    if kind == "total":
+        return ["Total", "", "", "", "99"]
+    lot, space, lower, day, form, qty = t
+    code = (lot.lower() if lower else lot) + space
+    return [code, _date_text(day, form), f"C{qty}", f"Name {qty}", str(qty)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=st.lists(row, min_size=1, max_size=40),
+    title_rows=st.integers(0, 3),
+    as_xlsx=st.booleans(),
+)
+def test_buckets_and_matches_are_consistent(items, title_rows: int, as_xlsx: bool) -> None:  # type: ignore[no-untyped-def]
+    rows = [["Shipments report"] + [""] * 4] * title_rows + [HEADER] + [_cells(i) for i in items]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("s.xlsx" if as_xlsx else "s.csv")
+        write_xlsx(path, {"S": rows}) if as_xlsx else write_csv(path, rows)
+        req = api.Request.from_options(
+            paths=[path], lots=RECALLED, start=START, end=END, date_order=DAYFIRST, no_cache=True
+        )
+        run = api.run(req)
+    if as_xlsx:
+        # Trailing rows with no value are not in a workbook at all: nothing to read.
+        while items and items[-1][0] == "blank":
+            items = items[:-1]
+    result = run.result
+    summary = api.summarize(result)
+    counts = summary["rows"]
+    assert counts["read"] == len(items)
+    assert sum(counts[b] for b in ("matched", "not_matched", "not_data", "needs_review")) == len(
+        items
+    )
+    for lot in RECALLED:
+        assert api.check_lot(result, lot)["shipments"] == summary["by_lot"][lot]["shipments"]
+    for lot in set(result.matched["lot"]):
+        assert api.check_lot(result, lot.lower())["shipments"] > 0
+    # No recalled row inside the window is reported as not matched.
+    frame = result.rows.assign(bucket=result.bucket)
+    data = [i[1] for i in items if i[0] == "data"]
+    must = sum(1 for t in data if t[0] in RECALLED and START <= t[3] <= END)
+    assert int((frame["bucket"] == "matched").sum()) == must
