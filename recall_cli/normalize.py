@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import dates as dates_mod
 from .countries import to_iso2
@@ -84,7 +86,7 @@ class Shipments:
 
 
 def _cell_text(col: pd.Series) -> pd.Series:
-    return col.fillna("").astype(str).str.strip()
+    return as_text(col)
 
 
 def find_header(
@@ -156,11 +158,40 @@ def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
 # --- values ------------------------------------------------------------------
 
 
-def _map_unique(col: pd.Series, fn: Callable[[str], object]) -> np.ndarray:
+# Text columns are Arrow-backed strings ("str" in pandas 3): comparisons, strip
+# and take run in Arrow, and no column becomes a million Python objects.
+STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def as_text(col: pd.Series) -> pd.Series:
+    """A column as stripped text, blanks as "" (never missing)."""
+    if col.dtype != STR:
+        col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
+    return col.fillna("").str.strip()
+
+
+def _encode(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Dictionary-encode a text column: codes per row, and the distinct values."""
+    chunked = pa.chunked_array(col.astype(STR).fillna("").array.__arrow_array__())
+    encoded = pc.dictionary_encode(chunked).combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+
+
+def map_text(col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """Apply fn once per distinct value: shipment columns repeat a lot."""
-    codes, uniques = pd.factorize(col, sort=False)
-    mapped = np.array([fn(u) for u in uniques] or [None], dtype=object)
-    return mapped[codes] if len(codes) else np.array([], dtype=object)
+    codes, uniques = _encode(col)
+    mapped = pa.array([fn(u) for u in uniques], pa.string())
+    return pd.Series(pc.take(mapped, pa.array(codes)), index=col.index, dtype=STR)
+
+
+def map_values(col: pd.Series, fn: Callable[[str], object], dtype: type = object) -> np.ndarray:
+    codes, uniques = _encode(col)
+    mapped = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
+    return mapped[codes]
+
+
+def _map_unique(col: pd.Series, fn: Callable[[str], object]) -> np.ndarray:
+    return map_values(col, fn)
 
 
 def normalize_id(text: str) -> str:
@@ -299,14 +330,11 @@ def normalize_sheet(
         info.warnings.append(
             "duplicate columns ignored (the first one is used): " + ", ".join(duplicates)
         )
-    body = cells.iloc[header_idx + 1 :]
+    body = cells.iloc[header_idx + 1 :].reset_index(drop=True)
     n = len(body)
     info.rows_read = n
-    out: dict[str, object] = {}
-    text: dict[str, pd.Series] = {}
-    for j, canon in mapping.items():
-        text[canon] = _cell_text(body[j]).reset_index(drop=True)
-    blank_col = pd.Series([""] * n, dtype=object)
+    text: dict[str, pd.Series] = {canon: as_text(body[j]) for j, canon in mapping.items()}
+    blank_col = pd.Series(pa.array([""] * n, pa.string()), dtype=STR) if n else _empty_text()
     for canon in CANONICAL:
         if canon not in text:
             text[canon] = blank_col
@@ -314,68 +342,70 @@ def normalize_sheet(
     data_cols = [c for c in cells.columns if c != NFIELDS]
     nonempty = np.zeros(n, dtype=np.int64)
     for j in data_cols:
-        nonempty += (_cell_text(body[j]) != "").to_numpy()
+        col = text[mapping[j]] if j in mapping else as_text(body[j])
+        nonempty += (col != "").to_numpy(dtype=bool)
 
     # First and last names: a French "Nom" beside "Prénom" is the family name.
-    if "first_name" in mapping.values() and "last_name" not in mapping.values() and "name" in mapped:
+    has_name = "name" in mapped
+    if "first_name" in mapped and "last_name" not in mapped and has_name:
         text["last_name"], text["name"] = text["name"], blank_col
-    if (text["name"] == "").all() and ("first_name" in mapped or "last_name" in mapped):
+        has_name = False
+    if not has_name and ("first_name" in mapped or "last_name" in mapped):
         text["name"] = (text["first_name"] + " " + text["last_name"]).str.strip()
 
     lot_raw = text["lot"]
-    lot = pd.Series(_map_unique(lot_raw, normalize_lot), dtype=object)
-    lot_error = lot_raw.str.upper().isin(_EXCEL_ERRORS).to_numpy()
-    lot = lot.where(~lot_error, "")
+    lot_blank = (lot_raw == "").to_numpy(dtype=bool)
+    lot_error = map_values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
+    lot = map_text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
 
     # Row kinds, most specific first.
-    kind = np.full(n, "data", dtype=object)
+    kind = np.zeros(n, dtype=np.int8)  # indexes KINDS; 0 is "data"
     is_blank = nonempty == 0
     header_like = np.zeros(n, dtype=bool)
-    lot_head = _map_unique(lot_raw, lambda v: canonical_for(v) == "lot").astype(bool)
+    lot_head = map_values(lot_raw, lambda v: canonical_for(v) == "lot", bool)
     if lot_head.any():
-        votes = np.zeros(n, dtype=np.int64)
-        for j, canon in mapping.items():
-            col = _cell_text(body[j]).reset_index(drop=True)
-            votes += _map_unique(col, functools.partial(_names_column, canon)).astype(bool)
-        header_like = lot_head & (votes >= min(2, len(mapping)))
+        # Only the few rows whose lot cell says "Lot" can repeat the header.
+        rows_at = np.flatnonzero(lot_head)
+        votes = np.zeros(len(rows_at), dtype=np.int64)
+        for canon in mapping.values():
+            values = text[canon].to_numpy(dtype=object)[rows_at]
+            votes += np.array([_names_column(canon, v) for v in values], dtype=bool)
+        header_like[rows_at] = votes >= min(2, len(mapping))
     # A totals label only makes a totals row when the row is not a whole shipment:
     # "Total Care Pharmacy" with a lot, a date and an id is a customer to tell.
-    label = np.zeros(n, dtype=bool)
-    for canon in mapping.values():
-        if canon not in ("ship_date", "quantity"):
-            label |= _map_unique(text[canon], _is_total).astype(bool)
-    first_col = _cell_text(body[data_cols[0]]).reset_index(drop=True)
-    label |= _map_unique(first_col, _is_total).astype(bool)
-    lot_label = _map_unique(lot_raw, _is_total).astype(bool)
-    total_like = label & (
-        lot_label
-        | (lot_raw == "").to_numpy()
-        | (text["ship_date"] == "").to_numpy()
-        | ((text["customer_id"] == "") & (text["name"] == "")).to_numpy()
-    )
-
+    lot_label = map_values(lot_raw, _is_total, bool)
     date_raw = text["ship_date"]
-    identity_blank = ((text["customer_id"] == "") & (text["name"] == "")).to_numpy()
-    lot_blank = (lot_raw == "").to_numpy()
-    date_blank = (date_raw == "").to_numpy()
-    qty_blank = (text["quantity"] == "").to_numpy()
+    identity_blank = ((text["customer_id"] == "") & (text["name"] == "")).to_numpy(dtype=bool)
+    date_blank = (date_raw == "").to_numpy(dtype=bool)
+    qty_blank = (text["quantity"] == "").to_numpy(dtype=bool)
+    # Only rows missing a lot, a date or a customer can be totals: look at those alone.
+    candidates = np.flatnonzero(lot_label | lot_blank | date_blank | identity_blank)
+    label_columns = [text[c] for c in sorted(set(mapping.values()) & _LABEL_COLUMNS)]
+    if data_cols[0] not in mapping:
+        label_columns.append(as_text(body[data_cols[0]]))
+    total_like = np.zeros(n, dtype=bool)
+    for col in label_columns:
+        values = col.take(candidates).tolist() if len(candidates) else []
+        total_like[candidates] |= np.array([_is_total(v) for v in values], dtype=bool)
+
     core_blank = lot_blank & date_blank & identity_blank
-    kind[core_blank & ~qty_blank] = "total"
-    kind[core_blank & qty_blank] = "note"
-    kind[(lot_raw != "").to_numpy() & date_blank & identity_blank & qty_blank] = "note"
-    kind[total_like] = "total"
-    kind[header_like] = "header"
-    kind[is_blank] = "blank"
+    kind[core_blank & ~qty_blank] = _KIND["total"]
+    kind[core_blank & qty_blank] = _KIND["note"]
+    kind[~lot_blank & date_blank & identity_blank & qty_blank] = _KIND["note"]
+    kind[total_like] = _KIND["total"]
+    kind[header_like] = _KIND["header"]
+    kind[is_blank] = _KIND["blank"]
+    is_data = kind == 0
 
     problem = np.full(n, "", dtype=object)
     problem[lot_error] = "lot cell holds an Excel error"
     # Workbook readers give Excel errors (#N/A, #REF!) and formulas never calculated as empty.
-    problem[(kind == "data") & lot_blank] = (
+    problem[is_data & lot_blank] = (
         "lot blank"
         if NFIELDS in cells.columns
         else "lot blank (or an Excel error / uncalculated formula)"
     )
-    digit_lots = int(((kind == "data") & lot_raw.str.fullmatch(r"\d+(\.0+)?").to_numpy()).sum())
+    digit_lots = int((is_data & map_values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
     if digit_lots:
         info.warnings.append(
             f"{digit_lots} lots are digits only: if Excel stored them as numbers, leading zeros "
@@ -386,75 +416,85 @@ def normalize_sheet(
         fields = body[NFIELDS].to_numpy()
         beyond = np.zeros(n, dtype=bool)
         for j in data_cols[width:]:
-            beyond |= (_cell_text(body[j]) != "").to_numpy()
+            beyond |= (as_text(body[j]) != "").to_numpy(dtype=bool)
         # Extra trailing separators with nothing after them are not ragged.
-        ragged = ((fields < width) | beyond) & ~is_blank & (kind == "data")
-        kind[ragged] = "bad"
+        ragged = ((fields < width) | beyond) & ~is_blank & is_data
+        kind[ragged] = _KIND["bad"]
+        is_data &= ~ragged
         for i in np.flatnonzero(ragged):
             problem[i] = f"row has {fields[i]} fields where the header has {width}"
 
-    data_mask = pd.Series(kind == "data")
-    country_raw = text["country"]
-    country = pd.Series(
-        _map_unique(country_raw, lambda v: to_iso2(v) or v.upper()), dtype=object
-    )
+    country = map_text(text["country"], lambda v: to_iso2(v) or v.upper())
     french = sum(looks_french(h) for h in info.columns.values()) >= 2
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
         forced=options.date_order,
         french_headers=french,
-        country_hint=_main_country(country[data_mask.to_numpy()]),
+        country_hint=_main_country(country[is_data]),
         date1904=bool(raw.details.get("date1904", False)),
-        evidence_mask=data_mask,
+        evidence_mask=pd.Series(is_data),
     )
     info.date_order, info.date_order_reason = order.order, order.reason
-    date_problem = date_problem.to_numpy()
+    # Date problems only matter for data rows; keep the first problem found.
+    use_date_problem = is_data & (problem == "")
+    problem[use_date_problem] = date_problem.to_numpy(dtype=object)[use_date_problem]
 
-    quantity = pd.Series(_map_unique(text["quantity"], _parse_quantity), dtype="float64")
-    bad_qty = (~qty_blank) & quantity.isna().to_numpy() & (kind == "data")
+    quantity = map_values(text["quantity"], _parse_quantity, float)
+    bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
     if bad_qty.any():
         info.warnings.append(f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)")
 
-    customer_id = pd.Series(_map_unique(text["customer_id"], normalize_id), dtype=object)
-    name_key = pd.Series(_map_unique(text["name"], _fold_name), dtype=object)
-    postal = pd.Series(_map_unique(text["postal_code"], normalize_id), dtype=object)
-    by_name = (customer_id == "") & (name_key != "") & (postal != "")
-    customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
-
-    postal_fixed = postal.where(
-        ~((country == "US") & postal.str.fullmatch(r"\d{4}")), "0" + postal
+    customer_id = map_text(text["customer_id"], normalize_id)
+    postal = map_text(text["postal_code"], normalize_id)
+    customer_key = customer_id
+    by_name = ((customer_id == "") & (text["name"] != "") & (postal != "")).to_numpy(dtype=bool)
+    if by_name.any():
+        name_key = map_text(text["name"], fold)
+        customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
+    lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
+        dtype=bool
     )
-    padded = int((postal_fixed != postal).sum())
-    if padded:
+    if lost_zero.any():
+        postal = postal.where(~lost_zero, "0" + postal)
         info.warnings.append(
-            f"{padded} US ZIP codes had 4 digits (Excel dropped the leading zero); padded to 5"
+            f"{int(lost_zero.sum())} US ZIP codes had 4 digits "
+            "(Excel dropped the leading zero); padded to 5"
         )
 
-    out = {
+    out: dict[str, object] = {
         "source": np.full(n, source_id, dtype=np.int32),
-        "file": str(raw.file),
-        "sheet": raw.sheet,
+        "file": pd.Series(pa.array([str(raw.file)] * n, pa.string()), dtype=STR),
+        "sheet": pd.Series(pa.array([raw.sheet] * n, pa.string()), dtype=STR),
         "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
-        "kind": kind,
-        "problem": problem,
-        "lot_raw": lot_raw.to_numpy(dtype=object),
-        "date_raw": date_raw.to_numpy(dtype=object),
-        "customer_key": customer_key.to_numpy(dtype=object),
+        "kind": pd.Series(pc.take(_KIND_ARRAY, pa.array(kind)), dtype=STR),
+        "problem": pd.Series(problem, dtype=STR),
+        "lot_raw": lot_raw,
+        "date_raw": date_raw,
+        "customer_key": customer_key,
     }
     for canon in CANONICAL:
-        out[canon] = text[canon].to_numpy(dtype=object)
-    out["lot"] = lot.to_numpy(dtype=object)
+        out[canon] = text[canon]
+    out["lot"] = lot
     out["ship_date"] = ship_date.to_numpy()
-    out["quantity"] = quantity.to_numpy()
-    out["customer_id"] = customer_id.to_numpy(dtype=object)
-    out["postal_code"] = postal_fixed.to_numpy(dtype=object)
-    out["country"] = country.to_numpy(dtype=object)
-    frame = pd.DataFrame(out)
-    # Date problems only matter for data rows; keep the first problem found.
-    is_data = frame["kind"].to_numpy() == "data"
-    no_problem = frame["problem"].to_numpy() == ""
-    frame.loc[is_data & no_problem, "problem"] = date_problem[is_data & no_problem]
-    return info, frame
+    out["quantity"] = quantity
+    out["customer_id"] = customer_id
+    out["postal_code"] = postal
+    out["country"] = country
+    return info, pd.DataFrame(out)
+
+
+def _empty_text() -> pd.Series:
+    return pd.Series([], dtype=STR)
+
+
+_KIND = {k: i for i, k in enumerate(KINDS)}
+_KIND_ARRAY = pa.array(KINDS, pa.string())
+_DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
+# Columns where a totals label ("Total", "B201575 Total") can stand.
+_LABEL_COLUMNS = frozenset(
+    {"lot", "customer_id", "name", "first_name", "last_name", "order_id", "product", "prescriber",
+     "city", "region", "country"}
+)  # fmt: skip
 
 
 # --- many files --------------------------------------------------------------

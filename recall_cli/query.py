@@ -7,6 +7,7 @@ customers and counts from the buckets. Nothing here prints or writes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -181,7 +182,7 @@ class RecallResult:
     def rows(self) -> pd.DataFrame:
         return self.shipments.rows
 
-    @property
+    @functools.cached_property
     def matched(self) -> pd.DataFrame:
         return self.rows[self.bucket == MATCHED]
 
@@ -236,22 +237,24 @@ def find_customer_conflicts(rows: pd.DataFrame, matched: np.ndarray) -> int:
     """How many affected customers appear with more than one address (the latest one is used)."""
     keys = rows.loc[matched, "customer_key"].unique()
     mine = rows[(rows["kind"] == "data") & rows["customer_key"].isin(keys)]
+    if mine.empty:
+        return 0
     cols = list(_CONTACT_BLOCKS["address"])
-    address = mine[cols].astype(str).agg("\x1f".join, axis=1) if len(mine) else pd.Series([])
-    present = mine[cols].ne("").any(axis=1) if len(mine) else pd.Series([], dtype=bool)
-    distinct = address[present].groupby(mine.loc[present, "customer_key"]).nunique()
-    return int((distinct > 1).sum())
+    present = mine[cols].ne("").any(axis=1)
+    distinct = mine.loc[present, ["customer_key", *cols]].drop_duplicates()
+    counts = distinct["customer_key"].value_counts()
+    return int((counts > 1).sum())
 
 
 def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
-    hit = rows[matched]
+    hit = rows.loc[matched, ["customer_key", "customer_id", "lot", "quantity", "ship_date"]]
     if hit.empty:
         columns = ("customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS)
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     grouped = hit.groupby("customer_key", sort=False)
     agg = pd.DataFrame(
         {
-            "lots": grouped["lot"].agg(lambda s: sorted(set(s))),
+            "lots": _sorted_lists(hit),
             "units": grouped["quantity"].sum(min_count=0).fillna(0).round().astype("int64"),
             "shipments": grouped.size(),
             "first_shipped": grouped["ship_date"].min().dt.date,
@@ -259,12 +262,25 @@ def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
         }
     )
     keys = agg.index
-    mine = rows[(rows["kind"] == "data") & rows["customer_key"].isin(keys)]
+    contact_columns = sorted({c for cols in _CONTACT_BLOCKS.values() for c in cols})
+    mine = rows.loc[
+        ((rows["kind"] == "data") & rows["customer_key"].isin(keys)).to_numpy(),
+        ["customer_key", "ship_date", *contact_columns],
+    ]
     contact = _latest_blocks(mine).reindex(keys).fillna("")
     ids = hit.groupby("customer_key", sort=False)["customer_id"].first()
     out = pd.concat([ids, contact, agg], axis=1).reset_index()
     out = out.sort_values(["customer_id", "customer_key"], kind="stable").reset_index(drop=True)
     return out[["customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS]]
+
+
+def _sorted_lists(hit: pd.DataFrame) -> pd.Series:
+    """Each customer's distinct lots, sorted."""
+    lots: dict[str, set[str]] = {}
+    for key, lot in zip(hit["customer_key"].tolist(), hit["lot"].tolist(), strict=True):
+        lots.setdefault(key, set()).add(lot)
+    sorted_lots = {key: sorted(values) for key, values in lots.items()}
+    return pd.Series(sorted_lots, dtype=object).rename_axis("customer_key")
 
 
 def customers_total(rows: pd.DataFrame) -> int:
