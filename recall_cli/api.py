@@ -49,7 +49,7 @@ class Request:
 
     paths: tuple[Path, ...]
     scope: RecallScope | None
-    load: LoadOptions = LoadOptions()
+    load: LoadOptions = field(default_factory=LoadOptions)
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
     progress: Callable[[str, int], None] | None = field(default=None, compare=False)

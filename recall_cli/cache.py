@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -220,6 +221,13 @@ class Stats:
     misses: int = 0
     stored: int = 0
 
+    def add(self, field_name: str) -> None:
+        # Files load in threads; `+=` on a shared int is not atomic.
+        with _STATS_LOCK:
+            setattr(self, field_name, getattr(self, field_name) + 1)
+
+
+_STATS_LOCK = threading.Lock()
 
 last_stats = Stats()
 
@@ -268,14 +276,11 @@ def _load_cached(
     options: NormalizeOptions,
     progress: Progress | None,
 ) -> Shipments:
-    import pandas as pd
 
     from . import normalize
     from .load import discover
 
-    sources: list[SourceInfo] = []
-    frames: list[pd.DataFrame] = []
-    for path in discover(paths):
+    def one(path: Path) -> normalize.Shipments:
         if progress:
             progress(f"reading {path.name}", 0)
         try:
@@ -284,25 +289,18 @@ def _load_cached(
             entry = None
         got = read_entry(entry) if entry else None
         if got is not None:
-            last_stats.hits += 1
+            last_stats.add("hits")
             file_sources, frame = got
             if progress:
                 progress(f"{path.name} (cached)", len(frame))
-        else:
-            last_stats.misses += 1
-            fresh = normalize.load_shipments(
-                [path], load_options=load_options, options=options, progress=progress
-            )
-            file_sources, frame = fresh.sources, fresh.rows
-            if entry is not None and write_entry(entry, file_sources, frame):
-                last_stats.stored += 1
-        if sources and len(frame):
-            frame = frame.assign(source=frame["source"] + len(sources))
-        sources.extend(file_sources)
-        if len(frame):
-            frames.append(frame)
-    rows = pd.concat(frames, ignore_index=True) if frames else normalize.empty_rows()
-    return normalize.Shipments(rows=rows, sources=sources)
+            return normalize.Shipments(rows=frame, sources=file_sources)
+        last_stats.add("misses")
+        fresh = normalize.load_file(path, load_options, options, progress)
+        if entry is not None and write_entry(entry, fresh.sources, fresh.rows):
+            last_stats.add("stored")
+        return fresh
+
+    return normalize.combine(normalize.parallel_map(one, discover(paths)))
 
 
 # --- housekeeping --------------------------------------------------------------

@@ -64,7 +64,9 @@ class IsoDate(click.ParamType):
         try:
             return dt.date.fromisoformat(str(value).strip())
         except ValueError:
-            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2010-11-30", param, ctx)
+            self.fail(
+                f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2010-11-30", param, ctx
+            )
 
 
 class ColumnMapping(click.ParamType):
@@ -78,7 +80,7 @@ class ColumnMapping(click.ParamType):
         key, sep, header = str(value).partition("=")
         key = key.strip().lower().replace(" ", "_").replace("-", "_")
         if not sep or not header.strip():
-            self.fail(f"{value!r} should look like lot=\"Batch Code\"", param, ctx)
+            self.fail(f'{value!r} should look like lot="Batch Code"', param, ctx)
         if key not in CANONICAL:
             self.fail(f"unknown column {key!r}; one of: {', '.join(CANONICAL)}", param, ctx)
         return key, header.strip()
@@ -103,7 +105,9 @@ scope_options = _bundle(
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Text file with one lot a line (# comments), or a CSV with a lot column.",
     ),
-    click.option("--from", "start", type=IsoDate(), help="First ship date in the recall (inclusive)."),
+    click.option(
+        "--from", "start", type=IsoDate(), help="First ship date in the recall (inclusive)."
+    ),
     click.option("--to", "end", type=IsoDate(), help="Last ship date in the recall (inclusive)."),
     click.option(
         "--country", "countries", multiple=True, help="Only these countries (US, FR, France...)."
@@ -127,8 +131,12 @@ input_options = _bundle(
         type=ColumnMapping(),
         help='Map a header by hand, e.g. --column lot="Batch Code". Repeatable.',
     ),
-    click.option("--dayfirst", "date_order", flag_value="day-first", help="Read a/b/yyyy as dd/mm."),
-    click.option("--monthfirst", "date_order", flag_value="month-first", help="Read a/b/yyyy as mm/dd."),
+    click.option(
+        "--dayfirst", "date_order", flag_value="day-first", help="Read a/b/yyyy as dd/mm."
+    ),
+    click.option(
+        "--monthfirst", "date_order", flag_value="month-first", help="Read a/b/yyyy as mm/dd."
+    ),
     click.option(
         "--password",
         envvar="RECALL_PASSWORD",
@@ -410,8 +418,12 @@ def customer(
 @cli.command()
 @paths_argument
 @input_options
-@click.option("--recall", "recall_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Take the files from this recall.toml.")  # fmt: skip
+@click.option(
+    "--recall",
+    "recall_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Take the files from this recall.toml.",
+)
 @output_options(("table", "json"), "table")
 @pass_app
 def inspect(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
@@ -488,18 +500,34 @@ def _export_kinds() -> list[str]:
 @click.argument("kind", type=click.Choice(_export_kinds()), metavar="KIND")
 @paths_argument
 @scope_options
-@_swap_option(input_options, "delimiter", click.option(
-    "--input-delimiter", "delimiter", help="CSV input delimiter (default: sniffed)."))
+@_swap_option(
+    input_options,
+    "delimiter",
+    click.option("--input-delimiter", "delimiter", help="CSV input delimiter (default: sniffed)."),
+)
 @output_options(("csv", "xlsx", "json"), "csv")
-@click.option("--all", "all_postal", is_flag=True,
-              help="postal: every affected customer with an address, emailed or not.")
+@click.option(
+    "--all",
+    "all_postal",
+    is_flag=True,
+    help="postal: every affected customer with an address, emailed or not.",
+)
 @click.option("--with-patients", is_flag=True, help="hcp: add the patients' names and ids.")
 @click.option("--ship-from", help="fsma: ship-from location for rows without a ship-from column.")
-@click.option("--domestic", default="US", show_default=True,
-              help="fda-806: the country counted as domestic; the others are foreign.")
+@click.option(
+    "--domestic",
+    default="US",
+    show_default=True,
+    help="fda-806: the country counted as domestic; the others are foreign.",
+)
 @click.option("--excel", "bom", is_flag=True, help="CSV with a UTF-8 BOM for Excel.")
-@click.option("--delimiter", "out_delimiter", default=",", show_default=True,
-              help="CSV output delimiter; ';' for European Excel.")
+@click.option(
+    "--delimiter",
+    "out_delimiter",
+    default=",",
+    show_default=True,
+    help="CSV output delimiter; ';' for European Excel.",
+)
 @click.option("--no-escape-formulas", is_flag=True, help="Keep cells starting with = + - @.")
 @_audit_option
 @click.pass_context

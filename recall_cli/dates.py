@@ -19,7 +19,9 @@ MONTHFIRST = "month-first"
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$"
+)
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{1,6}(?:\.\d+)?$")
 _AMBIG = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -115,9 +117,7 @@ def _parse_one(text: str, date1904: bool) -> _Parsed:
         return _Parsed(problem="ship date blank")
     if s.upper() in _ERROR_CELLS:
         return _Parsed(problem=f"ship date cell holds the Excel error {s.upper()}")
-    if m := _ISO.match(s):
-        r = _make(int(m[1]), int(m[2]), int(m[3]))
-    elif m := _BASIC.match(s):
+    if (m := _ISO.match(s)) or (m := _BASIC.match(s)):
         r = _make(int(m[1]), int(m[2]), int(m[3]))
     elif _SERIAL.match(s):
         r = serial_to_date(float(s), date1904)
@@ -166,7 +166,8 @@ def decide_order(
         return DateOrder(DAYFIRST, "every value is ambiguous; French headers mean day-first")
     if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
         return DateOrder(
-            DAYFIRST, f"every value is ambiguous; the rows ship to {country_hint}, which writes dd/mm"
+            DAYFIRST,
+            f"every value is ambiguous; the rows ship to {country_hint}, which writes dd/mm",
         )
     return DateOrder(
         MONTHFIRST,
@@ -186,10 +187,7 @@ def _resolve(p: _Parsed, order: str) -> tuple[dt.date | None, str]:
             order = MONTHFIRST
         else:
             return None, "ship date ambiguous: the column mixes dd/mm and mm/dd"
-    if order == DAYFIRST:
-        r = _make(y, b, a)
-    else:
-        r = _make(y, a, b)
+    r = _make(y, b, a) if order == DAYFIRST else _make(y, a, b)
     if isinstance(r, str):
         return None, f"ship date {r} ({order})"
     return r, ""

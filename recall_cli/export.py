@@ -50,7 +50,9 @@ def flat(frame: pd.DataFrame) -> pd.DataFrame:
             first = sample.iloc[0] if len(sample) else None
             if isinstance(first, list | tuple):
                 out[col] = series.map(
-                    lambda v: LIST_SEPARATOR.join(map(str, v)) if isinstance(v, list | tuple) else ""
+                    lambda v: (
+                        LIST_SEPARATOR.join(map(str, v)) if isinstance(v, list | tuple) else ""
+                    )
                 )
             elif isinstance(first, dt.date):
                 out[col] = series.map(lambda v: v.isoformat() if isinstance(v, dt.date) else "")
@@ -156,8 +158,12 @@ def add_sheet(workbook: Any, name: str, frame: pd.DataFrame) -> Any:
     date_fmt = workbook.add_format({"num_format": "yyyy-mm-dd"})
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object and len(out) and isinstance(
-            out[col].dropna().iloc[0] if out[col].notna().any() else None, list | tuple
+        if (
+            out[col].dtype == object
+            and len(out)
+            and isinstance(
+                out[col].dropna().iloc[0] if out[col].notna().any() else None, list | tuple
+            )
         ):
             out[col] = out[col].map(
                 lambda v: LIST_SEPARATOR.join(map(str, v)) if isinstance(v, list | tuple) else ""

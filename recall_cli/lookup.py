@@ -9,7 +9,7 @@ import pandas as pd
 
 from .lots import normalize_lot
 from .normalize import _map_unique, normalize_id
-from .query import MATCHED, RecallResult
+from .query import MATCHED, RecallResult, whole_units
 from .schema import normalize_header
 
 
@@ -24,7 +24,7 @@ def check_lot(result: RecallResult, lot: str) -> dict[str, Any]:
         "lot": code,
         "recalled": code in result.scope.lots,
         "customers": int(hits["customer_key"].nunique()),
-        "units": int(round(hits["quantity"].fillna(0).sum())),
+        "units": whole_units(hits["quantity"]),
         "shipments": len(hits),
         "first_shipped": first.date().isoformat() if first is not None else None,
         "last_shipped": last.date().isoformat() if last is not None else None,

@@ -7,12 +7,12 @@ the query put it in exactly one bucket. Nothing is dropped here.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,10 @@ _EXCEL_ERRORS = frozenset(
 class NormalizeOptions:
     columns: Mapping[str, str] = field(default_factory=dict)  # canonical → header text
     date_order: str | None = None  # dates.DAYFIRST / dates.MONTHFIRST to force
+
+
+DEFAULT_LOAD = LoadOptions()
+DEFAULT_NORMALIZE = NormalizeOptions()
 
 
 @dataclass
@@ -186,7 +190,7 @@ def map_text(col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
 
 def map_values(col: pd.Series, fn: Callable[[str], object], dtype: type = object) -> np.ndarray:
     codes, uniques = _encode(col)
-    mapped = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
+    mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
     return mapped[codes]
 
 
@@ -294,7 +298,8 @@ def normalize_sheet(
     merged = info.details.pop("merged_ranges", None)
     if merged:
         first_col = int(raw.details.get("first_col", 0))  # type: ignore[call-overload]
-        cells, filled = fill_merged(cells, merged, raw.first_row, first_col)
+        ranges = cast(list[tuple[int, int, int, int]], merged)
+        cells, filled = fill_merged(cells, ranges, raw.first_row, first_col)
         if filled:
             info.details["merged_cells_filled"] = filled
             info.warnings.append(
@@ -316,14 +321,16 @@ def normalize_sheet(
             file=raw.file,
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
-            hint=f"{REQUIRED_HINT}; map one by hand with --column lot=\"Header\"",
+            hint=f'{REQUIRED_HINT}; map one by hand with --column lot="Header"',
         )
     info.header_row = raw.first_row + header_idx
     info.columns = {canon: str(header_cells[j]).strip() for j, canon in mapping.items()}
     info.ignored_columns = [
         str(header_cells[j]).strip()
         for j in cells.columns
-        if j != NFIELDS and j not in mapping and isinstance(header_cells[j], str)
+        if j != NFIELDS
+        and j not in mapping
+        and isinstance(header_cells[j], str)
         and header_cells[j].strip()
     ]
     if duplicates:
@@ -333,7 +340,9 @@ def normalize_sheet(
     body = cells.iloc[header_idx + 1 :].reset_index(drop=True)
     n = len(body)
     info.rows_read = n
-    text: dict[str, pd.Series] = {canon: as_text(body[j]) for j, canon in mapping.items()}
+    # Arrow's string kernels release the GIL: strip the columns on both cores.
+    stripped = parallel_map(as_text, [body[j] for j in mapping])
+    text: dict[str, pd.Series] = dict(zip(mapping.values(), stripped, strict=True))
     blank_col = pd.Series(pa.array([""] * n, pa.string()), dtype=STR) if n else _empty_text()
     for canon in CANONICAL:
         if canon not in text:
@@ -442,7 +451,9 @@ def normalize_sheet(
     quantity = map_values(text["quantity"], _parse_quantity, float)
     bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
     if bad_qty.any():
-        info.warnings.append(f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)")
+        info.warnings.append(
+            f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)"
+        )
 
     customer_id = map_text(text["customer_id"], normalize_id)
     postal = map_text(text["postal_code"], normalize_id)
@@ -500,27 +511,71 @@ _LABEL_COLUMNS = frozenset(
 # --- many files --------------------------------------------------------------
 
 
+def load_file(
+    path: Path,
+    load_options: LoadOptions = DEFAULT_LOAD,
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
+    progress: Callable[[str, int], None] | None = None,
+) -> Shipments:
+    """One file's sheets, normalised, with source numbers counted from 0."""
+    sources: list[SourceInfo] = []
+    frames: list[pd.DataFrame] = []
+    for raw in read_file(path, load_options):
+        info, frame = normalize_sheet(raw, len(sources), options)
+        sources.append(info)
+        if frame is not None:
+            frames.append(frame)
+        if progress:
+            progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
+    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return Shipments(rows=rows, sources=sources)
+
+
+def combine(parts: Iterable[Shipments]) -> Shipments:
+    """Join per-file results in order, renumbering their sources."""
+    sources: list[SourceInfo] = []
+    frames: list[pd.DataFrame] = []
+    for part in parts:
+        frame = part.rows
+        if sources and len(frame):
+            frame = frame.assign(source=frame["source"] + len(sources))
+        sources.extend(part.sources)
+        if len(frame):
+            frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return Shipments(rows=rows, sources=sources)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 2) -> list[R]:
+    """fn over items in threads, results in order.
+
+    The xlsx reader (calamine) releases the GIL, so two files decode at once on
+    two cores; the first error is raised as it would be in a plain loop.
+    """
+    if len(items) < 2 or workers < 2:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
 def load_shipments(
     paths: Iterable[str | Path],
     *,
-    load_options: LoadOptions = LoadOptions(),
-    options: NormalizeOptions = NormalizeOptions(),
+    load_options: LoadOptions = DEFAULT_LOAD,
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """Read every sheet of every file and normalise it, keeping every row."""
     files = discover(paths)
-    sources: list[SourceInfo] = []
-    frames: list[pd.DataFrame] = []
-    for path in files:
-        for raw in read_file(path, load_options):
-            info, frame = normalize_sheet(raw, len(sources), options)
-            sources.append(info)
-            if frame is not None:
-                frames.append(frame)
-            if progress:
-                progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
-    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
-    return Shipments(rows=rows, sources=sources)
+    return combine(
+        parallel_map(lambda path: load_file(path, load_options, options, progress), files)
+    )
 
 
 def empty_rows() -> pd.DataFrame:

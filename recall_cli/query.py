@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ class RecallScope:
             codes.append(code)
         return cls(tuple(normalized), start, end, tuple(sorted(set(codes))), name)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "lots": list(self.lots),
@@ -145,7 +146,9 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     lot_unusable = data & (lot == "")
     review |= lot_unusable
     review |= data & maybe_zeros
-    reason[data & maybe_zeros] = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    reason[data & maybe_zeros] = (
+        "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    )
     rec = data & recalled & ~lot_unusable
     review |= rec & ~has_date
     inside = rec & has_date & in_window
@@ -176,7 +179,7 @@ class RecallResult:
     bucket: np.ndarray
     reason: np.ndarray
     customers: pd.DataFrame
-    _summary: dict[str, object] | None = field(default=None, repr=False)
+    _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -283,6 +286,11 @@ def _sorted_lists(hit: pd.DataFrame) -> pd.Series:
     return pd.Series(sorted_lots, dtype=object).rename_axis("customer_key")
 
 
+def whole_units(quantity: pd.Series) -> int:
+    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
+    return int(np.rint(quantity.fillna(0).sum()))
+
+
 def customers_total(rows: pd.DataFrame) -> int:
     keys = rows.loc[rows["kind"] == "data", "customer_key"]
     return int(keys[keys != ""].nunique())
@@ -291,7 +299,7 @@ def customers_total(rows: pd.DataFrame) -> int:
 def _stats(frame: pd.DataFrame) -> dict[str, int]:
     return {
         "customers": int(frame["customer_key"].nunique()),
-        "units": int(round(frame["quantity"].fillna(0).sum())),
+        "units": whole_units(frame["quantity"]),
         "shipments": len(frame),
     }
 
@@ -323,16 +331,14 @@ def has_valid_email(emails: pd.Series) -> pd.Series:
     return pd.Series(valid[codes] if len(codes) else [], index=emails.index, dtype=bool)
 
 
-def summarize(result: RecallResult) -> dict[str, object]:
+def summarize(result: RecallResult) -> dict[str, Any]:
     """The counts the quality team reports, as plain JSON-ready data."""
     if result._summary is not None:
         return result._summary
     matched = result.matched
     customers = result.customers
     by_lot = {lot: _stats(matched[matched["lot"] == lot]) for lot in result.scope.lots}
-    by_country = {
-        (c or "unknown"): _stats(g) for c, g in matched.groupby("country", sort=True)
-    }
+    by_country = {(c or "unknown"): _stats(g) for c, g in matched.groupby("country", sort=True)}
     email_ok = has_valid_email(customers["email"]) if len(customers) else pd.Series([], dtype=bool)
     hcp = prescriber_keys(customers) if len(customers) else pd.Series([], dtype=object)
     sources = []
@@ -350,7 +356,7 @@ def summarize(result: RecallResult) -> dict[str, object]:
             }
         )
     stats = _stats(matched)
-    summary: dict[str, object] = {
+    summary: dict[str, Any] = {
         "recall": result.scope.to_dict(),
         "rows": result.bucket_counts(),
         "customers_total": customers_total(result.rows),
@@ -376,7 +382,7 @@ def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
     day = matched["ship_date"].dt.normalize()
     week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     units = matched["quantity"].fillna(0).groupby(week).sum().sort_index()
-    return [(w.date(), int(round(u))) for w, u in units.items()]
+    return [(w.date(), int(np.rint(u))) for w, u in units.items()]
 
 
 def skipped_sources(sources: list[SourceInfo]) -> list[SourceInfo]:

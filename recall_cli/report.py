@@ -86,7 +86,9 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
 
     rows = Table(title="Rows", title_justify="left")
     for col in ("file", "sheet", "header row", "date order", *BUCKET_LABELS.values(), "read"):
-        rows.add_column(col, justify="right" if col not in ("file", "sheet", "date order") else "left")
+        rows.add_column(
+            col, justify="right" if col not in ("file", "sheet", "date order") else "left"
+        )
     for src in summary["sources"]:
         r = src["rows"]
         rows.add_row(
@@ -98,7 +100,9 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
             _n(r["read"]),
         )
     t = summary["rows"]
-    rows.add_row("total", "", "", "", *(_n(t[b]) for b in BUCKET_LABELS), _n(t["read"]), style="bold")
+    rows.add_row(
+        "total", "", "", "", *(_n(t[b]) for b in BUCKET_LABELS), _n(t["read"]), style="bold"
+    )
     return Group(head, lots, countries, rows, week_chart(weeks))
 
 
@@ -153,9 +157,7 @@ def inspect_view(sources: list[dict[str, Any]]) -> Group:
             if src["ignored_columns"]:
                 table.add_row("not used", ", ".join(repr(c) for c in src["ignored_columns"]))
             table.add_row("date order", f"{src['date_order']}: {src['date_order_reason']}")
-            table.add_row(
-                "rows", ", ".join(f"{k} {_n(v)}" for k, v in src["rows"].items())
-            )
+            table.add_row("rows", ", ".join(f"{k} {_n(v)}" for k, v in src["rows"].items()))
         for key, value in src["details"].items():
             table.add_row(key, _cell(value))
         for warning in src["warnings"]:
@@ -366,9 +368,7 @@ class LoadProgress:
 
     def __call__(self, label: str, rows: int) -> None:
         task = self._progress.tasks[0]
-        self._progress.update(
-            self._task, description=label, rows=task.fields["rows"] + rows
-        )
+        self._progress.update(self._task, description=label, rows=task.fields["rows"] + rows)
 
     def close(self) -> None:
         self._timer.cancel()

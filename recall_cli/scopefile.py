@@ -56,7 +56,9 @@ def read_recall_file(path: Path) -> RecallFile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise ScopeError("recall file not found", file=path, hint="check the --recall path") from None
+        raise ScopeError(
+            "recall file not found", file=path, hint="check the --recall path"
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScopeError(f"is not valid TOML: {exc}", file=path) from None
     unknown = sorted(set(data) - RECALL_KEYS)
@@ -82,7 +84,9 @@ def read_lots_file(path: Path) -> list[str]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ScopeError("lots file not found", file=path, hint="check the --lots-file path") from None
+        raise ScopeError(
+            "lots file not found", file=path, hint="check the --lots-file path"
+        ) from None
     except UnicodeDecodeError:
         text = path.read_bytes().decode("cp1252")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]

@@ -1204,7 +1204,9 @@ def _scan_hidden(member: IO[bytes]) -> dict[str, Any]:
         if not chunk:
             break
     out: dict[str, Any] = {
-        "hidden_rows": hidden_rows, "hidden_cols": hidden_cols, "autofilter": autofilter
+        "hidden_rows": hidden_rows,
+        "hidden_cols": hidden_cols,
+        "autofilter": autofilter,
     }
     if merged:
         # (first row 1-based, first col 0-based, last row, last col); only when present.

@@ -49,14 +49,13 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def fresh_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Records every real (uncached) load, by the files it was asked for."""
     calls: list[list[str]] = []
-    real = normalize.load_shipments
+    real = normalize.load_file
 
-    def counting(paths, **kwargs):  # type: ignore[no-untyped-def]
-        paths = list(paths)
-        calls.append([Path(p).name for p in paths])
-        return real(paths, **kwargs)
+    def counting(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append([Path(path).name])
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(normalize, "load_shipments", counting)
+    monkeypatch.setattr(normalize, "load_file", counting)
     return calls
 
 

@@ -37,7 +37,9 @@ def test_summary_matches_sample_truth(runner) -> None:  # type: ignore[no-untype
     assert out["by_lot"] == expected["by_lot"]
     assert out["with_email"] + out["postal_only"] == out["customers"]
     rows = out["rows"]
-    assert rows["read"] == sum(rows[k] for k in ("matched", "not_matched", "not_data", "needs_review"))
+    assert rows["read"] == sum(
+        rows[k] for k in ("matched", "not_matched", "not_data", "needs_review")
+    )
 
 
 def test_stderr_states_that_the_buckets_add_up(runner) -> None:  # type: ignore[no-untyped-def]
@@ -112,7 +114,9 @@ def test_customer_json_by_name_ignoring_accents(runner, small: Path) -> None:  #
     assert [(m["customer_id"], m["affected"], m["lots"], m["units"]) for m in out["matches"]] == [
         ("C1", True, ["B1"], 40)
     ]
-    by_phone = as_json(invoke(runner, "customer", "0101018", small, "--lot", "B1", "--format", "json"))
+    by_phone = as_json(
+        invoke(runner, "customer", "0101018", small, "--lot", "B1", "--format", "json")
+    )
     assert [m["customer_id"] for m in by_phone["matches"]] == ["C1"]
     other = invoke(runner, "customer", "C3", small, "--lot", "B1", "--format", "json")
     assert other.exit_code == 3  # "not affected" is not an error
@@ -176,7 +180,10 @@ def test_no_patient_data_in_errors(runner, tmp_path: Path) -> None:  # type: ign
 
 def test_python_m_and_console_script(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "recall_cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "recall_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "version" in out.stdout
 

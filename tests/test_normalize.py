@@ -344,3 +344,10 @@ def test_excel_sep_hint_line(tmp_path: Path) -> None:
     result = _run([f], ["B1"])
     assert result.shipments.sources[0].header_row == 2
     assert _buckets(result) == ["matched"]
+
+
+def test_english_lot_and_date_headers_are_not_french(tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "e.csv", [["Lot", "Date", "Customer ID"], ["B1", "01/12/2010", "C1"]])
+    shipments = load_shipments([f])
+    assert shipments.sources[0].date_order == MONTHFIRST
+    assert shipments.rows["ship_date"].iloc[0] == pd.Timestamp("2010-01-12")
