@@ -5,14 +5,16 @@ Where it lives: `platformdirs.user_cache_path("recall_cli")` (on Linux
 is created 0700 and every file in it 0600, because the rows hold patient data.
 `recall cache clear` deletes it; `--no-cache` neither reads nor writes it.
 
-One entry per input file: `<path-id>-<key>.parquet` (the rows) and
-`<path-id>-<key>.json` (its SourceInfo list, written last as the commit mark).
-The key hashes:
+One entry per input file: `<path-id>-<key>.arrow` (the rows, Arrow IPC,
+uncompressed so that it is memory-mapped and used in place: about 450 MB per
+million rows) and `<path-id>-<key>.json` (its SourceInfo list, written last as
+the commit mark). The key hashes:
 
-- the file's size, mtime_ns and a BLAKE2b hash of its whole content. A full
-  hash costs about 0.1-0.2 s per 100 MB, and it is the only way to notice an
-  edit that keeps the size and the mtime (a copy with `cp -p`, a restored
-  backup, a clock that went back);
+- the file's size, mtime_ns and a BLAKE2b hash of its whole content (about
+  0.1-0.2 s per 100 MB). The hash is remembered in `<path-id>.hash` with the
+  file's size, mtime, ctime, inode and device, and computed again whenever any
+  of them moves: every write moves the ctime, so even an edit that keeps the
+  size and restores the mtime is seen;
 - the tool's version and the mtime of the modules that decide the rows, so an
   upgrade (or a development edit) never serves rows made by older code;
 - the load and normalise options that change the rows (sheets, encoding,
@@ -44,7 +46,7 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     from .normalize import NormalizeOptions, Shipments, SourceInfo
 
 CACHE_ENV = "RECALL_CACHE_DIR"
-LAYOUT = 1  # bump when the entry layout changes
+LAYOUT = 2  # bump when the entry layout changes
 # Modules whose code decides what the normalised rows hold.
 _ROW_MODULES = ("load", "normalize", "dates", "lots", "schema", "countries", "sniff", "cache")
 _HASH_CHUNK = 4 * 1024 * 1024
@@ -70,6 +72,31 @@ def _ensure_dir() -> Path:
 
 
 def content_hash(path: Path) -> str:
+    """The file's BLAKE2b, reused while its stat says it cannot have changed.
+
+    Any write to a file moves its ctime, which no user tool can set back, so
+    an edit that keeps the size and restores the mtime is still hashed again.
+    """
+    st = path.stat()
+    stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+    memo = _hash_memo_path(path)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(memo.read_text(encoding="utf-8"))
+        if saved["stat"] == stamp:
+            return str(saved["hash"])
+    digest = _hash_bytes(path)
+    with contextlib.suppress(OSError):
+        _ensure_dir()
+        payload = json.dumps({"stat": stamp, "hash": digest}).encode("utf-8")
+        _atomic_write(memo, lambda fh: fh.write(payload))
+    return digest
+
+
+def _hash_memo_path(path: Path) -> Path:
+    return cache_dir() / f"{path_id(path)}.hash"
+
+
+def _hash_bytes(path: Path) -> str:
     h = hashlib.blake2b(digest_size=20)
     with open(path, "rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
@@ -125,7 +152,7 @@ class Entry:
 def entry_for(path: Path, key: str) -> Entry:
     stem = f"{path_id(path)}-{key}"
     d = cache_dir()
-    return Entry(d / f"{stem}.parquet", d / f"{stem}.json")
+    return Entry(d / f"{stem}.arrow", d / f"{stem}.json")
 
 
 # --- reading -----------------------------------------------------------------
@@ -149,9 +176,10 @@ def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
     if meta is None:
         return None
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.feather as feather
 
-        table = pq.read_table(entry.rows)
+        # Memory-mapped and uncompressed: the columns are used in place, not decoded.
+        table = feather.read_table(entry.rows, memory_map=True)
         if table.num_rows != meta["rows"]:
             return None
         sources = [SourceInfo(**s) for s in meta["sources"]]
@@ -184,11 +212,13 @@ def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame
     """Store one file's rows; False (and nothing left behind) if it cannot be stored."""
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow.feather as feather
 
         _ensure_dir()
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        _atomic_write(entry.rows, lambda fh: pq.write_table(table, fh, compression="zstd"))
+        _atomic_write(
+            entry.rows, lambda fh: feather.write_feather(table, fh, compression="uncompressed")
+        )
         meta = {"layout": LAYOUT, "rows": len(frame), "sources": [asdict(s) for s in sources]}
         payload = json.dumps(meta, default=str).encode("utf-8")
         _atomic_write(entry.meta, lambda fh: fh.write(payload))
@@ -322,7 +352,9 @@ def clear() -> dict[str, Any]:
     d = cache_dir()
     if d.is_dir():
         for p in d.glob("*"):
-            if p.is_file() and (p.suffix in (".parquet", ".json") or p.name.startswith(".tmp-")):
+            if p.is_file() and (
+                p.suffix in (".arrow", ".parquet", ".json", ".hash") or p.name.startswith(".tmp-")
+            ):
                 with contextlib.suppress(OSError):
                     p.unlink()
         with contextlib.suppress(OSError):

@@ -232,6 +232,8 @@ def _emit_rows_line(app: AppContext, summary_rows: dict[str, int]) -> None:
 
 
 def _warnings(app: AppContext, run: api.Run) -> None:
+    if app.quiet:
+        return  # some warnings cost a pass over the data: skip what nobody will see
     for message in run.warnings():
         app.warn(message)
 

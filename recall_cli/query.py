@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,15 @@ class RecallScope:
         }
 
 
+BUCKET_DTYPE = "<U12"
+
+
+def _distinct(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes per row and the distinct values: lots and countries repeat a lot."""
+    codes, uniques = pd.factorize(col.fillna(""), sort=False)
+    return codes, [str(u) for u in uniques]
+
+
 def _zero_stripped(lot: str) -> str | None:
     return lot.lstrip("0") if re.fullmatch(r"\d+", lot) else None
 
@@ -103,21 +112,20 @@ def _zero_stripped(lot: str) -> str | None:
 def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
     """Bucket and reason for every row. Each row lands in exactly one bucket."""
     n = len(rows)
-    bucket = np.full(n, NOT_MATCHED, dtype=object)
+    # Fixed-width text compares in C; an object array of a million strings does not.
+    bucket = np.full(n, NOT_MATCHED, dtype=BUCKET_DTYPE)
     reason = rows["problem"].to_numpy(dtype=object).copy()
-    kind = rows["kind"].to_numpy(dtype=object)
-    lot = rows["lot"].to_numpy(dtype=object)
-    recalled = rows["lot"].isin(scope.lots).to_numpy()
+    kind = rows["kind"].to_numpy(dtype=BUCKET_DTYPE)
+    lot_codes, lot_values = _distinct(rows["lot"])
+    lot_empty = np.array([v == "" for v in lot_values] or [True])[lot_codes]
+    recalled = np.array([v in scope.lots for v in lot_values] or [False])[lot_codes]
 
     # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
     stripped = {_zero_stripped(x) for x in scope.lots} - {None}
     maybe_zeros = np.zeros(n, dtype=bool)
     if stripped:
-        maybe_zeros = (
-            ~recalled
-            & rows["lot"].str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-            & rows["lot"].str.lstrip("0").isin(stripped).to_numpy()
-        )
+        lost = [v not in scope.lots and _zero_stripped(v) in stripped for v in lot_values]
+        maybe_zeros = np.array(lost or [False])[lot_codes]
 
     dates = rows["ship_date"]
     day = dates.to_numpy(dtype="datetime64[D]")
@@ -128,10 +136,14 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
         in_window &= day <= np.datetime64(scope.end, "D")
     has_date = ~np.isnat(day)
 
-    country = rows["country"].to_numpy(dtype=object)
-    country_known = rows["country"].str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy(dtype=bool)
+    country_codes, country_values = _distinct(rows["country"])
+    country = np.array(country_values or [""], dtype=object)[country_codes]
+    known = [bool(re.fullmatch(r"[A-Z]{2}", v)) for v in country_values]
+    country_known = np.array(known or [False])[country_codes]
     in_countries = (
-        rows["country"].isin(scope.countries).to_numpy() if scope.countries else np.ones(n, bool)
+        np.array([v in scope.countries for v in country_values] or [False])[country_codes]
+        if scope.countries
+        else np.ones(n, bool)
     )
     has_identity = (rows["customer_key"] != "").to_numpy()
 
@@ -143,7 +155,7 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     review |= note & recalled
     reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
     review |= kind == "bad"
-    lot_unusable = data & (lot == "")
+    lot_unusable = data & lot_empty
     review |= lot_unusable
     review |= data & maybe_zeros
     reason[data & maybe_zeros] = (
@@ -189,21 +201,37 @@ class RecallResult:
     def matched(self) -> pd.DataFrame:
         return self.rows[self.bucket == MATCHED]
 
+    def matched_columns(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Only some columns of the matched rows: cheaper than `matched` on big data."""
+        return self.rows.loc[self.bucket == MATCHED, list(columns)]
+
     def review_rows(self) -> pd.DataFrame:
         frame = self.rows[self.bucket == NEEDS_REVIEW].copy()
         frame["reason"] = self.reason[self.bucket == NEEDS_REVIEW]
         return frame
 
-    def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
-        b = self.bucket if mask is None else self.bucket[mask]
-        counts = {"read": len(b)}
-        for name in BUCKETS:
-            counts[name] = int((b == name).sum())
+    @functools.cached_property
+    def _bucket_codes(self) -> np.ndarray:
+        codes = np.full(len(self.bucket), -1, dtype=np.int64)
+        for i, name in enumerate(BUCKETS):
+            codes[self.bucket == name] = i
+        return codes
+
+    @staticmethod
+    def _counts(row: np.ndarray) -> dict[str, int]:
+        counts = {"read": int(row.sum())}
+        counts.update({name: int(row[i]) for i, name in enumerate(BUCKETS)})
         return counts
 
+    def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        codes = self._bucket_codes if mask is None else self._bucket_codes[mask]
+        return self._counts(np.bincount(codes, minlength=len(BUCKETS)))
+
     def source_counts(self) -> list[dict[str, int]]:
-        src = self.rows["source"].to_numpy()
-        return [self.bucket_counts(src == i) for i in range(len(self.shipments.sources))]
+        n_sources, k = len(self.shipments.sources), len(BUCKETS)
+        src = self.rows["source"].to_numpy().astype(np.int64)
+        table = np.bincount(src * k + self._bucket_codes, minlength=n_sources * k)
+        return [self._counts(row) for row in table.reshape(n_sources, k)]
 
     def check_sums(self) -> None:
         """The bucket counts must add up to the rows read, per sheet and in total."""
@@ -335,7 +363,7 @@ def summarize(result: RecallResult) -> dict[str, Any]:
     """The counts the quality team reports, as plain JSON-ready data."""
     if result._summary is not None:
         return result._summary
-    matched = result.matched
+    matched = result.matched_columns(["lot", "quantity", "customer_key", "country"])
     customers = result.customers
     by_lot = {lot: _stats(matched[matched["lot"] == lot]) for lot in result.scope.lots}
     by_country = {(c or "unknown"): _stats(g) for c, g in matched.groupby("country", sort=True)}
@@ -376,7 +404,7 @@ def summarize(result: RecallResult) -> dict[str, Any]:
 
 def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
     """Affected units per ship week (weeks start on Monday)."""
-    matched = result.matched
+    matched = result.matched_columns(["ship_date", "quantity"])
     if matched.empty:
         return []
     day = matched["ship_date"].dt.normalize()

@@ -121,7 +121,7 @@ def test_same_size_same_mtime_edit_is_noticed(
     assert cache.last_stats.misses == 1 and len(fresh_loads) == 2
     assert int((after.rows["lot"] == "B201575").sum()) == n_recalled - 1
     # The stale entry of that path was replaced, not kept beside the new one.
-    assert len(list(cache_home.glob("*.parquet"))) == 1
+    assert len(list(cache_home.glob("*.arrow"))) == 1
 
 
 def test_options_that_change_rows_are_part_of_the_key(
@@ -150,7 +150,7 @@ def test_cache_files_are_private(sample: Path, cache_home: Path) -> None:
     _load([sample / "fr_expeditions_2010.csv"])
     assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
     files = list(cache_home.iterdir())
-    assert {p.suffix for p in files} == {".parquet", ".json"}
+    assert {p.suffix for p in files} == {".arrow", ".json", ".hash"}
     for p in files:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
 
@@ -160,7 +160,7 @@ def test_corrupt_entry_is_rebuilt(
 ) -> None:
     csv = sample / "fr_expeditions_2010.csv"
     good = _load([csv])
-    for p in cache_home.glob("*.parquet"):
+    for p in cache_home.glob("*.arrow"):
         p.write_bytes(b"not parquet at all")
     again = _load([csv])
     assert cache.last_stats.misses == 1 and cache.last_stats.stored == 1
@@ -185,3 +185,23 @@ def test_cache_info_and_clear(sample: Path, cache_home: Path) -> None:
     assert "deleted 2 cached files" in cleared.stderr
     assert not cache_home.exists()
     assert "entries: 0" in runner.invoke(cli, ["cache", "info"]).stdout
+
+
+def test_content_hash_is_reused_until_the_file_is_touched(
+    sample: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv = sample / "fr_expeditions_2010.csv"
+    hashed: list[Path] = []
+    real = cache._hash_bytes
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(cache, "_hash_bytes", counting)
+    first = cache.content_hash(csv)
+    assert cache.content_hash(csv) == first and len(hashed) == 1
+    st = csv.stat()
+    csv.write_bytes(csv.read_bytes())  # same bytes, new ctime
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert cache.content_hash(csv) == first and len(hashed) == 2
