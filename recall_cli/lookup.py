@@ -9,7 +9,7 @@ import pandas as pd
 
 from .lots import normalize_lot
 from .normalize import _map_unique, normalize_id
-from .query import MATCHED, RecallResult, whole_units
+from .query import MATCHED, RecallResult, affected_customers, whole_units
 from .schema import normalize_header
 
 
@@ -17,7 +17,8 @@ def check_lot(result: RecallResult, lot: str) -> dict[str, Any]:
     """Is this lot recalled, and how much of it falls inside the scope?"""
     code = normalize_lot(lot)
     rows = result.rows
-    hits = rows[(result.bucket == MATCHED) & (rows["lot"] == code).to_numpy()]
+    mask = (result.bucket == MATCHED) & (rows["lot"] == code).to_numpy()
+    hits = rows.loc[mask, ["ship_date", "customer_key", "quantity"]]
     first = hits["ship_date"].min() if len(hits) else None
     last = hits["ship_date"].max() if len(hits) else None
     return {
@@ -34,7 +35,9 @@ def check_lot(result: RecallResult, lot: str) -> dict[str, Any]:
 def lot_in_data(result: RecallResult, lot: str) -> dict[str, int]:
     """Shipments of a lot anywhere in the data, inside the scope or not."""
     code = normalize_lot(lot)
-    rows = result.rows[(result.rows["kind"] == "data") & (result.rows["lot"] == code)]
+    rows = result.rows
+    mask = ((rows["kind"] == "data") & (rows["lot"] == code)).to_numpy()
+    rows = rows.loc[mask, ["customer_key"]]
     return {"shipments": len(rows), "customers": int(rows["customer_key"].nunique())}
 
 
@@ -61,13 +64,20 @@ def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
 
 
 def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
-    rows = result.rows[result.rows["kind"] == "data"]
-    rows = rows[rows["customer_key"] != ""]
+    all_rows = result.rows
+    usable = ((all_rows["kind"] == "data") & (all_rows["customer_key"] != "")).to_numpy()
+    searched = ["customer_key", "customer_id", "email", "phone", "name"]
+    rows = all_rows.loc[usable, searched]
     hit_keys = rows.loc[customer_mask(rows, query), "customer_key"].unique()
-    affected = result.customers.set_index("customer_key")
+    mine_mask = usable & all_rows["customer_key"].isin(hit_keys).to_numpy()
+    # Only the customers found are resolved, not every affected customer.
+    affected = affected_customers(all_rows, mine_mask & (result.bucket == MATCHED))
+    affected = affected.set_index("customer_key")
     matches = []
     # One pass over the hit customers' rows, not one full scan per customer.
-    hit_rows = rows[rows["customer_key"].isin(hit_keys)]
+    shown = ["customer_key", "ship_date", "customer_id", "name", "email", "phone", "address",
+             "city", "postal_code", "country"]  # fmt: skip
+    hit_rows = all_rows.loc[mine_mask, shown]
     for key, mine in hit_rows.groupby("customer_key", sort=False):
         latest = mine.sort_values("ship_date", na_position="first", kind="stable").iloc[-1]
         if key in affected.index:

@@ -110,12 +110,21 @@ def _zero_stripped(lot: str) -> str | None:
 
 
 def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket and reason for every row. Each row lands in exactly one bucket."""
+    """Bucket and reason for every row. Each row lands in exactly one bucket.
+
+    Columns with few distinct values (kind, lot, country, problem) are decided
+    once per value and spread with their codes: a million rows cost a few
+    array operations, not a million string comparisons.
+    """
     n = len(rows)
     # Fixed-width text compares in C; an object array of a million strings does not.
     bucket = np.full(n, NOT_MATCHED, dtype=BUCKET_DTYPE)
-    reason = rows["problem"].to_numpy(dtype=object).copy()
-    kind = rows["kind"].to_numpy(dtype=BUCKET_DTYPE)
+    reason = np.full(n, None, dtype=object)  # a specific reason, else the row's problem
+    kind_codes, kind_values = _distinct(rows["kind"])
+
+    def kind_is(*names: str) -> np.ndarray:
+        return np.isin(kind_codes, [i for i, v in enumerate(kind_values) if v in names])
+
     lot_codes, lot_values = _distinct(rows["lot"])
     lot_empty = np.array([v == "" for v in lot_values] or [True])[lot_codes]
     recalled = np.array([v in scope.lots for v in lot_values] or [False])[lot_codes]
@@ -127,34 +136,33 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
         lost = [v not in scope.lots and _zero_stripped(v) in stripped for v in lot_values]
         maybe_zeros = np.array(lost or [False])[lot_codes]
 
-    dates = rows["ship_date"]
-    day = dates.to_numpy(dtype="datetime64[D]")
-    in_window = ~np.isnat(day)
+    day = rows["ship_date"].to_numpy(dtype="datetime64[D]")
+    has_date = ~np.isnat(day)
+    in_window = has_date.copy()
     if scope.start:
         in_window &= day >= np.datetime64(scope.start, "D")
     if scope.end:
         in_window &= day <= np.datetime64(scope.end, "D")
-    has_date = ~np.isnat(day)
 
     country_codes, country_values = _distinct(rows["country"])
-    country = np.array(country_values or [""], dtype=object)[country_codes]
     known = [bool(re.fullmatch(r"[A-Z]{2}", v)) for v in country_values]
     country_known = np.array(known or [False])[country_codes]
+    country_blank = np.array([v == "" for v in country_values] or [True])[country_codes]
     in_countries = (
         np.array([v in scope.countries for v in country_values] or [False])[country_codes]
         if scope.countries
         else np.ones(n, bool)
     )
-    has_identity = (rows["customer_key"] != "").to_numpy()
+    has_identity = (rows["customer_key"] != "").to_numpy(dtype=bool)
 
-    data = kind == "data"
-    bucket[np.isin(kind, ("blank", "total", "header"))] = NOT_DATA
-    note = kind == "note"
+    data = kind_is("data")
+    bucket[kind_is("blank", "total", "header")] = NOT_DATA
+    note = kind_is("note")
     bucket[note] = NOT_DATA
     review = np.zeros(n, dtype=bool)
     review |= note & recalled
     reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
-    review |= kind == "bad"
+    review |= kind_is("bad")
     lot_unusable = data & lot_empty
     review |= lot_unusable
     review |= data & maybe_zeros
@@ -167,10 +175,8 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     if scope.countries:
         unknown_country = inside & ~country_known & ~in_countries
         review |= unknown_country
-        reason[unknown_country] = [
-            "country blank: cannot apply --country" if not c else "country not recognised"
-            for c in country[unknown_country]
-        ]
+        reason[unknown_country & country_blank] = "country blank: cannot apply --country"
+        reason[unknown_country & ~country_blank] = "country not recognised"
         inside &= ~unknown_country
         inside &= in_countries
     review |= inside & ~has_identity
@@ -178,7 +184,12 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     matched = inside & has_identity & ~review
     bucket[matched] = MATCHED
     bucket[review] = NEEDS_REVIEW
-    reason[bucket != NEEDS_REVIEW] = ""
+    # Review rows without a specific reason carry the problem normalize found.
+    fill = review & np.equal(reason, None)
+    if fill.any():
+        problem_codes, problem_values = _distinct(rows["problem"])
+        reason[fill] = np.array(problem_values, dtype=object)[problem_codes[fill]]
+    reason[~review] = ""
     return bucket, reason
 
 
@@ -190,12 +201,16 @@ class RecallResult:
     shipments: Shipments
     bucket: np.ndarray
     reason: np.ndarray
-    customers: pd.DataFrame
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> pd.DataFrame:
         return self.shipments.rows
+
+    @functools.cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per affected customer; built on first use (a lot check never needs it)."""
+        return affected_customers(self.rows, self.bucket == MATCHED)
 
     @functools.cached_property
     def matched(self) -> pd.DataFrame:
@@ -244,8 +259,7 @@ class RecallResult:
 def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
     """Apply the scope: bucket every row and build the affected customers."""
     bucket, reason = classify(shipments.rows, scope)
-    result = RecallResult(scope, shipments, bucket, reason, pd.DataFrame())
-    result.customers = affected_customers(shipments.rows, bucket == MATCHED)
+    result = RecallResult(scope, shipments, bucket, reason)
     result.check_sums()
     return result
 

@@ -82,7 +82,7 @@ def lot_rows(result: RecallResult, lot: str) -> list[dict[str, Any]]:
     code = normalize_lot(lot)
     rows = result.rows
     mask = ((rows["kind"] == "data") & (rows["lot"] == code)).to_numpy()
-    hits = rows[mask]
+    hits = rows.loc[mask, ["file", "sheet", "row", "ship_date", "customer_id", "quantity"]]
     buckets = result.bucket[mask]
     days = hits["ship_date"].dt.strftime("%Y-%m-%d").astype(object)
     out = [
