@@ -11,11 +11,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import biip
-from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
-from biip.gs1_messages import GS1Message
+if TYPE_CHECKING:  # biip costs 60 ms to import: only a scanned code needs it
+    from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
 
 from recall_cli.errors import RecallError
 
@@ -131,6 +130,9 @@ def _biip_elements(value: str) -> tuple[GS1ElementStrings, Source] | str:
     """Decode with biip; return the element strings and source, or the error text."""
     # biip raises ParseError for most bad input, but IndexError/ValueError for
     # some truncated ones (a lone "]"): all mean "not readable".
+    import biip
+    from biip.gs1_messages import GS1Message
+
     try:
         if value.startswith("("):
             return GS1Message.parse_hri(value).element_strings, "gs1"

@@ -119,7 +119,7 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     n = len(rows)
     # Fixed-width text compares in C; an object array of a million strings does not.
     bucket = np.full(n, NOT_MATCHED, dtype=BUCKET_DTYPE)
-    reason = np.full(n, None, dtype=object)  # a specific reason, else the row's problem
+    reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
     kind_codes, kind_values = _distinct(rows["kind"])
 
     def kind_is(*names: str) -> np.ndarray:
@@ -185,7 +185,7 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     bucket[matched] = MATCHED
     bucket[review] = NEEDS_REVIEW
     # Review rows without a specific reason carry the problem normalize found.
-    fill = review & np.equal(reason, None)
+    fill = review & (reason == "")
     if fill.any():
         problem_codes, problem_values = _distinct(rows["problem"])
         reason[fill] = np.array(problem_values, dtype=object)[problem_codes[fill]]
