@@ -265,16 +265,24 @@ def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
 
 
 def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per customer, each contact block from its most recent row that has one."""
-    order = rows.assign(_order=np.arange(len(rows))).sort_values(
-        ["ship_date", "_order"], na_position="first", kind="stable"
-    )
+    """Per customer, each contact block from its most recent row that has one.
+
+    "Most recent" is the latest ship date, a missing date counting as oldest,
+    and the later row (in file order) among rows of the same day.
+    """
+    n = len(rows)
+    # NaT is the smallest int64, so rows without a date sort first.
+    dates = rows["ship_date"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    order = np.lexsort((np.arange(n), dates))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    keys = rows["customer_key"].to_numpy(dtype=object)
     parts = []
-    for block, cols in _CONTACT_BLOCKS.items():
-        present = order[list(cols)].ne("").any(axis=1)
-        latest = order[present].groupby("customer_key", sort=False).tail(1)
-        parts.append(latest.set_index("customer_key")[list(cols)])
-        del block
+    for cols in _CONTACT_BLOCKS.values():
+        present = rows[list(cols)].ne("").any(axis=1).to_numpy(dtype=bool)
+        best = pd.Series(rank[present]).groupby(keys[present], sort=False).max()
+        latest = rows.iloc[order[best.to_numpy()]][list(cols)]
+        parts.append(latest.set_axis(best.index.rename("customer_key"), axis=0))
     return pd.concat(parts, axis=1)
 
 
@@ -356,20 +364,35 @@ def prescriber_keys(customers: pd.DataFrame) -> pd.Series:
     return keys
 
 
+# Plain ASCII addresses that email-validator always accepts: checked here in
+# microseconds; anything else (quoted, IDN, odd lengths) goes to the library.
+_PLAIN_EMAIL = re.compile(
+    r"(?=.{6,254}$)(?=[^@]{1,64}@)[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def email_ok(value: str) -> bool:
+    """Valid email syntax (no network look-up), as email-validator decides it."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+    if not value:
+        return False
+    # "--" in a label is reserved by IDNA (xn--...): the library decides those.
+    if _PLAIN_EMAIL.fullmatch(value) and "--" not in value.rsplit("@", 1)[1]:
+        domain = value.rsplit("@", 1)[1].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
+            return True
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 def has_valid_email(emails: pd.Series) -> pd.Series:
-    from email_validator import EmailNotValidError, validate_email
-
-    def ok(value: str) -> bool:
-        if not value:
-            return False
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError:
-            return False
-        return True
-
     codes, uniques = pd.factorize(emails.fillna("").astype(str).str.strip())
-    valid = np.array([ok(u) for u in uniques] or [False], dtype=bool)
+    valid = np.array([email_ok(u) for u in uniques] or [False], dtype=bool)
     return pd.Series(valid[codes] if len(codes) else [], index=emails.index, dtype=bool)
 
 
