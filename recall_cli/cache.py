@@ -215,9 +215,13 @@ def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame
         import pyarrow.feather as feather
 
         _ensure_dir()
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        # One chunk per column: taking rows from a chunked column copies it whole.
+        table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
         _atomic_write(
-            entry.rows, lambda fh: feather.write_feather(table, fh, compression="uncompressed")
+            entry.rows,
+            lambda fh: feather.write_feather(
+                table, fh, compression="uncompressed", chunksize=max(table.num_rows, 1)
+            ),
         )
         meta = {"layout": LAYOUT, "rows": len(frame), "sources": [asdict(s) for s in sources]}
         payload = json.dumps(meta, default=str).encode("utf-8")

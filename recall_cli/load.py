@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from .errors import InputFileError
 
@@ -181,15 +180,9 @@ def _load_sheet(reader, name: str, path: Path) -> pd.DataFrame:  # type: ignore[
             sheet=name,
             hint="open it in Excel and save it again as .xlsx",
         ) from exc
-    # Arrow string kernels run several times faster over 64k-row chunks than over
-    # one chunk of a million rows; slicing is zero-copy.
-    batches = [table.slice(i, _CHUNK_ROWS) for i in range(0, table.num_rows, _CHUNK_ROWS)]
-    frame = pa.Table.from_batches(batches or [table], schema=table.schema).to_pandas()
+    frame = table.to_pandas()
     frame.columns = range(frame.shape[1])
     return frame
-
-
-_CHUNK_ROWS = 65_536
 
 
 def _calamine_first_row(source: Path | bytes, name: str) -> int:
