@@ -330,11 +330,38 @@ def _load_cached(
             return normalize.Shipments(rows=frame, sources=file_sources)
         last_stats.add("misses")
         fresh = normalize.load_file(path, load_options, options, progress)
-        if entry is not None and write_entry(entry, fresh.sources, fresh.rows):
-            last_stats.add("stored")
+        if entry is not None:
+            _store_in_background(entry, fresh)
         return fresh
 
+    flush()  # an earlier load's entries are complete before this one looks for them
     return normalize.combine(normalize.parallel_map(one, discover(paths)))
+
+
+_pending: list[threading.Thread] = []
+
+
+def _store_in_background(entry: Entry, fresh: Shipments) -> None:
+    """Write the entry while the caller goes on with the query.
+
+    Arrow's writer releases the GIL, so the copy costs the first query little
+    wall time. The thread is not a daemon: the process waits for it at exit,
+    and an entry is either complete or absent (write_entry is atomic).
+    """
+
+    def store() -> None:
+        if write_entry(entry, fresh.sources, fresh.rows):
+            last_stats.add("stored")
+
+    thread = threading.Thread(target=store, name="recall-cache-write")
+    thread.start()
+    _pending.append(thread)
+
+
+def flush() -> None:
+    """Wait for entries still being written."""
+    while _pending:
+        _pending.pop().join()
 
 
 # --- housekeeping --------------------------------------------------------------

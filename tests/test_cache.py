@@ -60,9 +60,11 @@ def fresh_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def _load(paths: list[Path], use_cache: bool = True) -> normalize.Shipments:
-    return cache.load_shipments(
+    loaded = cache.load_shipments(
         paths, load_options=LoadOptions(), options=NormalizeOptions(), use_cache=use_cache
     )
+    cache.flush()  # entries are written in the background; these tests look at them
+    return loaded
 
 
 def _summary(runner: CliRunner, recall: Path, *extra: str) -> dict:
@@ -91,6 +93,7 @@ def test_cached_results_equal_uncached(sample: Path, cache_home: Path) -> None:
     uncached = _summary(runner, recall, "--no-cache")
     assert not cache_home.exists()  # --no-cache writes nothing
     first = _summary(runner, recall)
+    cache.flush()
     assert cache.last_stats.stored == 3
     cached = _summary(runner, recall)
     assert cache.last_stats.hits == 3
@@ -163,6 +166,7 @@ def test_corrupt_entry_is_rebuilt(
     for p in cache_home.glob("*.arrow"):
         p.write_bytes(b"not parquet at all")
     again = _load([csv])
+    cache.flush()
     assert cache.last_stats.misses == 1 and cache.last_stats.stored == 1
     pd.testing.assert_frame_equal(good.rows, again.rows)
     for p in cache_home.glob("*.json"):
