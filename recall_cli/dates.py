@@ -19,14 +19,22 @@ MONTHFIRST = "month-first"
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
 
-_ISO = re.compile(
-    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$"
+# A time of day after the date is ignored: the window is applied by calendar date.
+_TIME = (
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"  # 13:30, 13:30:00, 13:30:00.123
+    r"\s*(?:[AaPp]\.?[Mm]\.?)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # PM, Z, +01:00
 )
+_ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{1,6}(?:\.\d+)?$")
-_AMBIG = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_NAMED = re.compile(r"^(\d{1,2})[-/. ]+([^\W\d_]+)\.?[-/. ,]+(\d{2}|\d{4})$")
-_NAMED_US = re.compile(r"^([^\W\d_]+)\.?[-/. ]+(\d{1,2}),?[-/. ]+(\d{2}|\d{4})$")
+_AMBIG = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{2}}|\d{{4}}){_TIME}$")
+# "1 Dec 2010", "1er décembre 2010", "01-Dec-10"; "Dec 1, 2010", "December 1st 2010".
+_NAMED = re.compile(
+    rf"^(\d{{1,2}})(?:er|st|nd|rd|th)?[-/. ]+([^\W\d_]+)\.?[-/. ,]+(\d{{2}}|\d{{4}}){_TIME}$"
+)
+_NAMED_US = re.compile(
+    rf"^([^\W\d_]+)\.?[-/. ]+(\d{{1,2}})(?:st|nd|rd|th)?,?[-/. ]+(\d{{2}}|\d{{4}}){_TIME}$"
+)
 
 _MONTHS = {
     "jan": 1, "january": 1, "janv": 1, "janvier": 1,

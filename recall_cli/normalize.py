@@ -417,7 +417,7 @@ def normalize_sheet(
     digit_lots = int((is_data & map_values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
     if digit_lots:
         info.warnings.append(
-            f"{digit_lots} lots are digits only: if Excel stored them as numbers, leading zeros "
+            f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
             "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
         )
     if NFIELDS in cells.columns:
@@ -550,18 +550,30 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 2) -> list[R]:
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
     """fn over items in threads, results in order.
 
-    The xlsx reader (calamine) releases the GIL, so two files decode at once on
-    two cores; the first error is raised as it would be in a plain loop.
+    The xlsx reader (calamine) and Arrow's kernels release the GIL, so two files
+    decode at once on two cores; the first error is raised as in a plain loop.
+    RECALL_WORKERS=1 turns this off (the bench compares both).
     """
+    if workers is None:
+        workers = _workers()
     if len(items) < 2 or workers < 2:
         return [fn(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _workers() -> int:
+    import os
+
+    try:
+        return max(1, int(os.environ.get("RECALL_WORKERS", "2")))
+    except ValueError:
+        return 2
 
 
 def load_shipments(

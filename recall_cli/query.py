@@ -289,10 +289,11 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
 def find_customer_conflicts(rows: pd.DataFrame, matched: np.ndarray) -> int:
     """How many affected customers appear with more than one address (the latest one is used)."""
     keys = rows.loc[matched, "customer_key"].unique()
-    mine = rows[(rows["kind"] == "data") & rows["customer_key"].isin(keys)]
+    cols = list(_CONTACT_BLOCKS["address"])
+    mask = ((rows["kind"] == "data") & rows["customer_key"].isin(keys)).to_numpy()
+    mine = rows.loc[mask, ["customer_key", *cols]]
     if mine.empty:
         return 0
-    cols = list(_CONTACT_BLOCKS["address"])
     present = mine[cols].ne("").any(axis=1)
     distinct = mine.loc[present, ["customer_key", *cols]].drop_duplicates()
     counts = distinct["customer_key"].value_counts()

@@ -30,7 +30,7 @@ def make_console(*, stderr: bool, no_color: bool = False) -> Console:
         no_color=plain,
         color_system=None if plain else "auto",
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=True,  # a warning or a verdict is one line in a log, never cut
         width=None if stream.isatty() else 160,
     )
 

@@ -131,6 +131,13 @@ def test_name_and_postcode_is_enough_identity(tmp_path: Path) -> None:
         (["2010-12-01", "40513", "20101201"], NOT_NEEDED, ["2010-12-01"] * 3),
         # text month names, English and French
         (["1-Dec-2010", "1 déc. 2010", "Dec 1, 2010"], NOT_NEEDED, ["2010-12-01"] * 3),
+        (["1er décembre 2010", "December 1st, 2010", "01-Dec-10"], NOT_NEEDED, ["2010-12-01"] * 3),
+        # times of day, offsets and AM/PM are ignored: calendar dates count
+        (
+            ["2010-12-01T23:30:00+01:00", "2010-12-01 13:30:00.123", "13/12/2010 1:30 PM"],
+            DAYFIRST,
+            ["2010-12-01", "2010-12-01", "2010-12-13"],
+        ),
     ],
 )
 def test_date_forms(
