@@ -152,6 +152,7 @@ def decide_order(
     forced: str | None,
     french_headers: bool,
     country_hint: str | None = None,
+    header_hint: str | None = None,
 ) -> DateOrder:
     firsts = [p.ambiguous for p in parsed if p.ambiguous]
     if not firsts:
@@ -170,6 +171,8 @@ def decide_order(
         return DateOrder(DAYFIRST, f"{day_first} distinct values have a day above 12 first")
     if month_first:
         return DateOrder(MONTHFIRST, f"{month_first} distinct values have a day above 12 second")
+    if header_hint:
+        return DateOrder(header_hint, f"every value is ambiguous; the header says {header_hint}")
     if french_headers:
         return DateOrder(DAYFIRST, "every value is ambiguous; French headers mean day-first")
     if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
@@ -207,6 +210,7 @@ def parse_dates(
     forced: str | None = None,
     french_headers: bool = False,
     country_hint: str | None = None,
+    header_hint: str | None = None,
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series, DateOrder]:
@@ -224,7 +228,7 @@ def parse_dates(
         voters = [parsed[i] for i in voting]
     else:
         voters = parsed
-    order = decide_order(voters, forced, french_headers, country_hint)
+    order = decide_order(voters, forced, french_headers, country_hint, header_hint)
     resolved = [_resolve(p, order.order) for p in parsed]
     dates = np.array(
         [np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d, _ in resolved]

@@ -23,6 +23,7 @@ from .errors import InputFileError
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
+FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
 DELIMITERS = (",", ";", "\t", "|")
 NFIELDS = "__nfields__"
 
@@ -58,10 +59,13 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
+            # Excel's lock files (~$x.xlsx), hidden files and .txt notes are not exports.
             inside = sorted(
                 f
                 for f in p.iterdir()
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith("~$")
+                if f.is_file()
+                and f.suffix.lower() in FOLDER_SUFFIXES
+                and not f.name.startswith(("~$", "."))
             )
             if not inside:
                 raise InputFileError(

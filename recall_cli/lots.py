@@ -69,6 +69,9 @@ def normalize_lot(value: object) -> str:
         text = str(value)
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = " ".join(text.split()).upper()
+    if text.startswith("'"):
+        # Excel's "keep as text" apostrophe, and what formula escaping leaves in CSV.
+        text = text[1:].lstrip()
     if _INTEGRAL_FLOAT_TEXT.fullmatch(text):
         text = text.partition(".")[0]
     return text

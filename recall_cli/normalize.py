@@ -24,7 +24,14 @@ from .countries import to_iso2
 from .errors import SchemaError
 from .load import NFIELDS, LoadOptions, RawSheet, discover, read_file
 from .lots import normalize_lot
-from .schema import CANONICAL, REQUIRED_HINT, canonical_for, looks_french, missing_required
+from .schema import (
+    CANONICAL,
+    REQUIRED_HINT,
+    canonical_for,
+    date_order_hint,
+    looks_french,
+    missing_required,
+)
 from .schema import normalize_header as fold
 
 HEADER_SEARCH_ROWS = 30
@@ -440,6 +447,7 @@ def normalize_sheet(
         forced=options.date_order,
         french_headers=french,
         country_hint=_main_country(country[is_data]),
+        header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
     )

@@ -68,6 +68,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "numero lot",
         "code lot",
         "lot de fabrication",
+        "numero du lot",
+        "n du lot",
+        "reference lot",
+        "ref lot",
     ),
     "ship_date": (
         "ship date",
@@ -94,6 +98,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "date envoi",
         "date de l envoi",
         "date expedie",
+        "date of dispatch",
+        "dispatched",
     ),
     "customer_id": (
         "customer id",
@@ -134,6 +140,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "numero de patient",
         "ref client",
         "reference client",
+        "sold to",
+        "sold to party",
+        "ship to party",
+        "ship to",
+        "ship to no",
+        "ship to number",
+        "ipp",
+        "account code",
     ),
     "name": (
         "name",
@@ -144,7 +158,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "consignee",
         "consignee name",
         "ship to name",
-        "ship to",
         "contact",
         "contact name",
         "customer",
@@ -160,6 +173,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "nom prenom",
         "destinataire",
         "raison sociale",
+        "account name",
     ),
     "first_name": ("first name", "firstname", "given name", "forename", "prenom"),
     "last_name": (
@@ -214,6 +228,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "rue",
         "adresse de livraison",
         "voie",
+        "ship to street",
+        "street 1",
     ),
     "address2": (
         "address 2",
@@ -235,6 +251,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ship to state",
         "departement",
         "etat",
+        "ville de livraison",
     ),
     "postal_code": (
         "zip",
@@ -247,6 +264,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ship to zip",
         "code postal",
         "cp",
+        "zip postal code",
+        "postal zip",
+        "postal code zip",
     ),
     "country": (
         "country",
@@ -256,6 +276,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ship to country",
         "pays",
         "code pays",
+        "pays de livraison",
     ),
     "quantity": (
         "qty",
@@ -273,6 +294,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "nb",
         "nb unites",
         "unites",
+        "qte expediee",
+        "qte livree",
+        "quantite livree",
+        "delivered qty",
     ),
     "unit": ("uom", "unit of measure", "unit", "unite de mesure", "unite"),
     "order_id": (
@@ -299,6 +324,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "bon de livraison",
         "n bl",
         "no bl",
+        "bl",
     ),
     "product": (
         "product",
@@ -331,6 +357,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "prescripteur",
         "nom du medecin",
         "nom medecin",
+        "medecin traitant",
     ),
     "prescriber_id": (
         "npi",
@@ -406,17 +433,32 @@ def canonical_for(header: object, *, weak: bool = False) -> str | None:
     With `weak`, vague names such as "Date" count too; the header finder uses
     them only for a column no specific header claims.
     """
+    # "Ship Date (MM/DD/YYYY)", "Qty [units]": a bracketed note says how, not what.
+    text = re.sub(r"[(\[{][^)\]}]*[)\]}]", " ", str(header)) if header is not None else ""
+    for key in dict.fromkeys((normalize_header(header), normalize_header(text))):
+        if weak and key in _WEAK_ALIASES:
+            return _WEAK_ALIASES[key]
+        if not key:
+            continue
+        if key in ALIASES:
+            return ALIASES[key]
+        # "Lot #", "Lot No." and "Qty units" fold to a known alias plus noise.
+        stripped = re.sub(_NOISE, "", key).strip()
+        if stripped and stripped != key and stripped in ALIASES:
+            return ALIASES[stripped]
+    return None
+
+
+_NOISE = r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$"
+
+
+def date_order_hint(header: object) -> str | None:
+    """The order a date header spells out: "Date (JJ/MM/AAAA)", "Ship Date MM/DD/YY"."""
     key = normalize_header(header)
-    if weak and key in _WEAK_ALIASES:
-        return _WEAK_ALIASES[key]
-    if not key:
-        return None
-    if key in ALIASES:
-        return ALIASES[key]
-    # "Lot #", "Lot No." and "Qty (units)" fold to a known alias plus noise.
-    stripped = re.sub(r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$", "", key).strip()
-    if stripped and stripped != key and stripped in ALIASES:
-        return ALIASES[stripped]
+    if re.search(r"\b(dd|jj) mm (yy|yyyy|aa|aaaa)\b", key):
+        return "day-first"
+    if re.search(r"\bmm (dd|jj) (yy|yyyy|aa|aaaa)\b", key):
+        return "month-first"
     return None
 
 

@@ -358,3 +358,42 @@ def test_english_lot_and_date_headers_are_not_french(tmp_path: Path) -> None:
     shipments = load_shipments([f])
     assert shipments.sources[0].date_order == MONTHFIRST
     assert shipments.rows["ship_date"].iloc[0] == pd.Timestamp("2010-01-12")
+
+
+def test_no_header_alias_names_two_columns() -> None:
+    from recall_cli.schema import _ALIASES, normalize_header
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for canon, names in _ALIASES.items():
+        for name in names:
+            key = normalize_header(name)
+            if seen.setdefault(key, canon) != canon:
+                clashes.append((name, seen[key], canon))
+    assert clashes == []
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("Ship Date (MM/DD/YYYY)", "2010-01-12"), ("Date d'expédition (JJ/MM/AAAA)", "2010-12-01")],
+)
+def test_date_format_in_the_header_decides_ambiguous_columns(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    f = write_csv(tmp_path / "h.csv", [["Lot", header, "Customer ID"], ["B1", "01/12/2010", "C1"]])
+    shipments = load_shipments([f])
+    assert shipments.rows["ship_date"].dt.strftime("%Y-%m-%d").tolist() == [expected]
+    assert "the header says" in shipments.sources[0].date_order_reason
+
+
+def test_folder_reads_exports_only(tmp_path: Path) -> None:
+    from recall_cli.load import discover
+
+    for name in ("b.csv", "a.xlsx", "~$a.xlsx", ".hidden.csv", "notes.txt", "recall.toml"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in discover([tmp_path])] == ["a.xlsx", "b.csv"]
+
+
+def test_excel_text_apostrophe_is_not_part_of_the_lot(tmp_path: Path) -> None:
+    f = _ship(tmp_path / "a.csv", [["'0012345", "2010-12-01", "C1", "1"]])
+    assert _buckets(_run([f], ["0012345"])) == ["matched"]
