@@ -145,13 +145,13 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             first_row = (
                 sniff.xlsx_first_row(source, name, file=path)
                 if is_xlsx_file
-                else _calamine_first_row(source, name)
+                else _calamine_start(source, name)[0]
             )
         details: dict[str, object] = {"reader": "fastexcel", "date1904": date1904}
         details.update(hidden.get(name, {}))
         if details.get("merged_ranges"):
             # Merged ranges are in sheet coordinates; the frame starts at the first used column.
-            details["first_col"] = _calamine_first_col(source, name)
+            details["first_col"] = _calamine_start(source, name)[1]
         yield RawSheet(path, name, cells, first_row, details)
 
 
@@ -189,8 +189,12 @@ def _load_sheet(reader, name: str, path: Path) -> pd.DataFrame:  # type: ignore[
     return frame
 
 
-def _calamine_first_row(source: Path | bytes, name: str) -> int:
-    """Row number of the first non-empty row, for formats other than plain xlsx."""
+def _calamine_start(source: Path | bytes, name: str) -> tuple[int, int]:
+    """Sheet row (1-based) and column (0-based) where the used range starts.
+
+    fastexcel drops leading empty rows and columns; calamine knows where they
+    ended. Used for formats other than plain xlsx, and for merged cells.
+    """
     import python_calamine
 
     wb = (
@@ -199,20 +203,7 @@ def _calamine_first_row(source: Path | bytes, name: str) -> int:
         else python_calamine.CalamineWorkbook.from_path(str(source))
     )
     start = wb.get_sheet_by_name(name).start
-    return int(start[0]) + 1 if start else 1
-
-
-def _calamine_first_col(source: Path | bytes, name: str) -> int:
-    """0-based sheet column of the frame's first column (only asked when cells are merged)."""
-    import python_calamine
-
-    wb = (
-        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
-        if isinstance(source, bytes)
-        else python_calamine.CalamineWorkbook.from_path(str(source))
-    )
-    start = wb.get_sheet_by_name(name).start
-    return int(start[1]) if start else 0
+    return (int(start[0]) + 1, int(start[1])) if start else (1, 0)
 
 
 # --- delimited text ----------------------------------------------------------
