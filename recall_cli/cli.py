@@ -7,8 +7,6 @@ become one line and exit status 1 (2 for usage); `--debug` shows tracebacks.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -601,7 +599,7 @@ def audit_command(
     app.info(f"{len(entries):,} entries in {log}")
 
 
-# --- When the recall grows, and what the regulator asks for: scope diff, edge audit, 806 and FSMA tables, response tracking ---  # noqa: E501
+# --- When the recall grows, and what the regulator asks for ---
 
 
 _recall_toml = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -807,4 +805,3 @@ def main() -> None:  # pragma: no cover - console entry for python -m
 
 
 __all__ = ["cli", "main"]
-_ = (functools, json)
