@@ -29,7 +29,7 @@ from .schema import (
     REQUIRED_HINT,
     canonical_for,
     date_order_hint,
-    looks_french,
+    header_language,
     missing_required,
 )
 from .schema import normalize_header as fold
@@ -387,15 +387,21 @@ def normalize_sheet(
             values = text[canon].to_numpy(dtype=object)[rows_at]
             votes += np.array([_names_column(canon, v) for v in values], dtype=bool)
         header_like[rows_at] = votes >= min(2, len(mapping))
-    # A totals label only makes a totals row when the row is not a whole shipment:
-    # "Total Care Pharmacy" with a lot, a date and an id is a customer to tell.
+    # A totals label makes a totals row only when, apart from its labels, the row
+    # has no lot and no customer: "Total Care Pharmacy" with a lot is a shipment
+    # (to tell, or to review), and so is a product "Test strips, 50 count".
     lot_label = map_values(lot_raw, _is_total, bool)
     date_raw = text["ship_date"]
-    identity_blank = ((text["customer_id"] == "") & (text["name"] == "")).to_numpy(dtype=bool)
+    id_label = map_values(text["customer_id"], _is_total, bool)
+    name_label = map_values(text["name"], _is_total, bool)
+    id_blank = (text["customer_id"] == "").to_numpy(dtype=bool)
+    name_blank = (text["name"] == "").to_numpy(dtype=bool)
+    identity_blank = id_blank & name_blank
     date_blank = (date_raw == "").to_numpy(dtype=bool)
     qty_blank = (text["quantity"] == "").to_numpy(dtype=bool)
-    # Only rows missing a lot, a date or a customer can be totals: look at those alone.
-    candidates = np.flatnonzero(lot_label | lot_blank | date_blank | identity_blank)
+    candidates = np.flatnonzero(
+        (lot_label | lot_blank) & (id_blank | id_label) & (name_blank | name_label)
+    )
     label_columns = [text[c] for c in sorted(set(mapping.values()) & _LABEL_COLUMNS)]
     if data_cols[0] not in mapping:
         label_columns.append(as_text(body[data_cols[0]]))
@@ -441,7 +447,10 @@ def normalize_sheet(
             problem[i] = f"row has {fields[i]} fields where the header has {width}"
 
     country = map_text(text["country"], lambda v: to_iso2(v) or v.upper())
-    french = sum(looks_french(h) for h in info.columns.values()) >= 2
+    raw_headers = [
+        str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)
+    ]
+    french = header_language(raw_headers) == "fr"
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
         forced=options.date_order,
@@ -465,20 +474,21 @@ def normalize_sheet(
 
     customer_id = map_text(text["customer_id"], normalize_id)
     postal = map_text(text["postal_code"], normalize_id)
-    customer_key = customer_id
-    by_name = ((customer_id == "") & (text["name"] != "") & (postal != "")).to_numpy(dtype=bool)
-    if by_name.any():
-        name_key = map_text(text["name"], fold)
-        customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
     lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
         dtype=bool
     )
     if lost_zero.any():
+        # Before the customer key is built: "2134" and "02134" are one customer.
         postal = postal.where(~lost_zero, "0" + postal)
         info.warnings.append(
             f"{int(lost_zero.sum())} US ZIP codes had 4 digits "
             "(Excel dropped the leading zero); padded to 5"
         )
+    customer_key = customer_id
+    by_name = ((customer_id == "") & (text["name"] != "") & (postal != "")).to_numpy(dtype=bool)
+    if by_name.any():
+        name_key = map_text(text["name"], fold)
+        customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
 
     out: dict[str, object] = {
         "source": np.full(n, source_id, dtype=np.int32),

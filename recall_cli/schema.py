@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 import unicodedata
 
 # Canonical shipment columns, in the order exports show them.
@@ -464,8 +465,38 @@ def date_order_hint(header: object) -> str | None:
 
 def looks_french(header: object) -> bool:
     key = normalize_header(header)
-    return key in _FRENCH_WORDS or any(w in key.split() for w in ("expedition", "quantite"))
+    return key in _FRENCH_WORDS or bool(set(key.split()) & _FRENCH_TOKENS)
 
+
+def header_language(headers: Iterable[object]) -> str | None:
+    """"fr" or "en" when the header row is clearly in one language, else None.
+
+    Words, not whole headers, vote: "N° lot", "Qté" and "N° client" are French
+    even though no alias table lists those exact spellings.
+    """
+    french = english = 0
+    for header in headers:
+        words = set(normalize_header(header).split())
+        french += bool(words & _FRENCH_TOKENS) or normalize_header(header) in _FRENCH_WORDS
+        english += bool(words & _ENGLISH_TOKENS)
+    if french > english:
+        return "fr"
+    if english > french:
+        return "en"
+    return None
+
+
+# "n" is what "N°" folds to; "no" stays out (English "No." folds to it too).
+_FRENCH_TOKENS = frozenset(
+    "n numero qte quantite expedition expedie envoi livraison courriel ville pays prenom "
+    "nom adresse telephone commande produit medecin prescripteur unites designation "
+    "libelle fabrication".split()
+)
+_ENGLISH_TOKENS = frozenset(
+    "ship shipped shipping shipment customer qty quantity units zip state email phone "
+    "address city country order product prescriber physician account batch number name "
+    "street".split()
+)
 
 REQUIRED_HINT = "required: lot, ship date, and either a customer id or name + postal code"
 

@@ -397,3 +397,49 @@ def test_folder_reads_exports_only(tmp_path: Path) -> None:
 def test_excel_text_apostrophe_is_not_part_of_the_lot(tmp_path: Path) -> None:
     f = _ship(tmp_path / "a.csv", [["'0012345", "2010-12-01", "C1", "1"]])
     assert _buckets(_run([f], ["0012345"])) == ["matched"]
+
+
+def test_french_words_decide_ambiguous_dates_without_exact_aliases(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "fr.csv",
+        [
+            ["N° lot", "Date", "N° client", "Qté"],
+            ["B1", "03/01/2011", "C1", "10"],
+            ["B1", "05/12/2010", "C2", "10"],
+            ["B1", "12/01/2010", "C3", "10"],
+        ],
+        delimiter=";",
+        encoding="cp1252",
+    )
+    result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
+    assert result.shipments.sources[0].date_order == DAYFIRST
+    assert _buckets(result) == ["matched", "matched", "not_matched"]
+
+
+def test_labels_in_other_columns_never_hide_a_recalled_shipment(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "c.csv",
+        [
+            ["Lot", "Ship Date", "Customer ID", "Product", "Qty"],
+            ["B1", "2010-12-01", "C1", "Test strips, 50 count", "50"],
+            ["B1", "2010-12-02", "", "Test strips, 50 count", "50"],
+            ["B1", "", "C3", "Total Care kit", "50"],
+            ["", "2010-12-03", "C4", "Test strips, 50 count", "50"],
+            ["", "2010-12-03", "", "Total", "150"],  # a day's subtotal
+        ],
+    )
+    result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
+    assert _buckets(result) == [
+        "matched", "needs_review", "needs_review", "needs_review", "not_data"
+    ]  # fmt: skip
+
+
+def test_zip_that_lost_its_zero_is_the_same_customer(tmp_path: Path) -> None:
+    header = ["Lot", "Ship Date", "Name", "ZIP", "Country", "Qty"]
+    a = write_xlsx(
+        tmp_path / "a.xlsx", {"S": [header, ["B1", "2010-12-01", "Ann Lee", 2134, "US", 10]]}
+    )
+    b = write_csv(tmp_path / "b.csv", [header, ["B1", "2010-12-02", "Ann Lee", "02134", "US", "5"]])
+    result = _run([a, b], ["B1"])
+    assert result.customers["postal_code"].tolist() == ["02134"]
+    assert result.customers["units"].tolist() == [15]
