@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .errors import InputFileError, ScopeError
+from .dates import DAYFIRST, MONTHFIRST
+from .errors import InputFileError, ScopeError, UsageError
 from .export import dumps, flat
 from .load import LoadOptions
 from .lookup import check_lot, find_customers, lot_in_data
@@ -70,6 +73,8 @@ class Request:
         delimiter: str | None = None,
         columns: Sequence[tuple[str, str]] = (),
         date_order: str | None = None,
+        dayfirst: bool = False,
+        monthfirst: bool = False,
         password: str | None = None,
         max_unzipped_mb: int | None = None,
         need_scope: bool = True,
@@ -83,19 +88,32 @@ class Request:
                 "no data files given",
                 hint="pass PATHS, or --recall FILE.toml with a data = [...] list",
             )
+        given = bool(lots or lots_file or (recall and recall.lots))
         scope = (
             build_scope(
                 recall=recall, lots=lots, lots_file=lots_file, start=start, end=end,
                 countries=countries,
             )
-            if need_scope
+            if need_scope or given
             else None
         )  # fmt: skip
+        if dayfirst and monthfirst:
+            raise UsageError("--dayfirst and --monthfirst contradict each other: give one")
+        date_order = DAYFIRST if dayfirst else MONTHFIRST if monthfirst else date_order
+        if date_order not in (None, DAYFIRST, MONTHFIRST):
+            raise UsageError(f"date order {date_order!r} is not {DAYFIRST!r} or {MONTHFIRST!r}")
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise UsageError(
+                    f"--encoding {encoding!r} is not an encoding Python knows",
+                    hint="e.g. utf-8, cp1252, latin-1, utf-16",
+                ) from None
         if delimiter is not None:
             delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
-                raise ScopeError(f"--delimiter {delimiter!r} must be one character (or 'tab')")
-                # ScopeError: usage errors exit 2
+                raise UsageError(f"--delimiter {delimiter!r} must be one character (or 'tab')")
         return cls(
             paths=data,
             scope=scope,
@@ -131,10 +149,33 @@ class Run:
                 f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
                 "addresses across rows: the most recent shipment's address is used"
             )
+        out.extend(scope_warnings(self.result))
         review = int((self.result.bucket == "needs_review").sum())
         if review:
             out.append(f"{review:,} rows need review: run `recall review` to list them")
         return out
+
+
+def scope_warnings(result: RecallResult) -> list[str]:
+    """What a recall team must hear about the scope: lots not found, returns netted."""
+    out = []
+    rows = result.rows
+    data = (rows["kind"] == "data").to_numpy()
+    present = set(rows.loc[data, "lot"].unique())
+    for lot in result.scope.lots:
+        if lot not in present:
+            out.append(
+                f"recalled lot {lot} appears in no file read: check the recall list for a typo "
+                "(`recall audit-scope` suggests near lots)"
+            )
+    matched = result.matched_columns(["quantity"])["quantity"]
+    returns = matched[matched < 0]
+    if len(returns):
+        out.append(
+            f"{len(returns):,} returns (negative quantities) among the affected shipments were "
+            f"netted: {int(np.rint(returns.sum())):,} units"
+        )
+    return out
 
 
 def load(request: Request) -> Shipments:
@@ -193,6 +234,7 @@ def inspect(request: Request) -> list[dict[str, Any]]:
     """How each file and sheet was read, for `recall inspect`."""
     shipments = load(request)
     rows = shipments.rows
+    buckets = find_affected(shipments, request.scope).source_counts() if request.scope else None
     out = []
     for i, s in enumerate(shipments.sources):
         mine = rows[rows["source"] == i]
@@ -217,6 +259,7 @@ def inspect(request: Request) -> list[dict[str, Any]]:
                     "unusable": int(kinds.get("bad", 0)),
                     "with_problems": problems,
                 },
+                "buckets": buckets[i] if buckets else None,
                 "warnings": s.warnings,
                 "details": s.details,
             }

@@ -129,12 +129,8 @@ input_options = _bundle(
         type=ColumnMapping(),
         help='Map a header by hand, e.g. --column lot="Batch Code". Repeatable.',
     ),
-    click.option(
-        "--dayfirst", "date_order", flag_value="day-first", help="Read a/b/yyyy as dd/mm."
-    ),
-    click.option(
-        "--monthfirst", "date_order", flag_value="month-first", help="Read a/b/yyyy as mm/dd."
-    ),
+    click.option("--dayfirst", is_flag=True, help="Read a/b/yyyy as dd/mm."),
+    click.option("--monthfirst", is_flag=True, help="Read a/b/yyyy as mm/dd."),
     click.option(
         "--password",
         envvar="RECALL_PASSWORD",
@@ -417,19 +413,16 @@ def customer(
 
 @cli.command()
 @paths_argument
+@scope_options
 @input_options
-@click.option(
-    "--recall",
-    "recall_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Take the files from this recall.toml.",
-)
 @output_options(("table", "json"), "table")
 @pass_app
 def inspect(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
-    """How each file and sheet was read: header, columns, date order, row kinds."""
-    request = _request({**kwargs, "lots": (), "lots_file": None, "start": None, "end": None,
-                        "countries": (), "need_scope": False})  # fmt: skip
+    """How each file and sheet was read: header, columns, date order, row kinds.
+
+    With a recall scope (--lot or --recall), also the rows in each bucket.
+    """
+    request = _request({**kwargs, "need_scope": False})
     sources = api.inspect(request)
     if fmt == "json":
         _write_text(output, api.dumps(sources), force)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# The spec's rule: in a column that shows both orders, ambiguous rows go to review
+# whatever their lot (query.classify reads this exact text).
+AMBIGUOUS_IN_COLUMN = "ship date ambiguous: the column mixes dd/mm and mm/dd"
 DAYFIRST = "day-first"
 MONTHFIRST = "month-first"
 NOT_NEEDED = "not needed"
@@ -197,7 +200,7 @@ def _resolve(p: _Parsed, order: str) -> tuple[dt.date | None, str]:
         elif b > 12 and a <= 12:
             order = MONTHFIRST
         else:
-            return None, "ship date ambiguous: the column mixes dd/mm and mm/dd"
+            return None, AMBIGUOUS_IN_COLUMN
     r = _make(y, b, a) if order == DAYFIRST else _make(y, a, b)
     if isinstance(r, str):
         return None, f"ship date {r} ({order})"

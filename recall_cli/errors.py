@@ -57,10 +57,14 @@ class SchemaError(RecallError):
     """A sheet whose header lacks a required column."""
 
 
-class ScopeError(RecallError):
-    """An unusable recall scope: no lot, --from after --to, a bad recall file. Exit status 2."""
+class UsageError(RecallError):
+    """Options that cannot work together or cannot be used as given. Exit status 2."""
 
     exit_code = 2
+
+
+class ScopeError(UsageError):
+    """An unusable recall scope: no lot, --from after --to, a bad recall file. Exit status 2."""
 
 
 class ExportError(RecallError):

@@ -117,14 +117,17 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
     reader = _open_fastexcel(path, source)
     names = list(reader.sheet_names)
     if options.sheets:
-        missing = [s for s in options.sheets if s not in names]
+        # "--sheet other" finds "Other": names match exactly, else ignoring case.
+        folded = {n.casefold(): n for n in names}
+        wanted = [s if s in names else folded.get(s.casefold(), s) for s in options.sheets]
+        missing = [s for s in wanted if s not in names]
         if missing:
             raise InputFileError(
                 f"no sheet named {missing[0]!r}",
                 file=path,
                 hint="sheets in this workbook: " + ", ".join(repr(n) for n in names),
             )
-        names = [n for n in names if n in options.sheets]
+        names = [n for n in names if n in wanted]
     if not names:
         raise InputFileError("workbook has no sheets", file=path, hint="re-export it from the ERP")
     # Decrypted bytes are read from memory with the same helpers as a file on disk.

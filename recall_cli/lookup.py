@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import UsageError
 from .lots import normalize_lot
 from .normalize import _map_unique, normalize_id
 from .query import MATCHED, RecallResult, affected_customers, whole_units
@@ -64,6 +65,10 @@ def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
 
 
 def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
+    if not query.strip():
+        raise UsageError(
+            "the customer query is empty", hint="give an id, an email, phone digits or a name"
+        )
     all_rows = result.rows
     usable = ((all_rows["kind"] == "data") & (all_rows["customer_key"] != "")).to_numpy()
     searched = ["customer_key", "customer_id", "email", "phone", "name"]

@@ -447,9 +447,7 @@ def normalize_sheet(
             problem[i] = f"row has {fields[i]} fields where the header has {width}"
 
     country = map_text(text["country"], lambda v: to_iso2(v) or v.upper())
-    raw_headers = [
-        str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)
-    ]
+    raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
     french = header_language(raw_headers) == "fr"
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
@@ -470,6 +468,12 @@ def normalize_sheet(
     if bad_qty.any():
         info.warnings.append(
             f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)"
+        )
+    fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
+    if fractional.any():
+        info.warnings.append(
+            f"{int(fractional.sum())} rows have a fractional quantity; units are whole, so "
+            "sums are rounded to the nearest unit"
         )
 
     customer_id = map_text(text["customer_id"], normalize_id)

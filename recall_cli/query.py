@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .countries import to_iso2
+from .dates import AMBIGUOUS_IN_COLUMN
 from .errors import ScopeError
 from .lots import normalize_lot
 from .normalize import Shipments, SourceInfo
@@ -169,6 +170,11 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     reason[data & maybe_zeros] = (
         "numeric lot may be a recalled lot whose leading zeros Excel dropped"
     )
+    problem_codes, problem_values = _distinct(rows["problem"])
+    ambiguous = data & np.isin(
+        problem_codes, [i for i, v in enumerate(problem_values) if v == AMBIGUOUS_IN_COLUMN]
+    )
+    review |= ambiguous  # whatever the lot: the column itself cannot be trusted
     rec = data & recalled & ~lot_unusable
     review |= rec & ~has_date
     inside = rec & has_date & in_window
@@ -187,7 +193,6 @@ def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.nda
     # Review rows without a specific reason carry the problem normalize found.
     fill = review & (reason == "")
     if fill.any():
-        problem_codes, problem_values = _distinct(rows["problem"])
         reason[fill] = np.array(problem_values, dtype=object)[problem_codes[fill]]
     reason[~review] = ""
     return bucket, reason

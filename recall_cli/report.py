@@ -130,6 +130,8 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
@@ -158,6 +160,8 @@ def inspect_view(sources: list[dict[str, Any]]) -> Group:
                 table.add_row("not used", ", ".join(repr(c) for c in src["ignored_columns"]))
             table.add_row("date order", f"{src['date_order']}: {src['date_order_reason']}")
             table.add_row("rows", ", ".join(f"{k} {_n(v)}" for k, v in src["rows"].items()))
+            if src.get("buckets"):
+                table.add_row("buckets", bucket_line(src["buckets"]))
         for key, value in src["details"].items():
             table.add_row(key, _cell(value))
         for warning in src["warnings"]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 import unicodedata
+from collections.abc import Iterable
 
 # Canonical shipment columns, in the order exports show them.
 LOT = "lot"
@@ -469,7 +469,7 @@ def looks_french(header: object) -> bool:
 
 
 def header_language(headers: Iterable[object]) -> str | None:
-    """"fr" or "en" when the header row is clearly in one language, else None.
+    """ "fr" or "en" when the header row is clearly in one language, else None.
 
     Words, not whole headers, vote: "N° lot", "Qté" and "N° client" are French
     even though no alias table lists those exact spellings.
@@ -488,15 +488,19 @@ def header_language(headers: Iterable[object]) -> str | None:
 
 # "n" is what "N°" folds to; "no" stays out (English "No." folds to it too).
 _FRENCH_TOKENS = frozenset(
-    "n numero qte quantite expedition expedie envoi livraison courriel ville pays prenom "
-    "nom adresse telephone commande produit medecin prescripteur unites designation "
-    "libelle fabrication".split()
-)
+    {
+        "n", "numero", "qte", "quantite", "expedition", "expedie", "envoi", "livraison",
+        "courriel", "ville", "pays", "prenom", "nom", "adresse", "telephone", "commande",
+        "produit", "medecin", "prescripteur", "unites", "designation", "libelle", "fabrication",
+    }
+)  # fmt: skip
 _ENGLISH_TOKENS = frozenset(
-    "ship shipped shipping shipment customer qty quantity units zip state email phone "
-    "address city country order product prescriber physician account batch number name "
-    "street".split()
-)
+    {
+        "ship", "shipped", "shipping", "shipment", "customer", "qty", "quantity", "units",
+        "zip", "state", "email", "phone", "address", "city", "country", "order", "product",
+        "prescriber", "physician", "account", "batch", "number", "name", "street",
+    }
+)  # fmt: skip
 
 REQUIRED_HINT = "required: lot, ship date, and either a customer id or name + postal code"
 

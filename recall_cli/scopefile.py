@@ -93,7 +93,7 @@ def read_lots_file(path: Path) -> list[str]:
     if not lines:
         return []
     first = lines[0]
-    delim = next((d for d in (",", ";", "\t") if d in first), None)
+    delim = next((d for d in (",", ";", "\t", "|") if d in first), None)
     if delim:
         rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
         header = rows[0]
@@ -105,7 +105,10 @@ def read_lots_file(path: Path) -> list[str]:
             file=path,
             hint="name a column 'Lot', or give one lot a line",
         )
-    return [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
+    lots = [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
+    if lots and canonical_for(lots[0]) == "lot":
+        lots = lots[1:]  # a one-column CSV: "Lot" is its header, not a lot
+    return lots
 
 
 def split_lots(values: Iterable[str]) -> list[str]:

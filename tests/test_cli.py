@@ -144,6 +144,15 @@ def test_inspect_json(runner) -> None:  # type: ignore[no-untyped-def]
     assert fr["date_order"] == "day-first"
     assert fr["columns"]["lot"] == "N° de lot"
     assert fr["details"]["delimiter"] == ";"
+    # With the recall's lots, each sheet's buckets too, adding up to the truth.
+    expected = json.loads((SAMPLE / "expected.json").read_text())
+    for (name, sheet), src in by_name.items():
+        if not src["skipped"] and not sheet:
+            assert src["buckets"] == expected["files"][name], name
+    plain = as_json(
+        invoke(runner, "inspect", SAMPLE / "fr_expeditions_2010.csv", "--format", "json")
+    )
+    assert plain[0]["buckets"] is None
 
 
 @pytest.mark.parametrize(

@@ -157,12 +157,14 @@ def test_inconsistent_column_sends_ambiguous_recalled_rows_to_review(tmp_path: P
             ["B1", "13/12/2010", "C1", "1"],  # only day-first
             ["B1", "12/13/2010", "C2", "1"],  # only month-first
             ["B1", "05/12/2010", "C3", "1"],  # either: undecidable
+            ["B2", "05/12/2010", "C4", "1"],  # undecidable too, whatever the lot
+            ["B2", "13/12/2010", "C5", "1"],  # decided: another lot
         ],
     )
     result = _run([f], ["B1"], dt.date(2010, 11, 30), dt.date(2011, 1, 4))
     assert result.shipments.sources[0].date_order == INCONSISTENT
-    assert _buckets(result) == ["matched", "matched", "needs_review"]
-    assert "ambiguous" in result.reason[2]
+    assert _buckets(result) == ["matched", "matched", "needs_review", "needs_review", "not_matched"]
+    assert "ambiguous" in result.reason[2] and "ambiguous" in result.reason[3]
 
 
 def test_all_ambiguous_uses_french_headers_then_flags(tmp_path: Path) -> None:
