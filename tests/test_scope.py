@@ -136,3 +136,53 @@ def test_encoding_and_delimiter_overrides(runner, tmp_path: Path) -> None:  # ty
     affected = invoke(runner, "affected", f, "--lot", "B1", "--format", "json",
                       "--encoding", "cp1252")  # fmt: skip
     assert json.loads(affected.stdout)[0]["city"] == "Orléans"
+
+
+@pytest.mark.parametrize(
+    "content", ["Lot|Qty\nB1|1\n", "lot\nB1\n", "N° de lot\r\nB1\r\n", "B1\n"], ids=repr
+)
+def test_lots_file_forms_never_turn_a_header_into_a_lot(tmp_path: Path, content: str) -> None:
+    lots = tmp_path / "lots.csv"
+    lots.write_text(content, encoding="utf-8")
+    assert read_lots_file(lots) == ["B1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--dayfirst", "--monthfirst"], "contradict"),
+        (["--encoding", "nosuchenc"], "not an encoding"),
+        (["--delimiter", ";;"], "one character"),
+    ],
+)
+def test_reading_option_mistakes_are_usage_errors(runner, data: Path, args, needle) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, "summary", data, "--lot", "B1", *args)
+    assert result.exit_code == 2 and needle in result.stderr
+
+
+def test_sheet_names_match_ignoring_case(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = write_xlsx(
+        tmp_path / "w.xlsx",
+        {"Other": [["Lot", "Ship Date", "Customer ID"], ["B1", "2010-12-01", "C1"]]},
+    )
+    assert _summary(runner, f, "--lot", "B1", "--sheet", "other")["customers"] == 1
+
+
+def test_empty_customer_query_is_refused(runner, data: Path) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, "customer", " ", data, "--lot", "B1")
+    assert result.exit_code == 2 and "query is empty" in result.stderr
+
+
+def test_stderr_reports_returns_and_lots_not_in_the_data(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = write_csv(
+        tmp_path / "r.csv",
+        [["Lot", "Ship Date", "Customer ID", "Qty"], ["B1", "2010-12-01", "C1", "40"],
+         ["B1", "2010-12-09", "C1", "-15"], ["B1", "2010-12-09", "C2", "-5"]],
+    )  # fmt: skip
+    result = invoke(runner, "summary", f, "--lot", "B1,B9", "--format", "json")
+    assert json.loads(result.stdout)["units"] == 20
+    assert (
+        "2 returns (negative quantities) among the affected shipments were netted: -20 units"
+        in result.stderr
+    )
+    assert "recalled lot B9 appears in no file read" in result.stderr
