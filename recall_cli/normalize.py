@@ -328,7 +328,14 @@ def normalize_sheet(
             file=raw.file,
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
-            hint=f'{REQUIRED_HINT}; map one by hand with --column lot="Header"',
+            hint=(
+                f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+                + (
+                    "; if this sheet is not shipments, read the others with --sheet NAME"
+                    if raw.sheet
+                    else ""
+                )
+            ),
         )
     info.header_row = raw.first_row + header_idx
     info.columns = {canon: str(header_cells[j]).strip() for j, canon in mapping.items()}
