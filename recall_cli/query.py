@@ -46,6 +46,10 @@ _CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
     "address": ("address", "address2", "city", "region", "postal_code", "country"),
     "prescriber": ("prescriber", "prescriber_id"),
 }
+# What makes a row "have" a block: a country or a state alone is not an address.
+_BLOCK_PRESENCE: dict[str, tuple[str, ...]] = {
+    "address": ("address", "address2", "city", "postal_code"),
+}
 
 
 @dataclass(frozen=True)
@@ -283,9 +287,15 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
     rank[order] = np.arange(n)
     keys = rows["customer_key"].to_numpy(dtype=object)
     parts = []
-    for cols in _CONTACT_BLOCKS.values():
+    for block, cols in _CONTACT_BLOCKS.items():
         present = rows[list(cols)].ne("").any(axis=1).to_numpy(dtype=bool)
         best = pd.Series(rank[present]).groupby(keys[present], sort=False).max()
+        if block in _BLOCK_PRESENCE:
+            # Prefer the latest row with a real address; a row with only a country
+            # serves only a customer who has nothing better.
+            marks = rows[list(_BLOCK_PRESENCE[block])].ne("").any(axis=1).to_numpy(dtype=bool)
+            better = pd.Series(rank[marks]).groupby(keys[marks], sort=False).max()
+            best = better.combine_first(best).astype(np.int64)
         latest = rows.iloc[order[best.to_numpy()]][list(cols)]
         parts.append(latest.set_axis(best.index.rename("customer_key"), axis=0))
     return pd.concat(parts, axis=1)
@@ -299,7 +309,7 @@ def find_customer_conflicts(rows: pd.DataFrame, matched: np.ndarray) -> int:
     mine = rows.loc[mask, ["customer_key", *cols]]
     if mine.empty:
         return 0
-    present = mine[cols].ne("").any(axis=1)
+    present = mine[list(_BLOCK_PRESENCE["address"])].ne("").any(axis=1)
     distinct = mine.loc[present, ["customer_key", *cols]].drop_duplicates()
     counts = distinct["customer_key"].value_counts()
     return int((counts > 1).sum())

@@ -88,8 +88,15 @@ def read_side_table(
     for canon in aliases:
         if canon not in out.columns:
             out[canon] = pd.Series([""] * len(out), dtype=object)
-    out[required] = out[required].map(normalize_id)
+    # Our own CSV exports prefix ids such as "=C1" with "'" so Excel won't run them.
+    out[required] = out[required].map(lambda v: normalize_id(_unescape(str(v))))
     return out[list(aliases)]
+
+
+def _unescape(value: str) -> str:
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+        return value[1:]
+    return value
 
 
 CUSTOMER_ALIASES = fold_aliases({"customer_id": ("customer_id", "customer id", "id")})

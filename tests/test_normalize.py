@@ -445,3 +445,14 @@ def test_zip_that_lost_its_zero_is_the_same_customer(tmp_path: Path) -> None:
     result = _run([a, b], ["B1"])
     assert result.customers["postal_code"].tolist() == ["02134"]
     assert result.customers["units"].tolist() == [15]
+
+
+def test_a_row_with_only_a_country_does_not_replace_the_address(tmp_path: Path) -> None:
+    header = ["Lot", "Ship Date", "Customer ID", "Address", "City", "ZIP", "Country"]
+    f = write_csv(
+        tmp_path / "a.csv",
+        [header, ["B1", "2010-12-01", "C1", "4 rue Z", "Lyon", "69001", "FR"],
+         ["B1", "2010-12-20", "C1", "", "", "", "FR"]],
+    )  # fmt: skip
+    (row,) = _run([f], ["B1"]).customers.to_dict(orient="records")
+    assert (row["address"], row["city"], row["postal_code"]) == ("4 rue Z", "Lyon", "69001")

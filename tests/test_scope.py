@@ -186,3 +186,11 @@ def test_stderr_reports_returns_and_lots_not_in_the_data(runner, tmp_path: Path)
         in result.stderr
     )
     assert "recalled lot B9 appears in no file read" in result.stderr
+
+
+def test_notified_ids_from_our_own_escaped_csv(tmp_path: Path) -> None:
+    from recall_cli.sidetable import read_customer_ids
+
+    f = tmp_path / "sent.csv"
+    f.write_text("customer_id,name\n'=C1,A\n'@c2,B\n'-C3,C\nC4,D\n", encoding="utf-8")
+    assert read_customer_ids(f) == {"=C1", "@C2", "-C3", "C4"}
