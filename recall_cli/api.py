@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .dates import DAYFIRST, MONTHFIRST
-from .errors import InputFileError, ScopeError, UsageError
+from .errors import InputFileError, SchemaError, ScopeError, UsageError
 from .export import dumps, flat
 from .load import LoadOptions
 from .lookup import check_lot, find_customers, lot_in_data
-from .normalize import NormalizeOptions, Shipments
+from .normalize import NOT_SHIPMENTS, NormalizeOptions, Shipments
 from .query import (
     AFFECTED_COLUMNS,
     RecallResult,
@@ -193,6 +193,18 @@ def run(request: Request) -> Run:
         raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
     shipments = load(request)
     if not shipments.read_sources:
+        tables = [s for s in shipments.sources if s.skipped.startswith(NOT_SHIPMENTS)]
+        if tables:
+            # Nothing usable, and a sheet looked like a table: its missing columns
+            # are the likeliest fix.
+            first = tables[0]
+            raise SchemaError(
+                first.skipped,
+                file=first.file,
+                sheet=first.sheet or None,
+                row=first.header_row,
+                hint='map a column by hand with --column lot="Header"',
+            )
         raise InputFileError(
             "no sheet with a recognisable header in any file",
             file=", ".join(str(p) for p in request.paths),

@@ -35,6 +35,7 @@ from .schema import (
 from .schema import normalize_header as fold
 
 HEADER_SEARCH_ROWS = 30
+NOT_SHIPMENTS = "not a shipment table"
 
 KINDS = ("data", "blank", "total", "header", "note", "bad")
 TEXT_COLUMNS = tuple(c for c in CANONICAL if c not in ("ship_date", "quantity"))
@@ -44,9 +45,15 @@ ROW_COLUMNS = (
 )  # fmt: skip
 
 # "Total", "Grand total", "Sous-total", and Excel's Subtotal labels "B201575 Total".
+# A cell that is only a totals label: "Total", "TOTAL:", "Grand Total", "Sous-total",
+# "Total général", "Total (units)", "Total 160"; or Excel's Subtotal label after a
+# value, "B201575 Total", "12/1/2010 Count". Not "Total Care Pharmacy".
 _TOTAL = re.compile(
-    r"^\s*(grand\s*[- ]?\s*)?(sub\s*[- ]?\s*|sous\s*[- ]?\s*)?(totals?|totaux|total\s+general|"
-    r"sum|somme|summe|count)\b|\b(total|totals|totaux|count)\s*:?\s*$",
+    r"^\s*(grand\s*[- ]?\s*)?(sub\s*[- ]?\s*|sous\s*[- ]?\s*)?"
+    r"(totals?|totaux|sum|somme|summe|count)\b"
+    r"(\s*(g[ée]n[ée]ral|general|overall|qty|quantity|units?|unit[ée]s|:|-|\([^)]*\)|[\d.,/:]+))*"
+    r"\s*$"
+    r"|\S\s+(total|totals|totaux|count)\s*:?\s*$",
     re.IGNORECASE,
 )
 _EXCEL_ERRORS = frozenset(
@@ -135,6 +142,20 @@ def find_header(
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
             mapping[j] = weak
+    # A group label above the header ("Customer" merged over "ID | Name | ZIP"):
+    # a merged label stands in its first cell only, so it is carried right.
+    if idx > 0:
+        above, here = top.iloc[idx - 1], top.iloc[idx]
+        carried: str | None = None
+        for j in data_cols:
+            a, b = above[j], here[j]
+            if isinstance(a, str) and a.strip():
+                carried = a.strip()
+            if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
+                continue
+            canon = _canonical(f"{carried} {b.strip()}", override_keys)
+            if canon is not None and canon not in mapping.values():
+                mapping[j] = canon
     # A header over two rows ("Ship" above "Date"): names that only map once joined
     # move the header down to the second row, which then is not read as data.
     if idx + 1 < len(top):
@@ -322,6 +343,16 @@ def normalize_sheet(
     missing = missing_required(mapped)
     if missing:
         headers = [str(v).strip() for v in header_cells if isinstance(v, str) and v.strip()]
+        found_list = ", ".join(repr(h) for h in headers)
+        if "lot" not in mapped or not mapped & {"ship_date", "customer_id", "name", "last_name"}:
+            # A lot summary, a contacts list, a lookup table: not shipments. Skipped
+            # and reported; api.run turns it into the error if no sheet is usable.
+            info.skipped = (
+                f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
+                f"headers found: {found_list}"
+            )
+            info.header_row = raw.first_row + header_idx
+            return info, None
         raise SchemaError(
             f"missing required column {', '.join(missing)}; headers found: "
             + ", ".join(repr(h) for h in headers),
@@ -412,7 +443,9 @@ def normalize_sheet(
     label_columns = [text[c] for c in sorted(set(mapping.values()) & _LABEL_COLUMNS)]
     if data_cols[0] not in mapping:
         label_columns.append(as_text(body[data_cols[0]]))
-    total_like = np.zeros(n, dtype=bool)
+    # A "Total" customer without a date is a totals row, whatever its lot column
+    # counted (an Excel COUNTA of the lots).
+    total_like = (id_label | name_label) & date_blank
     for col in label_columns:
         values = col.take(candidates).tolist() if len(candidates) else []
         total_like[candidates] |= np.array([_is_total(v) for v in values], dtype=bool)
@@ -532,8 +565,8 @@ _KIND_ARRAY = pa.array(KINDS, pa.string())
 _DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
 # Columns where a totals label ("Total", "B201575 Total") can stand.
 _LABEL_COLUMNS = frozenset(
-    {"lot", "customer_id", "name", "first_name", "last_name", "order_id", "product", "prescriber",
-     "city", "region", "country"}
+    {"lot", "ship_date", "customer_id", "name", "first_name", "last_name", "order_id", "product",
+     "prescriber", "city", "region", "country"}
 )  # fmt: skip
 
 

@@ -149,6 +149,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ship to number",
         "ipp",
         "account code",
+        "n de client",
+        "n du client",
+        "numero du client",
+        "no de client",
+        "n de patient",
+        "numero du patient",
     ),
     "name": (
         "name",
@@ -446,11 +452,17 @@ def canonical_for(header: object, *, weak: bool = False) -> str | None:
         # "Lot #", "Lot No." and "Qty units" fold to a known alias plus noise.
         stripped = re.sub(_NOISE, "", key).strip()
         if stripped and stripped != key and stripped in ALIASES:
-            return ALIASES[stripped]
+            canon = ALIASES[stripped]
+            # "Client Code", "Consignee ID", "Prescriber No": the number, not the name.
+            if re.search(_ID_SUFFIX, key):
+                canon = _ID_OF.get(canon, canon)
+            return canon
     return None
 
 
 _NOISE = r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$"
+_ID_SUFFIX = r"\b(no|nr|n|num|number|numero|code|id)$"
+_ID_OF = {"name": "customer_id", "prescriber": "prescriber_id"}
 
 
 def date_order_hint(header: object) -> str | None:

@@ -456,3 +456,68 @@ def test_a_row_with_only_a_country_does_not_replace_the_address(tmp_path: Path) 
     )  # fmt: skip
     (row,) = _run([f], ["B1"]).customers.to_dict(orient="records")
     assert (row["address"], row["city"], row["postal_code"]) == ("4 rue Z", "Lyon", "69001")
+
+
+def test_group_label_above_the_header(tmp_path: Path) -> None:
+    f = write_xlsx(
+        tmp_path / "g.xlsx",
+        {
+            "S": [
+                ["Shipment", None, "Customer", None, None],
+                ["Lot", "Ship Date", "ID", "Name", "ZIP"],
+                ["B1", dt.datetime(2010, 12, 1), "C1", "Ann Lee", "02134"],
+                ["B1", dt.datetime(2010, 12, 2), "C1", "Ann Lee", "02139"],
+            ]
+        },
+    )
+    result = _run([f], ["B1"])
+    assert result.shipments.sources[0].columns["customer_id"] == "ID"
+    assert result.customers["customer_id"].tolist() == ["C1"]
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [("Client Code", "customer_id"), ("Consignee ID", "customer_id"), ("Contact No", "customer_id"),
+     ("N° de client", "customer_id"), ("Prescriber No", "prescriber_id"), ("Client", "name")],
+)  # fmt: skip
+def test_numbered_names_are_ids(header: str, canonical: str) -> None:
+    assert canonical_for(header) == canonical
+
+
+def test_subtotals_by_date_and_counted_totals_are_not_data(tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "s.csv",
+        [
+            ["Lot", "Ship Date", "Customer ID", "Name", "Qty"],
+            ["B1", "2010-12-01", "C1", "Ann", "10"],
+            ["", "12/1/2010 Total", "", "", "10"],  # Excel Subtotal at each change in date
+            ["", "Grand Total", "", "", "10"],
+            ["8", "", "Total", "", "10"],  # COUNTA of lots beside a "Total" label
+            ["B1", "", "C9", "Total Care Pharmacy", "5"],  # a customer: date blank → review
+        ],
+    )
+    result = _run([f], ["B1"])
+    assert _buckets(result) == ["matched", "not_data", "not_data", "not_data", "needs_review"]
+    assert customers_total_of(result) == 2
+
+
+def customers_total_of(result) -> int:  # type: ignore[no-untyped-def]
+    from recall_cli.query import customers_total
+
+    return customers_total(result.rows)
+
+
+def test_a_lot_summary_sheet_is_skipped_not_fatal(tmp_path: Path) -> None:
+    f = write_xlsx(
+        tmp_path / "p.xlsx",
+        {
+            "Shipments": [["Lot", "Ship Date", "Customer ID"], ["B1", "2010-12-01", "C1"]],
+            "Pivot": [["Lot", "Qty"], ["B1", 10]],
+            "Contacts": [["Name", "Email", "Phone"], ["Quality desk", "q@example.com", "555"]],
+        },
+    )
+    result = _run([f], ["B1"])
+    skipped = {s.sheet: s.skipped for s in result.shipments.sources if s.skipped}
+    assert set(skipped) == {"Pivot", "Contacts"}
+    assert skipped["Pivot"].startswith("not a shipment table: missing required column ship_date")
+    assert _buckets(result) == ["matched"]
