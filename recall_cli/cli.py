@@ -166,6 +166,10 @@ paths_argument = click.argument(
 )
 
 
+# PATHS plus the scope and reading options: what every question about shipments takes.
+shipment_inputs = _bundle(paths_argument, scope_options, input_options)
+
+
 def _request(kwargs: dict[str, Any]) -> api.Request:
     """Turn the bundles' options into the library's request object."""
     try:
@@ -251,9 +255,7 @@ SUPPORT_EXIT_HELP = (
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("table", "json"), "table")
 @pass_app
 def summary(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
@@ -283,9 +285,7 @@ def _render(app: AppContext, output: str, force: bool, renderable: Any) -> None:
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("table", "csv", "json", "xlsx"), "table")
 @click.option("--excel", "bom", is_flag=True, help="CSV with a UTF-8 BOM for Excel.")
 @click.option("--no-escape-formulas", is_flag=True, help="Keep cells starting with = + - @.")
@@ -334,9 +334,7 @@ def _write_table(
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("table", "csv", "json", "xlsx"), "table")
 @pass_app
 def review(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
@@ -350,9 +348,7 @@ def review(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -
 
 @cli.command(epilog=SUPPORT_EXIT_HELP)
 @click.argument("code", metavar="CODE")
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("text", "json"), "text")
 @click.option(
     "--show-rows", is_flag=True, help="List file, sheet and Excel row of each shipment of the lot."
@@ -383,9 +379,7 @@ def check(
 
 @cli.command(epilog=SUPPORT_EXIT_HELP)
 @click.argument("query")
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("text", "json"), "text")
 @click.option("--reveal", is_flag=True, help="Show email, phone and street address unmasked.")
 @pass_app
@@ -412,9 +406,7 @@ def customer(
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("table", "json"), "table")
 @pass_app
 def inspect(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
@@ -436,9 +428,7 @@ def inspect(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) 
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @click.option("--reveal", is_flag=True, help="Show email, phone and street address unmasked.")
 @pass_app
 def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
@@ -643,9 +633,7 @@ def diff(
 
 
 @cli.command(name="audit-scope")
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("table", "json"), "table")
 @pass_app
 def audit_scope_command(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
@@ -669,9 +657,7 @@ def audit_scope_command(app: AppContext, fmt: str, output: str, force: bool, **k
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @output_options(("csv", "json", "table", "xlsx"), "csv")
 @click.option(
     "--level", required=True, type=click.Choice(("A", "B", "C", "D", "E"), case_sensitive=False),
@@ -700,9 +686,7 @@ def sample(
 
 
 @cli.command()
-@paths_argument
-@scope_options
-@input_options
+@shipment_inputs
 @click.option(
     "--responses", multiple=True, required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
