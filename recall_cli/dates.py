@@ -245,8 +245,3 @@ def parse_dates(
     out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
     out_problems = pd.Series(problems[codes], index=values.index, dtype=object)
     return out_dates, out_problems, order
-
-
-def parse_iso_date(text: str) -> dt.date:
-    """Strict ISO date for the command line and recall files."""
-    return dt.date.fromisoformat(text.strip())

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .lots import normalize_lot
-from .normalize import _map_unique, normalize_id
+from .normalize import map_values, normalize_id
 from .query import MATCHED, RecallResult, affected_customers, whole_units
 from .schema import normalize_header
 
@@ -55,11 +55,11 @@ def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
         # Once per distinct value: a year of shipments repeats each customer's row.
-        phone_digits = pd.Series(_map_unique(rows["phone"], _digits), index=rows.index)
+        phone_digits = pd.Series(map_values(rows["phone"], _digits), index=rows.index)
         mask |= (phone_digits != "") & phone_digits.str.endswith(digits)
     folded = normalize_header(q)
     if folded and not digits:
-        names = pd.Series(_map_unique(rows["name"], normalize_header), index=rows.index)
+        names = pd.Series(map_values(rows["name"], normalize_header), index=rows.index)
         mask |= names.str.contains(folded, regex=False)
     return mask
 

@@ -38,7 +38,7 @@ HEADER_SEARCH_ROWS = 30
 NOT_SHIPMENTS = "not a shipment table"
 
 KINDS = ("data", "blank", "total", "header", "note", "bad")
-TEXT_COLUMNS = tuple(c for c in CANONICAL if c not in ("ship_date", "quantity"))
+
 ROW_COLUMNS = (
     "source", "file", "sheet", "row", "kind", "problem", "lot_raw", "date_raw",
     "customer_key", *CANONICAL,
@@ -101,10 +101,6 @@ class Shipments:
 
 
 # --- headers -----------------------------------------------------------------
-
-
-def _cell_text(col: pd.Series) -> pd.Series:
-    return as_text(col)
 
 
 def find_header(
@@ -222,10 +218,6 @@ def map_values(col: pd.Series, fn: Callable[[str], object], dtype: type = object
     return mapped[codes]
 
 
-def _map_unique(col: pd.Series, fn: Callable[[str], object]) -> np.ndarray:
-    return map_values(col, fn)
-
-
 def normalize_id(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).strip()
     s = " ".join(s.split()).upper()
@@ -271,10 +263,6 @@ def _main_country(country: pd.Series) -> str | None:
         return None
     top = known.value_counts()
     return str(top.index[0]) if top.iloc[0] >= 0.9 * len(known) else None
-
-
-def _fold_name(text: str) -> str:
-    return fold(text)
 
 
 def fill_merged(

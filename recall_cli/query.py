@@ -20,7 +20,7 @@ from .countries import to_iso2
 from .dates import AMBIGUOUS_IN_COLUMN
 from .errors import ScopeError
 from .lots import normalize_lot
-from .normalize import Shipments, SourceInfo
+from .normalize import Shipments
 
 MATCHED = "matched"
 NOT_MATCHED = "not_matched"
@@ -464,7 +464,3 @@ def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
     week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     units = matched["quantity"].fillna(0).groupby(week).sum().sort_index()
     return [(w.date(), int(np.rint(u))) for w, u in units.items()]
-
-
-def skipped_sources(sources: list[SourceInfo]) -> list[SourceInfo]:
-    return [s for s in sources if s.skipped]

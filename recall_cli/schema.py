@@ -475,11 +475,6 @@ def date_order_hint(header: object) -> str | None:
     return None
 
 
-def looks_french(header: object) -> bool:
-    key = normalize_header(header)
-    return key in _FRENCH_WORDS or bool(set(key.split()) & _FRENCH_TOKENS)
-
-
 def header_language(headers: Iterable[object]) -> str | None:
     """ "fr" or "en" when the header row is clearly in one language, else None.
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,12 @@ def _private_recall_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RECALL_CACHE_DIR", str(tmp_path_factory.mktemp("recall_cache")))
         yield
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    """Restores the process umask after a test that changes it."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -38,14 +37,6 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "audit" / "sub" / "audit.jsonl"
     monkeypatch.setenv(AUDIT_ENV, str(path))
     return path
-
-
-@pytest.fixture
-def umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,14 +21,6 @@ from recall_cli.safe_write import (
 )
 
 POSIX = os.name == "posix"
-
-
-@pytest.fixture
-def umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 # --- escape_formula ---------------------------------------------------------------
