@@ -8,8 +8,29 @@ The library comes first; the `recall` command is a thin shell over it::
     summarize(result)["customers"]
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import RecallError
-from .normalize import load_shipments
-from .query import RecallScope, find_affected, summarize
+from .rules import RecallScope
+
+if TYPE_CHECKING:
+    from .normalize import load_shipments
+    from .query import find_affected, summarize
+
+# The one place the version is written (pyproject.toml reads it from here).
+__version__ = "0.1.0"
 
 __all__ = ["RecallError", "RecallScope", "find_affected", "load_shipments", "summarize"]
+
+# Imported on first use: `recall check` on cached data never needs pandas (0.3-0.5 s).
+_LAZY = {"load_shipments": "normalize", "find_affected": "query", "summarize": "query"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

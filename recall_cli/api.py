@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import codecs
-import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from .errors import InputFileError, SchemaError, ScopeError
+from .jsonout import dumps
+from .options import LoadOptions, NormalizeOptions, Request
 
-from .dates import DAYFIRST, MONTHFIRST
-from .errors import InputFileError, SchemaError, ScopeError, UsageError
-from .export import dumps, flat
-from .load import LoadOptions
-from .lookup import check_lot, find_customers, lot_in_data
-from .normalize import NOT_SHIPMENTS, NormalizeOptions, Shipments
-from .query import (
-    AFFECTED_COLUMNS,
-    RecallResult,
-    RecallScope,
-    find_affected,
-    find_customer_conflicts,
-    summarize,
-    units_by_week,
-)
-from .scopefile import RecallFile, build_scope, read_recall_file
+if TYPE_CHECKING:  # pandas is imported by the calls that need it, not by `import api`
+    import pandas as pd
+
+    from .normalize import Shipments
+    from .query import RecallResult
 
 __all__ = [
+    "LoadOptions",
+    "NormalizeOptions",
     "Request",
     "Run",
     "affected_table",
-    "check_lot",
     "dumps",
-    "find_customers",
     "inspect",
-    "lot_in_data",
     "public_matches",
     "review_table",
     "run",
@@ -46,88 +32,16 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Request:
-    """Everything one command needs: where the data is, how to read it, what is recalled."""
+def summarize(result: RecallResult) -> dict[str, Any]:
+    from .query import summarize as _summarize
 
-    paths: tuple[Path, ...]
-    scope: RecallScope | None
-    load: LoadOptions = field(default_factory=LoadOptions)
-    normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
-    use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
-    progress: Callable[[str, int], None] | None = field(default=None, compare=False)
+    return _summarize(result)
 
-    @classmethod
-    def from_options(
-        cls,
-        *,
-        paths: Sequence[Path] = (),
-        recall_file: Path | None = None,
-        lots: Sequence[str] = (),
-        lots_file: Path | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        countries: Sequence[str] = (),
-        sheets: Sequence[str] = (),
-        encoding: str | None = None,
-        delimiter: str | None = None,
-        columns: Sequence[tuple[str, str]] = (),
-        date_order: str | None = None,
-        dayfirst: bool = False,
-        monthfirst: bool = False,
-        password: str | None = None,
-        max_unzipped_mb: int | None = None,
-        need_scope: bool = True,
-        no_cache: bool = False,
-        progress: Callable[[str, int], None] | None = None,
-    ) -> Request:
-        recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
-        data = tuple(paths) or (recall.data if recall else ())
-        if not data:
-            raise ScopeError(
-                "no data files given",
-                hint="pass PATHS, or --recall FILE.toml with a data = [...] list",
-            )
-        given = bool(lots or lots_file or (recall and recall.lots))
-        scope = (
-            build_scope(
-                recall=recall, lots=lots, lots_file=lots_file, start=start, end=end,
-                countries=countries,
-            )
-            if need_scope or given
-            else None
-        )  # fmt: skip
-        if dayfirst and monthfirst:
-            raise UsageError("--dayfirst and --monthfirst contradict each other: give one")
-        date_order = DAYFIRST if dayfirst else MONTHFIRST if monthfirst else date_order
-        if date_order not in (None, DAYFIRST, MONTHFIRST):
-            raise UsageError(f"date order {date_order!r} is not {DAYFIRST!r} or {MONTHFIRST!r}")
-        if encoding is not None:
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                raise UsageError(
-                    f"--encoding {encoding!r} is not an encoding Python knows",
-                    hint="e.g. utf-8, cp1252, latin-1, utf-16",
-                ) from None
-        if delimiter is not None:
-            delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
-            if len(delimiter) != 1:
-                raise UsageError(f"--delimiter {delimiter!r} must be one character (or 'tab')")
-        return cls(
-            paths=data,
-            scope=scope,
-            load=LoadOptions(
-                sheets=tuple(sheets),
-                encoding=encoding,
-                delimiter=delimiter,
-                password=password,
-                max_unzipped_mb=max_unzipped_mb,
-            ),
-            normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
-            use_cache=not no_cache,
-            progress=progress,
-        )
+
+def units_by_week(result: RecallResult) -> list[tuple[Any, int]]:
+    from .query import units_by_week as _units_by_week
+
+    return _units_by_week(result)
 
 
 @dataclass
@@ -137,6 +51,8 @@ class Run:
     result: RecallResult
 
     def warnings(self) -> list[str]:
+        from .query import find_customer_conflicts
+
         out = []
         for s in self.shipments.sources:
             where = s.file + (f" / {s.sheet}" if s.sheet else "")
@@ -158,6 +74,8 @@ class Run:
 
 def scope_warnings(result: RecallResult) -> list[str]:
     """What a recall team must hear about the scope: lots not found, returns netted."""
+    import numpy as np
+
     out = []
     rows = result.rows
     data = (rows["kind"] == "data").to_numpy()
@@ -189,6 +107,9 @@ def load(request: Request) -> Shipments:
 
 def run(request: Request) -> Run:
     """Load, normalise and apply the scope."""
+    from .normalize import NOT_SHIPMENTS
+    from .query import find_affected
+
     if request.scope is None:
         raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
     shipments = load(request)
@@ -214,6 +135,8 @@ def run(request: Request) -> Run:
 
 
 def affected_table(result: RecallResult) -> pd.DataFrame:
+    from .query import AFFECTED_COLUMNS
+
     return result.customers[list(AFFECTED_COLUMNS)].reset_index(drop=True)
 
 
@@ -222,6 +145,8 @@ REVIEW_COLUMNS = ("file", "sheet", "row", "reason", "lot_raw", "date_raw", "cust
 
 
 def review_table(result: RecallResult) -> pd.DataFrame:
+    from .export import flat
+
     frame = result.review_rows()
     out = frame[list(REVIEW_COLUMNS)].rename(columns={"lot_raw": "lot", "date_raw": "ship_date"})
     out["file"] = out["file"].map(lambda f: Path(f).name)
@@ -244,6 +169,8 @@ def public_matches(found: dict[str, Any]) -> dict[str, Any]:
 
 def inspect(request: Request) -> list[dict[str, Any]]:
     """How each file and sheet was read, for `recall inspect`."""
+    from .query import find_affected
+
     shipments = load(request)
     rows = shipments.rows
     buckets = find_affected(shipments, request.scope).source_counts() if request.scope else None

@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import getpass
-import importlib.metadata
 import json
 import operator
 import os
@@ -74,10 +73,9 @@ def _current_user() -> str:
 
 
 def _tool_version() -> str:
-    try:
-        return importlib.metadata.version("recall_cli")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
+    from . import __version__
+
+    return __version__
 
 
 def _scalar(value: object, where: str) -> _Scalar:

@@ -48,7 +48,8 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
 CACHE_ENV = "RECALL_CACHE_DIR"
 LAYOUT = 2  # bump when the entry layout changes
 # Modules whose code decides what the normalised rows hold.
-_ROW_MODULES = ("load", "normalize", "dates", "lots", "schema", "countries", "sniff", "cache")
+_ROW_MODULES = ("load", "normalize", "dates", "lots", "schema", "countries", "sniff", "cache",
+                "rules")  # fmt: skip
 _HASH_CHUNK = 4 * 1024 * 1024
 
 Progress = Callable[[str, int], None]
@@ -105,12 +106,8 @@ def _hash_bytes(path: Path) -> str:
 
 
 def _code_stamp() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from . import __version__ as v
 
-    try:
-        v = version("recall_cli")
-    except PackageNotFoundError:  # running from a source tree
-        v = "dev"
     here = Path(__file__).parent
     stamps = []
     for name in _ROW_MODULES:

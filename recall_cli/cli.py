@@ -363,16 +363,16 @@ def check(
     parentheses, without them (GS/FNC1 after variable-length fields), or a GS1
     Digital Link URL. An unknown lot gets did-you-mean suggestions.
     """
-    from . import support
+    from . import quick, support
 
-    run = api.run(_request(kwargs))
-    found = support.check_code(run.result, code, show_rows=show_rows)
+    rows = quick.classified(_request(kwargs))
+    found = support.check_code(rows, code, show_rows=show_rows)
     if fmt == "json":
         _write_text(output, api.dumps(found.answer), force)
     else:
         from .report import check_view
 
-        scope = run.result.scope.to_dict()
+        scope = rows.scope.to_dict()
         _render(app, output, force, check_view(found.answer, scope, found.in_data))
     click.get_current_context().exit(found.exit_status)
 
@@ -392,10 +392,9 @@ def customer(
     unless --reveal; the verdict and the lots are always shown. JSON never
     carries contact details.
     """
-    from . import support
+    from . import quick, support
 
-    run = api.run(_request(kwargs))
-    found = support.customer_lookup(run.result, query, reveal=reveal)
+    found = support.customer_lookup(quick.classified(_request(kwargs)), query, reveal=reveal)
     if fmt == "json":
         _write_text(output, api.dumps(api.public_matches(found)), force)
     else:
@@ -434,15 +433,18 @@ def inspect(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) 
 def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
     """Load the data once, then answer `check CODE`, `customer QUERY` or a bare code
     typed at a prompt (history for the session only), or one a line from piped input."""
+    from .lookup import Classified
     from .shell import read_lines, run_shell
 
+    # A session: the full run's warnings are worth the second it costs.
     run = api.run(_request(kwargs))
     _warnings(app, run)
+    rows = Classified.from_result(run.result)
     stdin = sys.stdin
     interactive = stdin.isatty()
     if interactive:
         app.info("ready: type help, or quit")
-    answered = run_shell(run.result, read_lines(stdin, interactive=interactive), app.out,
+    answered = run_shell(rows, read_lines(stdin, interactive=interactive), app.out,
                          lambda message: click.echo(f"Error: {message}", err=True),
                          reveal=reveal)  # fmt: skip
     app.info(f"{answered:,} answers")
@@ -473,14 +475,14 @@ def _audit_option(fn: F) -> F:
     )(fn)
 
 
-def _export_kinds() -> list[str]:
-    from .campaign import KINDS
-
-    return sorted(KINDS)
+# campaign.KINDS, spelled out so building the CLI does not import pandas (a test
+# checks they agree).
+EXPORT_KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements",
+                "workbook")  # fmt: skip
 
 
 @cli.command(name="export")
-@click.argument("kind", type=click.Choice(_export_kinds()), metavar="KIND")
+@click.argument("kind", type=click.Choice(EXPORT_KINDS), metavar="KIND")
 @paths_argument
 @scope_options
 @_swap_option(

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# The spec's rule: in a column that shows both orders, ambiguous rows go to review
-# whatever their lot (query.classify reads this exact text).
-AMBIGUOUS_IN_COLUMN = "ship date ambiguous: the column mixes dd/mm and mm/dd"
-DAYFIRST = "day-first"
-MONTHFIRST = "month-first"
+from .options import DAYFIRST, MONTHFIRST
+from .rules import AMBIGUOUS_IN_COLUMN
+
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
 

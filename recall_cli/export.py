@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from .jsonout import dumps, jsonable
 from .safe_write import atomic_output, escape_frame
 from .schema import TEXT_CODES
 
@@ -61,30 +61,8 @@ def flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date().isoformat() if not pd.isna(value) else None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if value is pd.NaT:
-        return None
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [jsonable(r) for r in frame.to_dict(orient="records")]
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(jsonable(obj), indent=2, ensure_ascii=False) + "\n"
 
 
 # --- writers: (frame, binary stream, options) -> cells escaped ---------------

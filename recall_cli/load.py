@@ -15,10 +15,13 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import InputFileError
+from .options import LoadOptions
+
+if TYPE_CHECKING:  # imported where cells are read: finding files needs no pandas
+    import pandas as pd
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
@@ -26,15 +29,6 @@ SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
 FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
 DELIMITERS = (",", ";", "\t", "|")
 NFIELDS = "__nfields__"
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    sheets: tuple[str, ...] = ()
-    encoding: str | None = None
-    delimiter: str | None = None
-    password: str | None = None
-    max_unzipped_mb: int | None = None
 
 
 @dataclass
@@ -88,8 +82,9 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def read_file(path: Path, options: LoadOptions = LoadOptions()) -> Iterator[RawSheet]:
+def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawSheet]:
     """Yield the raw sheets of one file, checking what the bytes really are first."""
+    options = options or LoadOptions()
     from .sniff import check_readable
 
     suffix = path.suffix.lower()
@@ -279,6 +274,8 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
     for r in records:
         if len(r) < width:
             r.extend([""] * (width - len(r)))
+    import pandas as pd
+
     frame = pd.DataFrame(records, columns=range(width), dtype=object) if records else pd.DataFrame()
     frame[NFIELDS] = nfields
     details: dict[str, object] = {

@@ -1,119 +1,274 @@
-"""Support-desk questions: one lot, one customer. Pure DataFrame work."""
+"""Support-desk questions, one lot or one customer, on Arrow columns without pandas.
+
+Both ways of answering share this module: after a full load the rows come from
+the DataFrame with the buckets already computed (`Classified.from_result`); on
+cached data quick.py hands over the memory-mapped Arrow tables and only the
+few rows a question touches are classified (rules.classify is row-local, so
+they get the buckets a full run gives them).
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import arrowbits as ab
 from .errors import UsageError
-from .lots import normalize_lot
-from .normalize import map_values, normalize_id
-from .query import MATCHED, RecallResult, affected_customers, whole_units
+from .lots import normalize_id, normalize_lot
+from .rules import (
+    BLOCK_PRESENCE,
+    CONTACT_BLOCKS,
+    MATCHED,
+    RULE_COLUMNS,
+    RecallScope,
+    RuleInputs,
+    classify,
+)
 from .schema import normalize_header
 
+if TYPE_CHECKING:
+    from .query import RecallResult
 
-def check_lot(result: RecallResult, lot: str) -> dict[str, Any]:
+CONTACT_COLUMNS = tuple(dict.fromkeys(c for cols in CONTACT_BLOCKS.values() for c in cols))
+# Every column a support answer reads.
+LOOKUP_COLUMNS = tuple(
+    dict.fromkeys(
+        ("file", "sheet", "row", *RULE_COLUMNS, "customer_id", "quantity", *CONTACT_COLUMNS)
+    )
+)
+# What `customer` shows of the contact details (masked unless --reveal).
+SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
+
+
+def rule_inputs(table: pa.Table) -> RuleInputs:
+    return RuleInputs(
+        kind=ab.distinct(table["kind"]),
+        lot=ab.distinct(table["lot"]),
+        country=ab.distinct(table["country"]),
+        problem=ab.distinct(table["problem"]),
+        day=ab.days(table["ship_date"]),
+        has_identity=ab.bools(pc.not_equal(table["customer_key"], ab.text(""))),
+    )
+
+
+@dataclass
+class Classified:
+    """The normalised rows (Arrow, file order) and the recall scope, with each
+    row's bucket: given when known, else computed for the rows a question reads."""
+
+    table: pa.Table
+    scope: RecallScope
+    buckets: np.ndarray | None = None
+    _data_mask: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: RecallResult) -> Classified:
+        columns = [c for c in LOOKUP_COLUMNS if c in result.rows.columns]
+        table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
+        return cls(table, result.scope, result.bucket)
+
+    def bucket_at(self, rows: np.ndarray) -> np.ndarray:
+        if self.buckets is not None:
+            return self.buckets[rows]
+        subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
+        return classify(rule_inputs(subset), self.scope)[0]
+
+    def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """The rows at these positions as records, with `_pos` and `_bucket`."""
+        subset = self.table.select(list(columns)).take(ab.indices(rows))
+        records = subset.to_pylist()
+        for pos, bucket, record in zip(rows.tolist(), self.bucket_at(rows), records, strict=True):
+            record["_pos"] = pos
+            record["_bucket"] = str(bucket)
+        return records
+
+    @property
+    def is_data(self) -> np.ndarray:
+        if self._data_mask is None:
+            self._data_mask = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+        return self._data_mask
+
+    def where(self, column: str, value: str) -> np.ndarray:
+        return ab.bools(pc.equal(self.table[column], ab.text(value)))
+
+    def data_lots(self) -> set[str]:
+        data = pc.equal(self.table["kind"], ab.text("data"))
+        lots = pc.unique(pc.filter(self.table["lot"], data))
+        return {str(v) for v in lots.to_pylist() if v}
+
+
+def _whole(quantities: Sequence[float | None]) -> int:
+    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
+    total = math.fsum(q for q in quantities if q is not None and q == q)
+    return int(np.rint(total))
+
+
+def _day(value: Any) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+# --- lots ----------------------------------------------------------------------
+
+
+def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
     """Is this lot recalled, and how much of it falls inside the scope?"""
     code = normalize_lot(lot)
-    rows = result.rows
-    mask = (result.bucket == MATCHED) & (rows["lot"] == code).to_numpy()
-    hits = rows.loc[mask, ["ship_date", "customer_key", "quantity"]]
-    first = hits["ship_date"].min() if len(hits) else None
-    last = hits["ship_date"].max() if len(hits) else None
+    found = rows.take(np.flatnonzero(rows.where("lot", code)),
+                      ["ship_date", "customer_key", "quantity"])  # fmt: skip
+    hits = [r for r in found if r["_bucket"] == MATCHED]
+    shipped = [r["ship_date"] for r in hits if r["ship_date"] is not None]
     return {
         "lot": code,
-        "recalled": code in result.scope.lots,
-        "customers": int(hits["customer_key"].nunique()),
-        "units": whole_units(hits["quantity"]),
+        "recalled": code in rows.scope.lots,
+        "customers": len({r["customer_key"] for r in hits}),
+        "units": _whole([r["quantity"] for r in hits]),
         "shipments": len(hits),
-        "first_shipped": first.date().isoformat() if first is not None else None,
-        "last_shipped": last.date().isoformat() if last is not None else None,
+        "first_shipped": _day(min(shipped)) if shipped else None,
+        "last_shipped": _day(max(shipped)) if shipped else None,
     }
 
 
-def lot_in_data(result: RecallResult, lot: str) -> dict[str, int]:
+def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
     """Shipments of a lot anywhere in the data, inside the scope or not."""
-    code = normalize_lot(lot)
-    rows = result.rows
-    mask = ((rows["kind"] == "data") & (rows["lot"] == code)).to_numpy()
-    rows = rows.loc[mask, ["customer_key"]]
-    return {"shipments": len(rows), "customers": int(rows["customer_key"].nunique())}
+    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
+    return {"shipments": int(mask.sum()), "customers": len([k for k in keys.to_pylist() if k])}
+
+
+def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:
+    """Where each shipment of the lot comes from: file, sheet and row as Excel shows it.
+
+    Every data row of the lot is listed with its bucket, so "matched" rows (inside
+    the recall scope) and those outside it or needing review are told apart.
+    """
+    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    found = rows.take(np.flatnonzero(mask), ["file", "sheet", "row", "ship_date", "customer_id",
+                                             "quantity"])  # fmt: skip
+    out = [
+        {
+            "file": r["file"],
+            "sheet": r["sheet"],
+            "row": int(r["row"]),
+            "bucket": r["_bucket"],
+            "ship_date": _day(r["ship_date"]),
+            "customer_id": r["customer_id"],
+            "quantity": _number(r["quantity"]),
+        }
+        for r in found
+    ]
+    # Matched rows first, then in file order: the proof for the verdict leads.
+    out.sort(key=lambda x: (x["bucket"] != MATCHED, x["file"], x["sheet"], x["row"]))
+    return out
+
+
+def known_lots(rows: Classified) -> list[str]:
+    """Every lot the agent could mean: the recall list plus every lot in the data."""
+    return sorted(set(rows.scope.lots) | rows.data_lots())
+
+
+def _number(value: float | None) -> int | float | None:
+    if value is None or value != value:  # NaN: no readable quantity
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# --- customers -------------------------------------------------------------------
 
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def customer_mask(rows: pd.DataFrame, query: str) -> pd.Series:
-    """Rows whose customer matches by id, email, phone digits or part of the name."""
+def _matching(rows: Classified, column: str, test: Callable[[str], bool]) -> np.ndarray:
+    return ab.distinct(rows.table[column]).where(test)
+
+
+def customer_mask(rows: Classified, query: str) -> np.ndarray:
+    """Rows whose customer matches by id, email, phone digits or part of the name.
+
+    Each test runs once per distinct value: a year of shipments repeats each
+    customer's details on every row.
+    """
     q = query.strip()
-    mask = rows["customer_id"] == normalize_id(q)
+    mask = rows.where("customer_id", normalize_id(q))
     if "@" in q:
-        mask |= rows["email"].str.strip().str.casefold() == q.casefold()
+        wanted = q.casefold()
+        mask |= _matching(rows, "email", lambda v: v.strip().casefold() == wanted)
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
-        # Once per distinct value: a year of shipments repeats each customer's row.
-        phone_digits = pd.Series(map_values(rows["phone"], _digits), index=rows.index)
-        mask |= (phone_digits != "") & phone_digits.str.endswith(digits)
+        mask |= _matching(rows, "phone", lambda v: (d := _digits(v)) != "" and d.endswith(digits))
     folded = normalize_header(q)
     if folded and not digits:
-        names = pd.Series(map_values(rows["name"], normalize_header), index=rows.index)
-        mask |= names.str.contains(folded, regex=False)
+        mask |= _matching(rows, "name", lambda v: folded in normalize_header(v))
     return mask
 
 
-def find_customers(result: RecallResult, query: str) -> dict[str, Any]:
+def _present(record: dict[str, Any], columns: Sequence[str]) -> bool:
+    return any(record[c] != "" for c in columns)
+
+
+def latest_contact(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each contact block from the customer's most recent row that has it.
+
+    "Most recent" is the latest ship date, a missing date counting as oldest,
+    and the later row in file order among rows of the same day (as
+    query.affected_customers decides it for the mailing lists).
+    """
+    ordered = sorted(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
+                                             r["_pos"]))  # fmt: skip
+    contact: dict[str, str] = {}
+    for block, columns in CONTACT_BLOCKS.items():
+        having = [r for r in ordered if _present(r, columns)]
+        marks = BLOCK_PRESENCE.get(block)
+        better = [r for r in having if _present(r, marks)] if marks else []
+        best = (better or having)[-1] if having else None
+        contact.update({c: (best[c] if best else "") for c in columns})
+    return contact
+
+
+def find_customers(rows: Classified, query: str) -> dict[str, Any]:
+    """Every customer matching the query, affected or not, with raw contact details.
+
+    Callers mask the contact (support.customer_lookup) and never put it in JSON
+    (api.public_matches).
+    """
     if not query.strip():
         raise UsageError(
             "the customer query is empty", hint="give an id, an email, phone digits or a name"
         )
-    all_rows = result.rows
-    usable = ((all_rows["kind"] == "data") & (all_rows["customer_key"] != "")).to_numpy()
-    searched = ["customer_key", "customer_id", "email", "phone", "name"]
-    rows = all_rows.loc[usable, searched]
-    hit_keys = rows.loc[customer_mask(rows, query), "customer_key"].unique()
-    mine_mask = usable & all_rows["customer_key"].isin(hit_keys).to_numpy()
-    # Only the customers found are resolved, not every affected customer.
-    affected = affected_customers(all_rows, mine_mask & (result.bucket == MATCHED))
-    affected = affected.set_index("customer_key")
-    matches = []
-    # One pass over the hit customers' rows, not one full scan per customer.
-    shown = ["customer_key", "ship_date", "customer_id", "name", "email", "phone", "address",
-             "city", "postal_code", "country"]  # fmt: skip
-    hit_rows = all_rows.loc[mine_mask, shown]
-    for key, mine in hit_rows.groupby("customer_key", sort=False):
-        latest = mine.sort_values("ship_date", na_position="first", kind="stable").iloc[-1]
-        if key in affected.index:
-            a = affected.loc[key]
-            entry = {
-                "customer_id": a["customer_id"],
-                "name": a["name"],
-                "affected": True,
-                "lots": list(a["lots"]),
-                "units": int(a["units"]),
-                "shipments": int(a["shipments"]),
-            }
-        else:
-            entry = {
-                "customer_id": latest["customer_id"],
-                "name": latest["name"],
-                "affected": False,
-                "lots": [],
-                "units": 0,
-                "shipments": 0,
-            }
-        # Raw contact details: callers mask them (support.customer_lookup) and
-        # never put them in JSON (api.public_matches).
-        entry["contact"] = {
-            "email": latest["email"],
-            "phone": latest["phone"],
-            "address": latest["address"],
-            "city": latest["city"],
-            "postal_code": latest["postal_code"],
-            "country": latest["country"],
-        }
-        matches.append(entry)
+    has_key = ab.bools(pc.not_equal(rows.table["customer_key"], ab.text("")))
+    usable = rows.is_data & has_key
+    hit = usable & customer_mask(rows, query)
+    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
+    mine = usable & ab.bools(pc.is_in(rows.table["customer_key"], value_set=keys))
+    columns = ["customer_key", "ship_date", "customer_id", "lot", "quantity", *CONTACT_COLUMNS]
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for record in rows.take(np.flatnonzero(mine), columns):
+        by_customer.setdefault(record["customer_key"], []).append(record)
+    matches = [_customer_entry(records) for records in by_customer.values()]
     matches.sort(key=lambda m: (not m["affected"], m["customer_id"], m["name"]))
     return {"query": query, "matches": matches}
+
+
+def _customer_entry(records: list[dict[str, Any]]) -> dict[str, Any]:
+    contact = latest_contact(records)
+    matched = [r for r in records if r["_bucket"] == MATCHED]
+    latest = max(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
+                                         r["_pos"]))  # fmt: skip
+    return {
+        # The id of the first matched row, as in the mailing lists; else the latest row's.
+        "customer_id": (matched or [latest])[0]["customer_id"],
+        "name": contact["name"],
+        "affected": bool(matched),
+        "lots": sorted({r["lot"] for r in matched}),
+        "units": _whole([r["quantity"] for r in matched]),
+        "shipments": len(matched),
+        "contact": {c: contact[c] for c in SHOWN_CONTACT},
+    }

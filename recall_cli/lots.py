@@ -36,6 +36,15 @@ _INTEGRAL_FLOAT_TEXT = re.compile(r"\d+\.0+")
 _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
 
 
+def normalize_id(text: str) -> str:
+    """A customer id or postal code as compared: NFKC, single spaces, upper case."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    s = " ".join(s.split()).upper()
+    if re.fullmatch(r"\d+\.0+", s):
+        s = s.split(".")[0]
+    return s
+
+
 def normalize_lot(value: object) -> str:
     """The project-wide canonical form of a lot number.
 

@@ -8,7 +8,6 @@ the query put it in exactly one bucket. Nothing is dropped here.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,9 @@ import pyarrow.compute as pc
 from . import dates as dates_mod
 from .countries import to_iso2
 from .errors import SchemaError
-from .load import NFIELDS, LoadOptions, RawSheet, discover, read_file
-from .lots import normalize_lot
+from .load import NFIELDS, RawSheet, discover, read_file
+from .lots import normalize_id, normalize_lot
+from .options import LoadOptions, NormalizeOptions
 from .schema import (
     CANONICAL,
     REQUIRED_HINT,
@@ -59,12 +59,6 @@ _TOTAL = re.compile(
 _EXCEL_ERRORS = frozenset(
     {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA"}
 )
-
-
-@dataclass(frozen=True)
-class NormalizeOptions:
-    columns: Mapping[str, str] = field(default_factory=dict)  # canonical → header text
-    date_order: str | None = None  # dates.DAYFIRST / dates.MONTHFIRST to force
 
 
 DEFAULT_LOAD = LoadOptions()
@@ -216,14 +210,6 @@ def map_values(col: pd.Series, fn: Callable[[str], object], dtype: type = object
     codes, uniques = _encode(col)
     mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
     return mapped[codes]
-
-
-def normalize_id(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text).strip()
-    s = " ".join(s.split()).upper()
-    if re.fullmatch(r"\d+\.0+", s):
-        s = s.split(".")[0]
-    return s
 
 
 _UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")

@@ -9,24 +9,44 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .countries import to_iso2
-from .dates import AMBIGUOUS_IN_COLUMN
-from .errors import ScopeError
-from .lots import normalize_lot
+from . import rules
 from .normalize import Shipments
+from .rules import (
+    BLOCK_PRESENCE,
+    BUCKET_DTYPE,
+    BUCKETS,
+    CONTACT_BLOCKS,
+    MATCHED,
+    NEEDS_REVIEW,
+    NOT_DATA,
+    NOT_MATCHED,
+    Distinct,
+    RecallScope,
+    RuleInputs,
+)
 
-MATCHED = "matched"
-NOT_MATCHED = "not_matched"
-NOT_DATA = "not_data"
-NEEDS_REVIEW = "needs_review"
-BUCKETS = (MATCHED, NOT_MATCHED, NOT_DATA, NEEDS_REVIEW)
+__all__ = [
+    "BUCKETS",
+    "BUCKET_DTYPE",
+    "MATCHED",
+    "NEEDS_REVIEW",
+    "NOT_DATA",
+    "NOT_MATCHED",
+    "RecallResult",
+    "RecallScope",
+    "classify",
+    "find_affected",
+    "summarize",
+]
+
+# The scope and the bucket rule live in rules.py (no pandas), shared with quick.py.
 
 AFFECTED_COLUMNS = (
     "customer_id", "name", "email", "phone", "address", "city", "region", "postal_code",
@@ -38,168 +58,26 @@ AFFECTED_COLUMNS = (
 # by `recall affected`.
 CONTACT_EXTRA_COLUMNS = ("first_name", "last_name", "address2")
 
-# Contact details travel in blocks: an address is never stitched from two rows.
-_CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "first_name", "last_name"),
-    "email": ("email",),
-    "phone": ("phone",),
-    "address": ("address", "address2", "city", "region", "postal_code", "country"),
-    "prescriber": ("prescriber", "prescriber_id"),
-}
-# What makes a row "have" a block: a country or a state alone is not an address.
-_BLOCK_PRESENCE: dict[str, tuple[str, ...]] = {
-    "address": ("address", "address2", "city", "postal_code"),
-}
 
-
-@dataclass(frozen=True)
-class RecallScope:
-    """What is recalled: lots (normalised), an inclusive ship-date window, countries."""
-
-    lots: tuple[str, ...]
-    start: dt.date | None = None
-    end: dt.date | None = None
-    countries: tuple[str, ...] = ()
-    name: str = ""
-
-    @classmethod
-    def create(
-        cls,
-        lots: Iterable[object],
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        countries: Iterable[str] = (),
-        name: str = "",
-    ) -> RecallScope:
-        normalized = sorted({normalize_lot(v) for v in lots} - {""})
-        if not normalized:
-            raise ScopeError(
-                "no recalled lot given", hint="pass --lot, --lots-file or --recall FILE.toml"
-            )
-        if start and end and start > end:
-            raise ScopeError(
-                f"--from {start.isoformat()} is after --to {end.isoformat()}",
-                hint="swap the dates",
-            )
-        codes = []
-        for c in countries:
-            code = to_iso2(c)
-            if code is None:
-                raise ScopeError(
-                    f"unknown country {c!r}", hint="use an ISO code such as US or FR, or a name"
-                )
-            codes.append(code)
-        return cls(tuple(normalized), start, end, tuple(sorted(set(codes))), name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "lots": list(self.lots),
-            "from": self.start.isoformat() if self.start else None,
-            "to": self.end.isoformat() if self.end else None,
-            "countries": list(self.countries),
-        }
-
-
-BUCKET_DTYPE = "<U12"
-
-
-def _distinct(col: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes per row and the distinct values: lots and countries repeat a lot."""
+def _distinct(col: pd.Series) -> Distinct:
     codes, uniques = pd.factorize(col.fillna(""), sort=False)
-    return codes, [str(u) for u in uniques]
+    return Distinct(codes, [str(u) for u in uniques])
 
 
-def _zero_stripped(lot: str) -> str | None:
-    return lot.lstrip("0") if re.fullmatch(r"\d+", lot) else None
+def rule_inputs(rows: pd.DataFrame) -> RuleInputs:
+    return RuleInputs(
+        kind=_distinct(rows["kind"]),
+        lot=_distinct(rows["lot"]),
+        country=_distinct(rows["country"]),
+        problem=_distinct(rows["problem"]),
+        day=rows["ship_date"].to_numpy(dtype="datetime64[D]"),
+        has_identity=(rows["customer_key"] != "").to_numpy(dtype=bool),
+    )
 
 
 def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket and reason for every row. Each row lands in exactly one bucket.
-
-    Columns with few distinct values (kind, lot, country, problem) are decided
-    once per value and spread with their codes: a million rows cost a few
-    array operations, not a million string comparisons.
-    """
-    n = len(rows)
-    # Fixed-width text compares in C; an object array of a million strings does not.
-    bucket = np.full(n, NOT_MATCHED, dtype=BUCKET_DTYPE)
-    reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
-    kind_codes, kind_values = _distinct(rows["kind"])
-
-    def kind_is(*names: str) -> np.ndarray:
-        return np.isin(kind_codes, [i for i, v in enumerate(kind_values) if v in names])
-
-    lot_codes, lot_values = _distinct(rows["lot"])
-    lot_empty = np.array([v == "" for v in lot_values] or [True])[lot_codes]
-    recalled = np.array([v in scope.lots for v in lot_values] or [False])[lot_codes]
-
-    # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
-    stripped = {_zero_stripped(x) for x in scope.lots} - {None}
-    maybe_zeros = np.zeros(n, dtype=bool)
-    if stripped:
-        lost = [v not in scope.lots and _zero_stripped(v) in stripped for v in lot_values]
-        maybe_zeros = np.array(lost or [False])[lot_codes]
-
-    day = rows["ship_date"].to_numpy(dtype="datetime64[D]")
-    has_date = ~np.isnat(day)
-    in_window = has_date.copy()
-    if scope.start:
-        in_window &= day >= np.datetime64(scope.start, "D")
-    if scope.end:
-        in_window &= day <= np.datetime64(scope.end, "D")
-
-    country_codes, country_values = _distinct(rows["country"])
-    known = [bool(re.fullmatch(r"[A-Z]{2}", v)) for v in country_values]
-    country_known = np.array(known or [False])[country_codes]
-    country_blank = np.array([v == "" for v in country_values] or [True])[country_codes]
-    in_countries = (
-        np.array([v in scope.countries for v in country_values] or [False])[country_codes]
-        if scope.countries
-        else np.ones(n, bool)
-    )
-    has_identity = (rows["customer_key"] != "").to_numpy(dtype=bool)
-
-    data = kind_is("data")
-    bucket[kind_is("blank", "total", "header")] = NOT_DATA
-    note = kind_is("note")
-    bucket[note] = NOT_DATA
-    review = np.zeros(n, dtype=bool)
-    review |= note & recalled
-    reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
-    review |= kind_is("bad")
-    lot_unusable = data & lot_empty
-    review |= lot_unusable
-    review |= data & maybe_zeros
-    reason[data & maybe_zeros] = (
-        "numeric lot may be a recalled lot whose leading zeros Excel dropped"
-    )
-    problem_codes, problem_values = _distinct(rows["problem"])
-    ambiguous = data & np.isin(
-        problem_codes, [i for i, v in enumerate(problem_values) if v == AMBIGUOUS_IN_COLUMN]
-    )
-    review |= ambiguous  # whatever the lot: the column itself cannot be trusted
-    rec = data & recalled & ~lot_unusable
-    review |= rec & ~has_date
-    inside = rec & has_date & in_window
-    if scope.countries:
-        unknown_country = inside & ~country_known & ~in_countries
-        review |= unknown_country
-        reason[unknown_country & country_blank] = "country blank: cannot apply --country"
-        reason[unknown_country & ~country_blank] = "country not recognised"
-        inside &= ~unknown_country
-        inside &= in_countries
-    review |= inside & ~has_identity
-    reason[inside & ~has_identity] = "no customer id, or name and postal code"
-    matched = inside & has_identity & ~review
-    bucket[matched] = MATCHED
-    bucket[review] = NEEDS_REVIEW
-    # Review rows without a specific reason carry the problem normalize found.
-    fill = review & (reason == "")
-    if fill.any():
-        reason[fill] = np.array(problem_values, dtype=object)[problem_codes[fill]]
-    reason[~review] = ""
-    return bucket, reason
+    """Bucket and reason for every row (rules.classify on the DataFrame's columns)."""
+    return rules.classify(rule_inputs(rows), scope)
 
 
 @dataclass
@@ -287,13 +165,13 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
     rank[order] = np.arange(n)
     keys = rows["customer_key"].to_numpy(dtype=object)
     parts = []
-    for block, cols in _CONTACT_BLOCKS.items():
+    for block, cols in CONTACT_BLOCKS.items():
         present = rows[list(cols)].ne("").any(axis=1).to_numpy(dtype=bool)
         best = pd.Series(rank[present]).groupby(keys[present], sort=False).max()
-        if block in _BLOCK_PRESENCE:
+        if block in BLOCK_PRESENCE:
             # Prefer the latest row with a real address; a row with only a country
             # serves only a customer who has nothing better.
-            marks = rows[list(_BLOCK_PRESENCE[block])].ne("").any(axis=1).to_numpy(dtype=bool)
+            marks = rows[list(BLOCK_PRESENCE[block])].ne("").any(axis=1).to_numpy(dtype=bool)
             better = pd.Series(rank[marks]).groupby(keys[marks], sort=False).max()
             best = better.combine_first(best).astype(np.int64)
         latest = rows.iloc[order[best.to_numpy()]][list(cols)]
@@ -304,12 +182,12 @@ def _latest_blocks(rows: pd.DataFrame) -> pd.DataFrame:
 def find_customer_conflicts(rows: pd.DataFrame, matched: np.ndarray) -> int:
     """How many affected customers appear with more than one address (the latest one is used)."""
     keys = rows.loc[matched, "customer_key"].unique()
-    cols = list(_CONTACT_BLOCKS["address"])
+    cols = list(CONTACT_BLOCKS["address"])
     mask = ((rows["kind"] == "data") & rows["customer_key"].isin(keys)).to_numpy()
     mine = rows.loc[mask, ["customer_key", *cols]]
     if mine.empty:
         return 0
-    present = mine[list(_BLOCK_PRESENCE["address"])].ne("").any(axis=1)
+    present = mine[list(BLOCK_PRESENCE["address"])].ne("").any(axis=1)
     distinct = mine.loc[present, ["customer_key", *cols]].drop_duplicates()
     counts = distinct["customer_key"].value_counts()
     return int((counts > 1).sum())
@@ -331,7 +209,7 @@ def affected_customers(rows: pd.DataFrame, matched: np.ndarray) -> pd.DataFrame:
         }
     )
     keys = agg.index
-    contact_columns = sorted({c for cols in _CONTACT_BLOCKS.values() for c in cols})
+    contact_columns = sorted({c for cols in CONTACT_BLOCKS.values() for c in cols})
     mine = rows.loc[
         ((rows["kind"] == "data") & rows["customer_key"].isin(keys)).to_numpy(),
         ["customer_key", "ship_date", *contact_columns],

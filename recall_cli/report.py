@@ -6,12 +6,14 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # a cached `check` renders without importing pandas
+    import pandas as pd
 
 BUCKET_LABELS = {
     "matched": "matched",
@@ -134,9 +136,10 @@ def _cell(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+    # NaN and NaT are the values not equal to themselves; a Timestamp is a datetime.
+    if value is None or (isinstance(value, float | dt.datetime) and value != value):
         return ""
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()

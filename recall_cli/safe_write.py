@@ -29,12 +29,12 @@ import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, BinaryIO
 
 from recall_cli.errors import ExportError
+
+if TYPE_CHECKING:  # atomic_output serves the cached `check`, which never imports pandas
+    import pandas as pd
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -86,6 +86,8 @@ def escape_formula(value: str) -> str:
 
 def _escape_series(col: pd.Series) -> tuple[pd.Series, int]:
     """Escape the string cells of one object/string column; (new column, cells changed)."""
+    import numpy as np
+
     try:
         accessor = col.str
     except AttributeError:  # an object column without any string in it
@@ -108,6 +110,9 @@ def _escape_series(col: pd.Series) -> tuple[pd.Series, int]:
 
 def _escape_categorical(col: pd.Series) -> tuple[pd.Series, int]:
     """Escape a categorical column through its categories (written as-is by to_csv)."""
+    import numpy as np
+    import pandas as pd
+
     categories = col.cat.categories
     if not (
         pd.api.types.is_object_dtype(categories.dtype)
@@ -140,6 +145,8 @@ def escape_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
     Returns ``(new_frame, number_of_cells_changed)``; ``df`` itself is never modified.
     """
+    import pandas as pd
+
     out = df.copy()
     total = 0
     for position in range(out.shape[1]):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScopeError
-from .query import RecallScope
+from .rules import RecallScope
 from .schema import canonical_for
 
 RECALL_KEYS = frozenset({"name", "lots", "from", "to", "countries", "data"})

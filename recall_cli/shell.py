@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .errors import RecallError
-from .query import RecallResult
+from .lookup import Classified
 from .report import check_view, customer_view
 from .support import check_code, customer_exit_status, customer_lookup
 
@@ -44,7 +44,7 @@ class Reply:
     status: int | None = None  # the exit status the one-shot command would give
 
 
-def answer_line(result: RecallResult, line: str, *, reveal: bool = False) -> Reply | None:
+def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply | None:
     """The reply to one typed line; None for a blank line or a comment."""
     text = line.strip()
     if not text or text.startswith("#"):
@@ -57,15 +57,15 @@ def answer_line(result: RecallResult, line: str, *, reveal: bool = False) -> Rep
         if verb_l == "customer":
             if not rest:
                 return Reply(error="customer needs a query: customer C10003")
-            found = customer_lookup(result, rest, reveal=reveal)
+            found = customer_lookup(rows, rest, reveal=reveal)
             return Reply(customer_view(found), status=customer_exit_status(found))
         code, show_rows = (rest, False) if verb_l == "check" else (text, False)
         if code.endswith(" --rows") or code == "--rows":
             code, show_rows = code[: -len("--rows")].strip(), True
         if not code:
             return Reply(error="check needs a lot or barcode: check B201575")
-        found_lot = check_code(result, code, show_rows=show_rows)
-        view = check_view(found_lot.answer, result.scope.to_dict(), found_lot.in_data)
+        found_lot = check_code(rows, code, show_rows=show_rows)
+        view = check_view(found_lot.answer, rows.scope.to_dict(), found_lot.in_data)
         return Reply(view, status=found_lot.exit_status)
     except RecallError as exc:
         # One bad scan must not end the session; the message carries no patient value.
@@ -98,7 +98,7 @@ def read_lines(stdin: TextIO, *, interactive: bool) -> Iterator[str]:
 
 
 def run_shell(
-    result: RecallResult,
+    rows: Classified,
     lines: Iterable[str],
     out: Callable[[Any], None],
     err: Callable[[str], None],
@@ -110,7 +110,7 @@ def run_shell(
     for line in lines:
         if line.strip().lower() in _QUIT:
             break
-        reply = answer_line(result, line, reveal=reveal)
+        reply = answer_line(rows, line, reveal=reveal)
         if reply is None:
             continue
         if reply.error:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import SchemaError
 from .load import NFIELDS, LoadOptions, read_file
-from .normalize import normalize_id
+from .lots import normalize_id
 from .schema import canonical_for, normalize_header
 
 HEADER_SEARCH_ROWS = 30

@@ -411,3 +411,11 @@ def test_export_ship_from_and_domestic_options(runner: CliRunner, case: dict) ->
     rows = {(r["lot"], r["distribution"]): r["units"] for r in as_json(totals)}
     assert rows[("all lots", "domestic")] == 5
     assert rows[("all lots", "foreign")] == 30
+
+
+def test_cli_export_kinds_are_the_registered_kinds() -> None:
+    # The CLI spells them out so that building it does not import pandas.
+    from recall_cli.campaign import KINDS
+    from recall_cli.cli import EXPORT_KINDS
+
+    assert sorted(EXPORT_KINDS) == sorted(KINDS)

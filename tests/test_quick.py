@@ -1,0 +1,181 @@
+"""The cached support path (quick.py): same answers as a full run, without pandas."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from recall_cli import api, cache
+from recall_cli.lookup import Classified, find_customers
+from recall_cli.normalize import load_shipments
+
+from .conftest import invoke, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("quick")
+    for p in (ROOT / "sample_data").iterdir():
+        if p.is_file() and p.suffix in (".xlsx", ".csv", ".toml"):
+            shutil.copy(p, out / p.name)
+    return out
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(home))
+    return home
+
+
+def _people(sample: Path) -> dict[str, str]:
+    """Real values from the sample to search by: an id, an email, phone digits, a name."""
+    rows = load_shipments(sorted(sample.glob("*.[cx]*"))).rows
+    rows = rows[(rows["kind"] == "data") & (rows["email"] != "") & (rows["phone"] != "")]
+    first = rows.iloc[0]
+    digits = "".join(ch for ch in first["phone"] if ch.isdigit())
+    return {
+        "id": first["customer_id"],
+        "email": first["email"].upper(),  # matched ignoring case
+        "phone": digits[-7:],
+        "name": first["name"].split()[-1].lower(),
+    }
+
+
+def _answers(runner: CliRunner, sample: Path, commands: list[list[str]], *extra: str) -> list:
+    out = []
+    for args in commands:
+        result = invoke(runner, *args, "--recall", sample / "recall.toml", *extra)
+        out.append((args, result.exit_code, result.stdout))
+    return out
+
+
+def test_cached_answers_equal_a_full_run(
+    sample: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    who = _people(sample)
+    lots = ("B201575", "F201611", " b201590 ", "B201576", "ZZZ")
+    views = ([], ["--format", "json"], ["--reveal"])
+    commands = [
+        *(["check", lot, *fmt] for lot in lots for fmt in views[:2]),
+        ["check", "(01)00312345678906(17)120101(10)B201578", "--format", "json"],
+        ["check", "B201575", "--show-rows", "--format", "json"],
+        ["check", "F201611", "--country", "FR", "--from", "2010-12-15", "--format", "json"],
+        ["check", "B201583", "--country", "US", "--to", "2010-12-10"],
+        *(["customer", who[k], *fmt] for k in ("id", "email", "phone", "name") for fmt in views),
+        ["customer", "nobody-by-this-name"],
+    ]
+    full = _answers(runner, sample, commands, "--no-cache")
+    invoke(runner, "summary", "--recall", sample / "recall.toml")  # fills the cache
+    cache.flush()
+
+    def no_full_run(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the cached path should not load the files")
+
+    monkeypatch.setattr(api, "run", no_full_run)
+    cached = _answers(runner, sample, commands)
+    assert cache.last_stats.hits == 3
+    for (args, status, text), (_, cached_status, cached_text) in zip(full, cached, strict=True):
+        assert (args, cached_status, cached_text) == (args, status, text)
+    statuses = {status for _, status, _ in full}
+    assert statuses == {0, 3, 4}  # affected, not affected and not found all came up
+    assert any("@" in text and "***" not in text for args, _, text in full if "--reveal" in args)
+
+
+def test_cached_check_does_not_import_pandas(sample: Path, cache_home: Path) -> None:
+    env = {**os.environ, cache.CACHE_ENV: str(cache_home), "NO_COLOR": "1"}
+    recall = str(sample / "recall.toml")
+    subprocess.run([sys.executable, "-m", "recall_cli", "summary", "--recall", recall],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    probe = (
+        "import sys\n"
+        "from recall_cli.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, 'pandas' in sys.modules, file=sys.stderr)\n"
+    )
+    for args in (["check", "B201575"], ["customer", "C10003", "--format", "json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args, "--recall", recall],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.stderr.split() == ["0", "False"], done.stderr
+    # Without the cache the same command loads the files with pandas, and agrees.
+    check = [sys.executable, "-m", "recall_cli", "check", "B201575", "--recall", recall,
+             "--format", "json"]  # fmt: skip
+    cached = subprocess.run(check, env=env, capture_output=True, text=True, check=True)
+    fresh = subprocess.run([*check, "--no-cache"], env=env, capture_output=True, text=True,
+                           check=True)  # fmt: skip
+    assert json.loads(cached.stdout) == json.loads(fresh.stdout)
+
+
+def test_cached_check_sees_an_edited_file(tmp_path: Path, cache_home: Path) -> None:
+    runner = CliRunner()
+    path = write_csv(tmp_path / "s.csv", [["Lot", "Ship Date", "Customer ID", "Qty"],
+                                          ["L1", "2011-01-02", "X1", "4"]])  # fmt: skip
+
+    def shipments() -> int:
+        result = invoke(runner, "check", "L1", path, "--lot", "L1", "--format", "json")
+        cache.flush()
+        return int(json.loads(result.stdout)["shipments"])
+
+    assert shipments() == 1
+    assert shipments() == 1 and cache.last_stats.hits == 1
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("L1,2011-01-03,X2,5\n")
+    assert shipments() == 2
+
+
+def test_customer_contact_is_the_one_the_mailing_lists_use(tmp_path: Path) -> None:
+    """Each contact block comes from the latest row that has it, as in `affected`."""
+    header = ["Lot", "Ship Date", "Customer ID", "Name", "Email", "Phone", "Address", "City",
+              "ZIP", "Country", "Qty"]  # fmt: skip
+    path = write_csv(tmp_path / "s.csv", [
+        header,
+        ["L1", "2010-12-01", "C1", "Ann Lee", "ann@example.com", "555 0100", "1 Old Rd",
+         "Boston", "02110", "US", "3"],
+        ["L1", "2010-12-20", "C1", "Ann Lee", "", "", "2 New St", "Salem", "01970", "US", "2"],
+        ["L2", "2010-12-30", "C1", "", "", "555 0199", "", "", "", "FR", "1"],
+        ["L2", "", "C1", "Ann Lee-Old", "old@example.com", "", "", "", "", "", "1"],
+    ])  # fmt: skip
+    run = api.run(api.Request.from_options(paths=[path], lots=["L1"], no_cache=True))
+    affected = api.affected_table(run.result).iloc[0]
+    found = find_customers(Classified.from_result(run.result), "C1")["matches"]
+    assert len(found) == 1
+    match = found[0]
+    shown = ("email", "phone", "address", "city", "postal_code", "country")
+    assert match["contact"] == {k: affected[k] for k in shown}
+    assert match["contact"] == {"email": "ann@example.com", "phone": "555 0199",
+                                "address": "2 New St", "city": "Salem",
+                                "postal_code": "01970", "country": "US"}  # fmt: skip
+    assert (match["name"], match["lots"], match["units"], match["shipments"]) == (
+        affected["name"], list(affected["lots"]), affected["units"], affected["shipments"],
+    )  # fmt: skip
+
+
+def test_every_affected_customer_looks_the_same_in_both_answers(sample: Path) -> None:
+    run = api.run(api.Request.from_options(recall_file=sample / "recall.toml", no_cache=True))
+    rows = Classified(Classified.from_result(run.result).table, run.result.scope)  # on demand
+    table = api.affected_table(run.result)
+    assert len(table) > 100
+    for _, customer in table.iterrows():
+        found = find_customers(rows, customer["customer_id"])["matches"]
+        mine = [m for m in found if m["customer_id"] == customer["customer_id"] and m["affected"]]
+        assert len(mine) == 1, customer["customer_id"]
+        m = mine[0]
+        assert (m["name"], m["lots"], m["units"], m["shipments"]) == (
+            customer["name"], list(customer["lots"]), customer["units"], customer["shipments"],
+        )  # fmt: skip
+        assert m["contact"] == {k: customer[k] for k in m["contact"]}
