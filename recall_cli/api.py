@@ -51,49 +51,7 @@ class Run:
     result: RecallResult
 
     def warnings(self) -> list[str]:
-        from .query import find_customer_conflicts
-
-        out = []
-        for s in self.shipments.sources:
-            where = s.file + (f" / {s.sheet}" if s.sheet else "")
-            if s.skipped:
-                out.append(f"{where}: skipped, {s.skipped}")
-            out.extend(f"{where}: {w}" for w in s.warnings)
-        conflicts = find_customer_conflicts(self.result.rows, self.result.bucket == "matched")
-        if conflicts:
-            out.append(
-                f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
-                "addresses across rows: the most recent shipment's address is used"
-            )
-        out.extend(scope_warnings(self.result))
-        review = int((self.result.bucket == "needs_review").sum())
-        if review:
-            out.append(f"{review:,} rows need review: run `recall review` to list them")
-        return out
-
-
-def scope_warnings(result: RecallResult) -> list[str]:
-    """What a recall team must hear about the scope: lots not found, returns netted."""
-    import numpy as np
-
-    out = []
-    rows = result.rows
-    data = (rows["kind"] == "data").to_numpy()
-    present = set(rows.loc[data, "lot"].unique())
-    for lot in result.scope.lots:
-        if lot not in present:
-            out.append(
-                f"recalled lot {lot} appears in no file read: check the recall list for a typo "
-                "(`recall audit-scope` suggests near lots)"
-            )
-    matched = result.matched_columns(["quantity"])["quantity"]
-    returns = matched[matched < 0]
-    if len(returns):
-        out.append(
-            f"{len(returns):,} returns (negative quantities) among the affected shipments were "
-            f"netted: {int(np.rint(returns.sum())):,} units"
-        )
-    return out
+        return self.result.tally.warnings()
 
 
 def load(request: Request) -> Shipments:

@@ -9,7 +9,6 @@ they get the buckets a full run gives them).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,6 @@ from . import arrowbits as ab
 from .errors import UsageError
 from .lots import normalize_id, normalize_lot
 from .rules import (
-    BLOCK_PRESENCE,
-    CONTACT_BLOCKS,
     MATCHED,
     RULE_COLUMNS,
     RecallScope,
@@ -32,11 +29,11 @@ from .rules import (
     classify,
 )
 from .schema import normalize_header
+from .tally import CONTACT_COLUMNS, latest_contact, net_units
 
 if TYPE_CHECKING:
     from .query import RecallResult
 
-CONTACT_COLUMNS = tuple(dict.fromkeys(c for cols in CONTACT_BLOCKS.values() for c in cols))
 # Every column a support answer reads.
 LOOKUP_COLUMNS = tuple(
     dict.fromkeys(
@@ -104,12 +101,6 @@ class Classified:
         return {str(v) for v in lots.to_pylist() if v}
 
 
-def _whole(quantities: Sequence[float | None]) -> int:
-    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
-    total = math.fsum(q for q in quantities if q is not None and q == q)
-    return int(np.rint(total))
-
-
 def _day(value: Any) -> str | None:
     return value.date().isoformat() if value is not None else None
 
@@ -128,7 +119,7 @@ def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
         "lot": code,
         "recalled": code in rows.scope.lots,
         "customers": len({r["customer_key"] for r in hits}),
-        "units": _whole([r["quantity"] for r in hits]),
+        "units": net_units([r["quantity"] for r in hits]),
         "shipments": len(hits),
         "first_shipped": _day(min(shipped)) if shipped else None,
         "last_shipped": _day(max(shipped)) if shipped else None,
@@ -210,29 +201,6 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
     return mask
 
 
-def _present(record: dict[str, Any], columns: Sequence[str]) -> bool:
-    return any(record[c] != "" for c in columns)
-
-
-def latest_contact(records: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """Each contact block from the customer's most recent row that has it.
-
-    "Most recent" is the latest ship date, a missing date counting as oldest,
-    and the later row in file order among rows of the same day (as
-    query.affected_customers decides it for the mailing lists).
-    """
-    ordered = sorted(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
-                                             r["_pos"]))  # fmt: skip
-    contact: dict[str, str] = {}
-    for block, columns in CONTACT_BLOCKS.items():
-        having = [r for r in ordered if _present(r, columns)]
-        marks = BLOCK_PRESENCE.get(block)
-        better = [r for r in having if _present(r, marks)] if marks else []
-        best = (better or having)[-1] if having else None
-        contact.update({c: (best[c] if best else "") for c in columns})
-    return contact
-
-
 def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     """Every customer matching the query, affected or not, with raw contact details.
 
@@ -248,17 +216,19 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     hit = usable & customer_mask(rows, query)
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
     mine = usable & ab.bools(pc.is_in(rows.table["customer_key"], value_set=keys))
-    columns = ["customer_key", "ship_date", "customer_id", "lot", "quantity", *CONTACT_COLUMNS]
+    at = np.flatnonzero(mine)
+    contact = latest_contact(
+        rows.table.select(["customer_key", "ship_date", *CONTACT_COLUMNS]).take(ab.indices(at))
+    )
     by_customer: dict[str, list[dict[str, Any]]] = {}
-    for record in rows.take(np.flatnonzero(mine), columns):
+    for record in rows.take(at, ["customer_key", "ship_date", "customer_id", "lot", "quantity"]):
         by_customer.setdefault(record["customer_key"], []).append(record)
-    matches = [_customer_entry(records) for records in by_customer.values()]
+    matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
     matches.sort(key=lambda m: (not m["affected"], m["customer_id"], m["name"]))
     return {"query": query, "matches": matches}
 
 
-def _customer_entry(records: list[dict[str, Any]]) -> dict[str, Any]:
-    contact = latest_contact(records)
+def _customer_entry(records: list[dict[str, Any]], contact: dict[str, str]) -> dict[str, Any]:
     matched = [r for r in records if r["_bucket"] == MATCHED]
     latest = max(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
                                          r["_pos"]))  # fmt: skip
@@ -268,7 +238,7 @@ def _customer_entry(records: list[dict[str, Any]]) -> dict[str, Any]:
         "name": contact["name"],
         "affected": bool(matched),
         "lots": sorted({r["lot"] for r in matched}),
-        "units": _whole([r["quantity"] for r in matched]),
+        "units": net_units([r["quantity"] for r in matched]),
         "shipments": len(matched),
         "contact": {c: contact[c] for c in SHOWN_CONTACT},
     }

@@ -15,7 +15,6 @@ import xlsxwriter
 
 from recall_cli import api
 from recall_cli.errors import InputFileError
-from recall_cli.query import find_customer_conflicts
 from tests.conftest import as_json, invoke, write_csv, write_xlsx
 from tests.test_sniff import _CT, _MAIN_NS, _ROOT_RELS, _WB, _WB_RELS
 
@@ -312,7 +311,7 @@ def test_same_customer_different_addresses(runner, tmp_path: Path) -> None:  # t
     assert r.result.customers.set_index("customer_id")["address"].to_dict() == {
         "C1": "9 New Ave", "C2": "5 Same St",
     }  # fmt: skip
-    assert find_customer_conflicts(r.result.rows, r.result.bucket == "matched") == 1
+    assert r.result.tally.address_conflicts() == 1
     assert any("1 customer has different addresses" in w for w in r.warnings())
     result = invoke(runner, "summary", a, b, "--lot", LOT, "--no-cache")
     assert "1 customer has different addresses" in result.stderr

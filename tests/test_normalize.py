@@ -502,9 +502,9 @@ def test_subtotals_by_date_and_counted_totals_are_not_data(tmp_path: Path) -> No
 
 
 def customers_total_of(result) -> int:  # type: ignore[no-untyped-def]
-    from recall_cli.query import customers_total
+    from recall_cli.query import summarize
 
-    return customers_total(result.rows)
+    return int(summarize(result)["customers_total"])
 
 
 def test_a_lot_summary_sheet_is_skipped_not_fatal(tmp_path: Path) -> None:
