@@ -11,12 +11,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import api
 from .errors import RecallError
+
+if TYPE_CHECKING:
+    from .tally import Tally
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -229,7 +232,7 @@ def _emit_rows_line(app: AppContext, summary_rows: dict[str, int]) -> None:
     app.info(bucket_line(summary_rows))
 
 
-def _warnings(app: AppContext, run: api.Run) -> None:
+def _warnings(app: AppContext, run: api.Run | Tally) -> None:
     if app.quiet:
         return  # some warnings cost a pass over the data: skip what nobody will see
     for message in run.warnings():
@@ -260,15 +263,17 @@ SUPPORT_EXIT_HELP = (
 @pass_app
 def summary(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
     """Counts for the regulator: customers, units, shipments by lot and country."""
-    run = api.run(_request(kwargs))
-    result = api.summarize(run.result)
-    _warnings(app, run)
+    from . import quick
+
+    tally = quick.tallied(_request(kwargs))
+    result = tally.summary()
+    _warnings(app, tally)
     if fmt == "json":
         _write_text(output, api.dumps(result), force)
     else:
         from .report import summary_view
 
-        _render(app, output, force, summary_view(result, api.units_by_week(run.result)))
+        _render(app, output, force, summary_view(result, tally.units_by_week()))
     _emit_rows_line(app, result["rows"])
 
 

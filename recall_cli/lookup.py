@@ -217,9 +217,7 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
     mine = usable & ab.bools(pc.is_in(rows.table["customer_key"], value_set=keys))
     at = np.flatnonzero(mine)
-    contact = latest_contact(
-        rows.table.select(["customer_key", "ship_date", *CONTACT_COLUMNS]).take(ab.indices(at))
-    )
+    contact = latest_contact(rows.table, at)
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for record in rows.take(at, ["customer_key", "ship_date", "customer_id", "lot", "quantity"]):
         by_customer.setdefault(record["customer_key"], []).append(record)

@@ -101,7 +101,7 @@ class RecallResult:
         table = pa.Table.from_pandas(self.rows[list(tally.READS)], preserve_index=False)
         sources = [dataclasses.asdict(s) for s in self.shipments.sources]
         source = self.rows["source"].to_numpy()
-        return Tally(table, self.bucket, source, sources, self.scope)
+        return Tally(table, rules.bucket_codes(self.bucket), source, sources, self.scope)
 
     @functools.cached_property
     def customers(self) -> pd.DataFrame:
@@ -124,8 +124,8 @@ class RecallResult:
         return frame
 
     def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
-        bucket = self.bucket if mask is None else self.bucket[mask]
-        return tally.bucket_counts(bucket, np.zeros(len(bucket), dtype=np.int64), 1)[0]
+        codes = self.tally.codes if mask is None else self.tally.codes[mask]
+        return tally.bucket_counts(codes, np.zeros(len(codes), dtype=np.int64), 1)[0]
 
     def source_counts(self) -> list[dict[str, int]]:
         return self.tally.source_counts()

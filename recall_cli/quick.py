@@ -1,4 +1,4 @@
-"""`check`, `customer` and `shell` answered from the cache, without pandas.
+"""`check`, `customer` and `summary` answered from the cache, without pandas.
 
 When every input file has a cache entry for the request's options, the rows
 are the memory-mapped Arrow tables themselves: nothing is decoded, pandas is
@@ -10,68 +10,101 @@ Both ways the answer is computed by lookup.py with rules.classify.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
+from . import arrowbits as ab
 from . import cache
-from .lookup import LOOKUP_COLUMNS, Classified
+from .lookup import LOOKUP_COLUMNS, Classified, rule_inputs
 from .options import Request
+from .rules import classify_codes
+from .tally import READS, Tally
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+# What `summary` reads: the bucket rule's columns and the customers'.
+TALLY_COLUMNS = tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS)))
 
 
 def classified(request: Request) -> Classified:
     """The rows a support question reads, with the request's recall scope."""
-    found = cached_table(request)
+    found = _cached_rows(request, LOOKUP_COLUMNS)
     if found is not None and request.scope is not None:
-        return Classified(found, request.scope)
+        return Classified(found.table, request.scope)
     from . import api
 
     return Classified.from_result(api.run(request).result)
 
 
-def cached_table(request: Request) -> pa.Table | None:
-    """Every file's cached rows as one Arrow table in file order, or None on any miss."""
+def tallied(request: Request) -> Tally:
+    """Every row classified, for `summary`: straight from the cache when it can be."""
+    found = _cached_rows(request, TALLY_COLUMNS)
+    if found is None or request.scope is None:
+        from . import api
+
+        return api.run(request).result.tally
+    codes, _ = classify_codes(rule_inputs(found.table), request.scope)
+    tally = Tally(found.table, codes, found.source, found.sources, request.scope)
+    tally.check_sums()
+    return tally
+
+
+@dataclass
+class _Rows:
+    table: pa.Table
+    source: np.ndarray  # each row's source number, counted across files
+    sources: list[dict[str, Any]]  # SourceInfo of each source, as stored
+
+
+def _cached_rows(request: Request, columns: Sequence[str]) -> _Rows | None:
+    """Every file's cached rows in file order, or None on any miss."""
     cache.last_stats = cache.Stats()
     if not request.use_cache or request.load.password:
         return None
     from .load import discover
 
-    tables = []
-    usable = False
+    tables: list[pa.Table] = []
+    sources: list[dict[str, Any]] = []
+    source: list[np.ndarray] = []
     for path in discover(request.paths):
-        table, read_any = _cached(path, request)
-        if table is None:
+        got = _cached(path, request, columns)
+        if got is None:
             return None
+        table, meta = got
         tables.append(table)
-        usable |= read_any
-    if not usable:
+        source.append(ab.fixed(table["source"], "int32").astype(np.int64) + len(sources))
+        sources.extend(meta["sources"])
+    if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
-    import pyarrow as pa
-
     try:
-        return pa.concat_tables(tables, promote_options="permissive")
+        table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
+    return _Rows(table, np.concatenate(source), sources)
 
 
-def _cached(path: Path, request: Request) -> tuple[pa.Table | None, bool]:
+def _cached(
+    path: Path, request: Request, columns: Sequence[str]
+) -> tuple[pa.Table, dict[str, Any]] | None:
     try:
         entry = cache.entry_for(path, cache.entry_key(path, request.load, request.normalize))
     except OSError:
-        return None, False
+        return None
     meta = cache.read_meta(entry)
     if meta is None:
-        return None, False
+        return None
     try:
         import pyarrow.feather as feather
 
         # Selecting on read copies the columns; selecting after mapping does not.
-        table = feather.read_table(entry.rows, memory_map=True).select(list(LOOKUP_COLUMNS))
+        table = feather.read_table(entry.rows, memory_map=True)
+        table = table.select([*dict.fromkeys(["source", *columns])])
     except Exception:  # a damaged entry: the full run rebuilds it
-        return None, False
+        return None
     if table.num_rows != meta["rows"]:
-        return None, False
+        return None
     cache.last_stats.add("hits")
-    return table, any(not s.get("skipped") for s in meta["sources"])
+    return table, meta

@@ -133,13 +133,28 @@ def _zero_stripped(lot: str) -> str | None:
 
 
 def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket and reason for every row. Each row lands in exactly one bucket.
+    """Bucket (as text) and reason for every row. Each row lands in exactly one bucket."""
+    codes, reason = classify_codes(rows, scope)
+    return np.array(BUCKETS, dtype=BUCKET_DTYPE)[codes], reason
+
+
+def bucket_codes(bucket: np.ndarray) -> np.ndarray:
+    """Bucket names as their index in BUCKETS (len(BUCKETS) for anything else)."""
+    codes = np.full(len(bucket), len(BUCKETS), dtype=np.int8)
+    for i, name in enumerate(BUCKETS):
+        codes[bucket == name] = i
+    return codes
+
+
+def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket (as its index in BUCKETS) and reason for every row.
 
     A row's bucket depends on that row and the scope alone, so classifying a
     subset of rows gives those rows the buckets they get in the whole set.
+    One byte a row: a million rows of bucket names would be 48 MB to fill.
     """
     n = len(rows)
-    bucket = np.full(n, NOT_MATCHED, dtype=BUCKET_DTYPE)
+    bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
     reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
     lot_empty = rows.lot.where(lambda v: v == "")
     recalled = rows.lot.where(lambda v: v in scope.lots)
@@ -162,9 +177,9 @@ def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarr
 
     has_identity = rows.has_identity
     data = rows.kind.where(lambda v: v == "data")
-    bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = NOT_DATA
+    bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = BUCKETS.index(NOT_DATA)
     note = rows.kind.where(lambda v: v == "note")
-    bucket[note] = NOT_DATA
+    bucket[note] = BUCKETS.index(NOT_DATA)
     review = np.zeros(n, dtype=bool)
     review |= note & recalled
     reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
@@ -193,8 +208,8 @@ def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarr
     review |= inside & ~has_identity
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
     matched = inside & has_identity & ~review
-    bucket[matched] = MATCHED
-    bucket[review] = NEEDS_REVIEW
+    bucket[matched] = BUCKETS.index(MATCHED)
+    bucket[review] = BUCKETS.index(NEEDS_REVIEW)
     # Review rows without a specific reason carry the problem normalize found.
     fill = review & (reason == "")
     if fill.any():

@@ -51,41 +51,51 @@ def _best(codes: np.ndarray, rank: np.ndarray, where: np.ndarray, k: int) -> np.
     return best
 
 
-def latest_contact(rows: pa.Table) -> dict[str, dict[str, str]]:
+def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]:
     """Per customer key, each contact block from the most recent row that has it.
 
-    `rows` are a customer's data rows in file order (customer_key, ship_date and
-    the CONTACT_COLUMNS). "Most recent" is the latest ship date, a missing date
-    counting as oldest, and the later row in file order among rows of the same
-    day. An address comes from the latest row with a street, city or postal
-    code; a row with only a country or a state serves a customer with nothing
-    better. Contact details are never stitched from two rows of one block.
+    `at` are the positions in `table` of the customers' data rows, in file
+    order. "Most recent" is the latest ship date, a missing date counting as
+    oldest, and the later row in file order among rows of the same day. An
+    address comes from the latest row with a street, city or postal code; a
+    row with only a country or a state serves a customer with nothing better.
+    Contact details are never stitched from two rows of one block.
     """
-    n = rows.num_rows
+    n = len(at)
     if n == 0:
         return {}
-    keys = ab.distinct(rows["customer_key"])
+    rows = ab.indices(at)
+    keys = ab.distinct(table["customer_key"].take(rows))
     k = len(keys.values)
-    dates = ab.fixed(rows["ship_date"], "int64", _NAT)
+    dates = ab.fixed(table["ship_date"].take(rows), "int64", _NAT)
     order = np.lexsort((np.arange(n), dates))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    filled = {c: ab.bools(pc.not_equal(rows[c], ab.text(""))) for c in CONTACT_COLUMNS}
+    # Many rows (a mailing list): test whole columns, cheaper than copying out the
+    # rows' text. A few rows (one customer): copy them out.
+    many = n * 8 > table.num_rows
+    empty = ab.text("")
+    filled = {
+        c: ab.bools(pc.not_equal(table[c], empty))[at]
+        if many
+        else ab.bools(pc.not_equal(table[c].take(rows), empty))
+        for c in CONTACT_COLUMNS
+    }
 
     def any_of(columns: Sequence[str]) -> np.ndarray:
         return np.logical_or.reduce([filled[c] for c in columns])
 
-    chosen: dict[str, np.ndarray] = {}
+    chosen: dict[str, list[str]] = {}
     for block, columns in CONTACT_BLOCKS.items():
         best = _best(keys.codes, rank, any_of(columns), k)
         if block in BLOCK_PRESENCE:
             better = _best(keys.codes, rank, any_of(BLOCK_PRESENCE[block]), k)
             best = np.where(better >= 0, better, best)
-        at = np.where(best >= 0, order[np.maximum(best, 0)], -1)
+        found = best >= 0
+        where = ab.indices(at[order[best[found]]])
         for c in columns:
-            values = rows[c].take(ab.indices(np.maximum(at, 0))).to_pylist()
-            chosen[c] = np.array(["" if i < 0 else v for i, v in zip(at, values, strict=True)],
-                                 dtype=object)  # fmt: skip
+            values = iter(table[c].take(where).to_pylist())
+            chosen[c] = [next(values) if f else "" for f in found.tolist()]
     return {key: {c: chosen[c][i] for c in CONTACT_COLUMNS} for i, key in enumerate(keys.values)}
 
 
@@ -126,8 +136,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray) -> dict[str, list]:
 
     is_data = ab.bools(pc.equal(table["kind"], ab.text("data")))
     mine = is_data & ab.bools(pc.is_in(table["customer_key"], value_set=ab.strings(key.values)))
-    columns = ["customer_key", "ship_date", *CONTACT_COLUMNS]
-    contact = latest_contact(table.select(columns).take(ab.indices(np.flatnonzero(mine))))
+    contact = latest_contact(table, np.flatnonzero(mine))
     day = np.datetime64(0, "s")
     out: dict[str, list] = {c: [] for c in TABLE_COLUMNS}
     for i in sorted(range(k), key=lambda i: (ids[i], key.values[i])):
@@ -195,12 +204,13 @@ def prescriber_key(prescriber_id: object, name: object) -> str:
     return "name:" + folded if folded else ""
 
 
-def bucket_counts(bucket: np.ndarray, source: np.ndarray, n_sources: int) -> list[dict[str, int]]:
-    """Rows read and rows per bucket, for each source (sheet or text file)."""
-    codes = np.full(len(bucket), len(BUCKETS), dtype=np.int64)
-    for i, name in enumerate(BUCKETS):
-        codes[bucket == name] = i
-    k = len(BUCKETS) + 1  # the last slot would catch a row in no bucket
+def bucket_counts(codes: np.ndarray, source: np.ndarray, n_sources: int) -> list[dict[str, int]]:
+    """Rows read and rows per bucket, for each source (sheet or text file).
+
+    `codes` are rules.bucket_codes: a row in no bucket has its own slot, so it
+    is read but in none of the buckets, and check_sums fails.
+    """
+    k = len(BUCKETS) + 1
     table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
     return [_counts(row) for row in table.reshape(n_sources, k)]
 
@@ -218,21 +228,22 @@ def add_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
 class Tally:
     """The counts, customers and warnings of one classified set of rows.
 
-    `table` holds the normalised rows in file order, `bucket` each row's
-    bucket, `source` each row's source number and `sources` the SourceInfo of
-    each source as a dict. Everything is computed on first use.
+    `table` holds the normalised rows in file order, `codes` each row's bucket
+    (rules.bucket_codes), `source` each row's source number and `sources` the
+    SourceInfo of each source as a dict. Everything is computed on first use.
     """
 
-    def __init__(self, table: pa.Table, bucket: np.ndarray, source: np.ndarray,
+    def __init__(self, table: pa.Table, codes: np.ndarray, source: np.ndarray,
                  sources: Sequence[dict[str, Any]], scope: RecallScope) -> None:  # fmt: skip
         self.table = table
-        self.bucket = bucket
+        self.codes = codes
         self.source = source
         self.sources = list(sources)
         self.scope = scope
-        self.matched = bucket == MATCHED
+        self.matched = codes == BUCKETS.index(MATCHED)
         self._customers: dict[str, list] | None = None
         self._hit: dict[str, Any] | None = None
+        self._source_counts: list[dict[str, int]] | None = None
 
     # -- building blocks
     @functools.cached_property
@@ -258,7 +269,9 @@ class Tally:
         return self._customers
 
     def source_counts(self) -> list[dict[str, int]]:
-        return bucket_counts(self.bucket, self.source, len(self.sources))
+        if self._source_counts is None:
+            self._source_counts = bucket_counts(self.codes, self.source, len(self.sources))
+        return self._source_counts
 
     def check_sums(self) -> None:
         """The bucket counts must add up to the rows read, per sheet and in total."""
@@ -387,7 +400,7 @@ class Tally:
                 f"{len(returns):,} returns (negative quantities) among the affected shipments "
                 f"were netted: {int(np.rint(returns.sum())):,} units"
             )
-        review = int((self.bucket == NEEDS_REVIEW).sum())
+        review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
         if review:
             out.append(f"{review:,} rows need review: run `recall review` to list them")
         return out
