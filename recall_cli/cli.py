@@ -304,14 +304,26 @@ def affected(
     exclude_notified: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """One row per affected customer, sorted by customer id."""
+    request = _request(kwargs)
+    escape = not no_escape_formulas
+    if exclude_notified is None and fmt != "xlsx":
+        from . import quick
+
+        tally = quick.tallied(request)  # from the cache without pandas when it can be
+        _warnings(app, tally)
+        columns, rows = tally.affected_rows()
+        _write_rows(app, columns, rows, fmt, output, force, bom=bom, escape=escape,
+                    title="Affected customers")  # fmt: skip
+        _emit_rows_line(app, tally.bucket_counts())
+        return
     from .scope_diff import affected_excluding
 
-    run = api.run(_request(kwargs))
+    run = api.run(request)
     frame, excluded = affected_excluding(run.result, exclude_notified)
     _warnings(app, run)
     if exclude_notified is not None:
         app.info(f"left out {excluded:,} customers already notified; {len(frame):,} remain")
-    _write_table(app, frame, fmt, output, force, bom=bom, escape=not no_escape_formulas,
+    _write_table(app, frame, fmt, output, force, bom=bom, escape=escape,
                  title="Affected customers")  # fmt: skip
     _emit_rows_line(app, run.result.bucket_counts())
 
@@ -320,18 +332,41 @@ def _write_table(
     app: AppContext, frame: Any, fmt: str, output: str, force: bool, *, title: str,
     bom: bool = False, escape: bool = True,
 ) -> None:  # fmt: skip
-    if fmt == "table":
-        from .report import frame_table
+    if fmt != "xlsx":
+        from .export import frame_rows
 
-        _render(app, output, force, frame_table(frame, title))
+        _write_rows(app, *frame_rows(frame), fmt, output, force, title=title, bom=bom,
+                    escape=escape)  # fmt: skip
         return
-    if fmt == "xlsx" and output == "-" and sys.stdout.isatty():
+    if output == "-" and sys.stdout.isatty():
         raise click.UsageError("xlsx is binary: give -o FILE.xlsx or pipe stdout to a file")
     from .export import WriteOptions, write_frame
 
-    written = write_frame(
-        frame, output, fmt, WriteOptions(escape_formulas=escape, bom=bom, force=force)
-    )
+    options = WriteOptions(escape_formulas=escape, bom=bom, force=force)
+    _report_written(app, write_frame(frame, output, fmt, options), output)
+
+
+def _write_rows(
+    app: AppContext, columns: list[str], rows: list[list[Any]], fmt: str, output: str,
+    force: bool, *, title: str, bom: bool = False, escape: bool = True,
+) -> None:  # fmt: skip
+    """A table as a rich table, CSV or JSON (rowwriters: no pandas needed)."""
+    if fmt == "table":
+        from .report import rows_table
+
+        _render(app, output, force, rows_table(columns, rows, title))
+        return
+    from .rowwriters import ROW_WRITERS, WriteOptions, Written
+    from .safe_write import atomic_output
+
+    options = WriteOptions(escape_formulas=escape, bom=bom, force=force)
+    with atomic_output(output, force=force) as stream:
+        escaped = ROW_WRITERS[fmt](columns, rows, stream, options)
+        stream.flush()
+    _report_written(app, Written(output, len(rows), escaped), output)
+
+
+def _report_written(app: AppContext, written: Any, output: str) -> None:
     if written.escaped:
         app.warn(f"{written.escaped} cells starting with = + - @ were prefixed with ' for Excel")
     if output != "-":

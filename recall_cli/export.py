@@ -10,34 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
-from .jsonout import dumps, jsonable
-from .safe_write import atomic_output, escape_frame
+from .jsonout import jsonable
+from .rowwriters import (
+    LIST_SEPARATOR,
+    WriteOptions,
+    Written,
+    write_csv_rows,
+    write_json_rows,
+)
+from .safe_write import atomic_output
 from .schema import TEXT_CODES
-
-LIST_SEPARATOR = ";"
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    escape_formulas: bool = True
-    bom: bool = False
-    delimiter: str = ","
-    force: bool = False
-    sheet_name: str = "Data"
-
-
-@dataclass(frozen=True)
-class Written:
-    path: str
-    rows: int
-    escaped: int
 
 
 def flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -68,20 +56,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- writers: (frame, binary stream, options) -> cells escaped ---------------
 
 
+def frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+    """Column names and rows of plain Python values (NaN and NaT as None)."""
+    out = frame.astype(object).where(frame.notna(), None)
+    return [str(c) for c in frame.columns], out.to_numpy().tolist()
+
+
 def write_csv(frame: pd.DataFrame, stream: IO[bytes], options: WriteOptions) -> int:
-    out = flat(frame)
-    escaped = 0
-    if options.escape_formulas:
-        out, escaped = escape_frame(out)
-    text = io.StringIO()
-    out.to_csv(text, index=False, sep=options.delimiter, lineterminator="\r\n")
-    stream.write(("\ufeff" if options.bom else "").encode("utf-8") + text.getvalue().encode())
-    return escaped
+    return write_csv_rows(*frame_rows(frame), stream, options)
 
 
 def write_json(frame: pd.DataFrame, stream: IO[bytes], options: WriteOptions) -> int:
-    stream.write(dumps(records(frame)).encode("utf-8"))
-    return 0
+    return write_json_rows(*frame_rows(frame), stream, options)
 
 
 def write_xlsx(frame: pd.DataFrame, stream: IO[bytes], options: WriteOptions) -> int:
@@ -100,9 +86,10 @@ WRITERS: dict[str, Callable[[pd.DataFrame, IO[bytes], WriteOptions], int]] = {
 
 
 def write_frame(
-    frame: pd.DataFrame, output: str | Path, fmt: str, options: WriteOptions = WriteOptions()
+    frame: pd.DataFrame, output: str | Path, fmt: str, options: WriteOptions | None = None
 ) -> Written:
     """Write a table in one of WRITERS' formats, atomically; `-` is stdout."""
+    options = options or WriteOptions()
     with atomic_output(output, force=options.force) as stream:
         escaped = WRITERS[fmt](frame, stream, options)
         stream.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -123,10 +123,15 @@ def week_chart(weeks: Sequence[tuple[dt.date, int]], width: int = 40) -> Table:
 
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
-    table = Table(title=f"{title} ({len(frame):,})", title_justify="left")
-    for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
-    for row in frame.itertuples(index=False):
+    return rows_table([str(c) for c in frame.columns], frame.itertuples(index=False), title)
+
+
+def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> Table:
+    rows = list(rows)
+    table = Table(title=f"{title} ({len(rows):,})", title_justify="left")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
         table.add_row(*(_cell(v) for v in row))
     return table
 

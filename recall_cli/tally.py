@@ -268,6 +268,15 @@ class Tally:
             self._customers = affected_customers(self.table, self.matched)
         return self._customers
 
+    def affected_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The `affected` table: AFFECTED_COLUMNS, one row per customer by customer id."""
+        customers = self.customers()
+        columns = list(AFFECTED_COLUMNS)
+        return columns, [list(r) for r in zip(*(customers[c] for c in columns), strict=True)]
+
+    def bucket_counts(self) -> dict[str, int]:
+        return add_counts(self.source_counts())
+
     def source_counts(self) -> list[dict[str, int]]:
         if self._source_counts is None:
             self._source_counts = bucket_counts(self.codes, self.source, len(self.sources))

@@ -56,7 +56,7 @@ def _answers(runner: CliRunner, sample: Path, commands: list[list[str]], *extra:
     out = []
     for args in commands:
         result = invoke(runner, *args, "--recall", sample / "recall.toml", *extra)
-        out.append((args, result.exit_code, result.stdout))
+        out.append((args, result.exit_code, result.stdout, result.stderr))
     return out
 
 
@@ -75,6 +75,10 @@ def test_cached_answers_equal_a_full_run(
         ["check", "B201583", "--country", "US", "--to", "2010-12-10"],
         *(["customer", who[k], *fmt] for k in ("id", "email", "phone", "name") for fmt in views),
         ["customer", "nobody-by-this-name"],
+        *(["summary", *fmt] for fmt in ([], ["--format", "json"])),
+        ["summary", "--country", "FR", "--lot", "F201611", "--format", "json"],
+        *(["affected", *fmt] for fmt in ([], ["--format", "json"], ["--format", "csv"])),
+        ["affected", "--format", "csv", "--excel", "--no-escape-formulas", "--from", "2010-12-20"],
     ]
     full = _answers(runner, sample, commands, "--no-cache")
     invoke(runner, "summary", "--recall", sample / "recall.toml")  # fills the cache
@@ -86,11 +90,16 @@ def test_cached_answers_equal_a_full_run(
     monkeypatch.setattr(api, "run", no_full_run)
     cached = _answers(runner, sample, commands)
     assert cache.last_stats.hits == 3
-    for (args, status, text), (_, cached_status, cached_text) in zip(full, cached, strict=True):
-        assert (args, cached_status, cached_text) == (args, status, text)
-    statuses = {status for _, status, _ in full}
+    for answer, cached_answer in zip(full, cached, strict=True):
+        assert cached_answer == answer  # status, stdout and stderr (warnings, counts)
+    statuses = {status for _, status, _, _ in full}
     assert statuses == {0, 3, 4}  # affected, not affected and not found all came up
-    assert any("@" in text and "***" not in text for args, _, text in full if "--reveal" in args)
+    assert any("@" in text and "***" not in text for args, _, text, _ in full if "--reveal" in args)
+    summary = json.loads(full[-6][2])
+    assert (
+        summary["rows"] == json.loads((ROOT / "sample_data" / "expected.json").read_text())["rows"]
+    )
+    assert "every row accounted for" in full[-6][3]
 
 
 def test_cached_check_does_not_import_pandas(sample: Path, cache_home: Path) -> None:
