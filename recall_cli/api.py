@@ -65,12 +65,12 @@ def load(request: Request) -> Shipments:
 
 def run(request: Request) -> Run:
     """Load, normalise and apply the scope."""
+    if request.scope is None:
+        raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
+    shipments = load(request)  # pandas is imported beside the decode, not before it
     from .normalize import NOT_SHIPMENTS
     from .query import find_affected
 
-    if request.scope is None:
-        raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
-    shipments = load(request)
     if not shipments.read_sources:
         tables = [s for s in shipments.sources if s.skipped.startswith(NOT_SHIPMENTS)]
         if tables:

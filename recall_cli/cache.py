@@ -280,59 +280,86 @@ def load_shipments(
     The rows are exactly those of a fresh load: entries hold the normalised
     frame of one file, and only the `source` numbers are shifted on the way out.
     """
-    from . import normalize
+    from .load import discover, parallel_map
 
     global last_stats
     last_stats = Stats()
-    if not use_cache or not _cacheable(load_options):
-        try:
-            return normalize.load_shipments(
-                paths, load_options=load_options, options=options, progress=progress
-            )
-        finally:
-            close = getattr(progress, "close", None)
-            if close is not None:
-                close()
+    cached = use_cache and _cacheable(load_options)
     try:
-        return _load_cached(paths, load_options, options, progress)
+        if cached:
+            flush()  # an earlier load's entries are complete before this one looks for them
+
+        def one(path: Path) -> Shipments:
+            entry: Entry | None = None
+            if progress:
+                progress(f"reading {path.name}", 0)
+            if cached:
+                try:
+                    entry = entry_for(path, entry_key(path, load_options, options))
+                except OSError:
+                    entry = None
+                got = read_entry(entry) if entry else None
+                if got is not None:
+                    from .normalize import Shipments
+
+                    last_stats.add("hits")
+                    file_sources, frame = got
+                    if progress:
+                        progress(f"{path.name} (cached)", len(frame))
+                    return Shipments(rows=frame, sources=file_sources)
+                last_stats.add("misses")
+            fresh = read_and_normalize(path, load_options, options, progress)
+            if entry is not None:
+                _store_in_background(entry, fresh)
+            return fresh
+
+        parts = parallel_map(one, discover(paths))
+        from .normalize import combine
+
+        return combine(parts)
     finally:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
 
 
-def _load_cached(
-    paths: Iterable[str | Path],
-    load_options: LoadOptions,
-    options: NormalizeOptions,
-    progress: Progress | None,
+def read_and_normalize(
+    path: Path, load_options: LoadOptions, options: NormalizeOptions, progress: Progress | None
 ) -> Shipments:
+    """Decode one file, then normalise it; the heavy imports load while it decodes."""
+    from .load import read_file
 
-    from . import normalize
-    from .load import discover
+    warm_up()
+    sheets = list(read_file(path, load_options))  # calamine: no pandas needed
+    from .normalize import normalize_file
 
-    def one(path: Path) -> normalize.Shipments:
-        if progress:
-            progress(f"reading {path.name}", 0)
-        try:
-            entry: Entry | None = entry_for(path, entry_key(path, load_options, options))
-        except OSError:
-            entry = None
-        got = read_entry(entry) if entry else None
-        if got is not None:
-            last_stats.add("hits")
-            file_sources, frame = got
-            if progress:
-                progress(f"{path.name} (cached)", len(frame))
-            return normalize.Shipments(rows=frame, sources=file_sources)
-        last_stats.add("misses")
-        fresh = normalize.load_file(path, load_options, options, progress)
-        if entry is not None:
-            _store_in_background(entry, fresh)
-        return fresh
+    return normalize_file(path, sheets, options, progress)
 
-    flush()  # an earlier load's entries are complete before this one looks for them
-    return normalize.combine(normalize.parallel_map(one, discover(paths)))
+
+_WARM = threading.Lock()
+_warming: list[threading.Thread] = []
+
+
+def warm_up() -> None:
+    """Import what comes after the decode on the other core, once per process.
+
+    pandas and friends take 0.3-0.5 s to import; calamine releases the GIL
+    while it decodes a workbook for seconds, so the import costs no wall time.
+    """
+    with _WARM:
+        if _warming:
+            return
+        thread = threading.Thread(target=_import_heavy, name="recall-warm-up", daemon=True)
+        _warming.append(thread)
+    thread.start()
+
+
+def _import_heavy() -> None:
+    import importlib
+
+    for name in ("recall_cli.normalize", "recall_cli.query", "email_validator"):
+        with contextlib.suppress(Exception):  # the main thread reports any real failure
+            importlib.import_module(name)
 
 
 _pending: list[threading.Thread] = []

@@ -11,11 +11,11 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputFileError
 from .options import LoadOptions
@@ -38,13 +38,26 @@ class RawSheet:
     `cells` has integer column labels; row i of it is sheet row `first_row + i`
     (1-based, as Excel shows it). For text files `NFIELDS` holds the number of
     fields each record really had, so ragged rows can be told apart.
+
+    A workbook's cells arrive as an Arrow table and become a DataFrame on first
+    use: decoding needs no pandas, so its import can run beside the decode.
     """
 
     file: Path
     sheet: str
-    cells: pd.DataFrame
+    decoded: Any  # pd.DataFrame, or the reader's Arrow table until `cells` is read
     first_row: int = 1
     details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        import pandas as pd
+
+        if not isinstance(self.decoded, pd.DataFrame):
+            frame = self.decoded.to_pandas()
+            frame.columns = range(frame.shape[1])
+            self.decoded = frame
+        return self.decoded
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
@@ -172,7 +185,7 @@ def _open_fastexcel(path: Path, source: Path | bytes):  # type: ignore[no-untype
         ) from exc
 
 
-def _load_sheet(reader, name: str, path: Path) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _load_sheet(reader, name: str, path: Path) -> Any:  # type: ignore[no-untyped-def]
     try:
         table = reader.load_sheet(name, header_row=None, dtypes="string", eager=True)
     except Exception as exc:
@@ -182,9 +195,7 @@ def _load_sheet(reader, name: str, path: Path) -> pd.DataFrame:  # type: ignore[
             sheet=name,
             hint="open it in Excel and save it again as .xlsx",
         ) from exc
-    frame = table.to_pandas()
-    frame.columns = range(frame.shape[1])
-    return frame
+    return table
 
 
 def _calamine_start(source: Path | bytes, name: str) -> tuple[int, int]:
@@ -284,3 +295,36 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
     return RawSheet(path, "", frame, 1, details)
+
+
+# --- running per-file work ---------------------------------------------------
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
+    """fn over items in threads, results in order.
+
+    The xlsx reader (calamine) and Arrow's kernels release the GIL, so two files
+    decode at once on two cores; the first error is raised as in a plain loop.
+    RECALL_WORKERS=1 turns this off (the bench compares both).
+    """
+    if workers is None:
+        workers = _workers()
+    if len(items) < 2 or workers < 2:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def _workers() -> int:
+    import os
+
+    try:
+        return max(1, int(os.environ.get("RECALL_WORKERS", "2")))
+    except ValueError:
+        return 2

@@ -8,10 +8,10 @@ the query put it in exactly one bucket. Nothing is dropped here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from . import dates as dates_mod
 from .countries import to_iso2
 from .errors import SchemaError
-from .load import NFIELDS, RawSheet, discover, read_file
+from .load import NFIELDS, RawSheet, discover, parallel_map, read_file
 from .lots import normalize_id, normalize_lot
 from .options import LoadOptions, NormalizeOptions
 from .schema import (
@@ -554,9 +554,19 @@ def load_file(
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """One file's sheets, normalised, with source numbers counted from 0."""
+    return normalize_file(path, read_file(path, load_options), options, progress)
+
+
+def normalize_file(
+    path: Path,
+    sheets: Iterable[RawSheet],
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
+    progress: Callable[[str, int], None] | None = None,
+) -> Shipments:
+    """The sheets read from one file, normalised, with source numbers counted from 0."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
-    for raw in read_file(path, load_options):
+    for raw in sheets:
         info, frame = normalize_sheet(raw, len(sources), options)
         sources.append(info)
         if frame is not None:
@@ -580,36 +590,6 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
             frames.append(frame)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
     return Shipments(rows=rows, sources=sources)
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
-    """fn over items in threads, results in order.
-
-    The xlsx reader (calamine) and Arrow's kernels release the GIL, so two files
-    decode at once on two cores; the first error is raised as in a plain loop.
-    RECALL_WORKERS=1 turns this off (the bench compares both).
-    """
-    if workers is None:
-        workers = _workers()
-    if len(items) < 2 or workers < 2:
-        return [fn(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-def _workers() -> int:
-    import os
-
-    try:
-        return max(1, int(os.environ.get("RECALL_WORKERS", "2")))
-    except ValueError:
-        return 2
 
 
 def load_shipments(

@@ -49,13 +49,13 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def fresh_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Records every real (uncached) load, by the files it was asked for."""
     calls: list[list[str]] = []
-    real = normalize.load_file
+    real = normalize.normalize_file
 
     def counting(path, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append([Path(path).name])
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(normalize, "load_file", counting)
+    monkeypatch.setattr(normalize, "normalize_file", counting)
     return calls
 
 
