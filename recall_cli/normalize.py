@@ -189,27 +189,43 @@ def as_text(col: pd.Series) -> pd.Series:
     """A column as stripped text, blanks as "" (never missing)."""
     if col.dtype != STR:
         col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
-    return col.fillna("").str.strip()
+    # Arrow's kernel straight on the column: pandas' str.strip calls the same one
+    # after a copy for fillna.
+    arr = pc.fill_null(col.array.__arrow_array__(), "")
+    return pd.Series(pc.utf8_trim_whitespace(arr), index=col.index, dtype=STR)
 
 
-def _encode(col: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Dictionary-encode a text column: codes per row, and the distinct values."""
-    chunked = pa.chunked_array(col.astype(STR).fillna("").array.__arrow_array__())
-    encoded = pc.dictionary_encode(chunked).combine_chunks()
-    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+class EncodedColumns:
+    """Text columns dictionary-encoded once each, then mapped once per distinct value.
 
+    Shipment columns repeat a lot, and the lot column is asked several questions:
+    encoding it once for all of them saves a pass over a million strings each.
+    """
 
-def map_text(col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
-    """Apply fn once per distinct value: shipment columns repeat a lot."""
-    codes, uniques = _encode(col)
-    mapped = pa.array([fn(u) for u in uniques], pa.string())
-    return pd.Series(pc.take(mapped, pa.array(codes)), index=col.index, dtype=STR)
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[pd.Series, np.ndarray, pa.Array, list[str]]] = {}
 
+    def _encode(self, col: pd.Series) -> tuple[np.ndarray, pa.Array, list[str]]:
+        hit = self._seen.get(id(col))
+        if hit is None or hit[0] is not col:
+            chunked = pa.chunked_array(col.astype(STR).fillna("").array.__arrow_array__())
+            encoded = pc.dictionary_encode(chunked).combine_chunks()
+            hit = (col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
+                   encoded.dictionary.to_pylist())  # fmt: skip
+            self._seen[id(col)] = hit  # the column is kept, so its id stays its own
+        return hit[1], hit[2], hit[3]
 
-def map_values(col: pd.Series, fn: Callable[[str], object], dtype: type = object) -> np.ndarray:
-    codes, uniques = _encode(col)
-    mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
-    return mapped[codes]
+    def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+        _, indices, uniques = self._encode(col)
+        mapped = pa.array([fn(u) for u in uniques], pa.string())
+        return pd.Series(pc.take(mapped, indices), index=col.index, dtype=STR)
+
+    def values(
+        self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
+    ) -> np.ndarray:
+        codes, _, uniques = self._encode(col)
+        mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
+        return mapped[codes]
 
 
 _UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
@@ -381,16 +397,17 @@ def normalize_sheet(
     if not has_name and ("first_name" in mapped or "last_name" in mapped):
         text["name"] = (text["first_name"] + " " + text["last_name"]).str.strip()
 
+    distinct = EncodedColumns()
     lot_raw = text["lot"]
     lot_blank = (lot_raw == "").to_numpy(dtype=bool)
-    lot_error = map_values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
-    lot = map_text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
+    lot_error = distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
+    lot = distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
 
     # Row kinds, most specific first.
     kind = np.zeros(n, dtype=np.int8)  # indexes KINDS; 0 is "data"
     is_blank = nonempty == 0
     header_like = np.zeros(n, dtype=bool)
-    lot_head = map_values(lot_raw, lambda v: canonical_for(v) == "lot", bool)
+    lot_head = distinct.values(lot_raw, lambda v: canonical_for(v) == "lot", bool)
     if lot_head.any():
         # Only the few rows whose lot cell says "Lot" can repeat the header.
         rows_at = np.flatnonzero(lot_head)
@@ -402,10 +419,10 @@ def normalize_sheet(
     # A totals label makes a totals row only when, apart from its labels, the row
     # has no lot and no customer: "Total Care Pharmacy" with a lot is a shipment
     # (to tell, or to review), and so is a product "Test strips, 50 count".
-    lot_label = map_values(lot_raw, _is_total, bool)
+    lot_label = distinct.values(lot_raw, _is_total, bool)
     date_raw = text["ship_date"]
-    id_label = map_values(text["customer_id"], _is_total, bool)
-    name_label = map_values(text["name"], _is_total, bool)
+    id_label = distinct.values(text["customer_id"], _is_total, bool)
+    name_label = distinct.values(text["name"], _is_total, bool)
     id_blank = (text["customer_id"] == "").to_numpy(dtype=bool)
     name_blank = (text["name"] == "").to_numpy(dtype=bool)
     identity_blank = id_blank & name_blank
@@ -441,7 +458,7 @@ def normalize_sheet(
         if NFIELDS in cells.columns
         else "lot blank (or an Excel error / uncalculated formula)"
     )
-    digit_lots = int((is_data & map_values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
+    digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
     if digit_lots:
         info.warnings.append(
             f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
@@ -460,7 +477,7 @@ def normalize_sheet(
         for i in np.flatnonzero(ragged):
             problem[i] = f"row has {fields[i]} fields where the header has {width}"
 
-    country = map_text(text["country"], lambda v: to_iso2(v) or v.upper())
+    country = distinct.text(text["country"], lambda v: to_iso2(v) or v.upper())
     raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
     french = header_language(raw_headers) == "fr"
     ship_date, date_problem, order = dates_mod.parse_dates(
@@ -477,7 +494,7 @@ def normalize_sheet(
     use_date_problem = is_data & (problem == "")
     problem[use_date_problem] = date_problem.to_numpy(dtype=object)[use_date_problem]
 
-    quantity = map_values(text["quantity"], _parse_quantity, float)
+    quantity = distinct.values(text["quantity"], _parse_quantity, float)
     bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
     if bad_qty.any():
         info.warnings.append(
@@ -490,8 +507,8 @@ def normalize_sheet(
             "sums are rounded to the nearest unit"
         )
 
-    customer_id = map_text(text["customer_id"], normalize_id)
-    postal = map_text(text["postal_code"], normalize_id)
+    customer_id = distinct.text(text["customer_id"], normalize_id)
+    postal = distinct.text(text["postal_code"], normalize_id)
     lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
         dtype=bool
     )
@@ -505,7 +522,7 @@ def normalize_sheet(
     customer_key = customer_id
     by_name = ((customer_id == "") & (text["name"] != "") & (postal != "")).to_numpy(dtype=bool)
     if by_name.any():
-        name_key = map_text(text["name"], fold)
+        name_key = distinct.text(text["name"], fold)
         customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
 
     out: dict[str, object] = {
