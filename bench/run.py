@@ -82,27 +82,45 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024  # KB on Linux
 
 
-def measure(label: str, rows: int, cmd: list[str], runs: int, env: dict[str, str]) -> Timing:
-    results = [run_once(cmd, env) for _ in range(runs)]
-    t = Timing(
-        label,
-        rows,
-        statistics.median(r[0] for r in results),
-        max(r[1] for r in results),
-    )
-    print(f"  {label:<44} {rows:>9,} {t.seconds:7.2f} s {t.peak_mb:7.0f} MB", file=sys.stderr)
-    return t
+@dataclass
+class Job:
+    label: str
+    cmd: list[str]
+    env: dict[str, str]
+    cold: bool = False  # empty the cache before each run (the run fills it)
+    baseline: str = ""  # label of the job this one is compared with, run by run
 
 
-def measure_cold(label: str, rows: int, cmd: list[str], runs: int, env: dict[str, str]) -> Timing:
-    """Like measure, but with an empty cache before each run (the run fills it)."""
-    results = []
+def rounds(jobs: list[Job], rows: int, runs: int) -> list[Timing]:
+    """Run every job once per round, `runs` rounds, interleaved.
+
+    The machine's speed drifts (other work, memory pressure): running a job
+    right after its baseline, round after round, makes both see the same
+    machine. A ratio is the median of the per-round ratios.
+    """
+    times: dict[str, list[tuple[float, float]]] = {j.label: [] for j in jobs}
     for _ in range(runs):
-        shutil.rmtree(CACHE, ignore_errors=True)
-        results.append(run_once(cmd, env))
-    t = Timing(label, rows, statistics.median(r[0] for r in results), max(r[1] for r in results))
-    print(f"  {label:<44} {rows:>9,} {t.seconds:7.2f} s {t.peak_mb:7.0f} MB", file=sys.stderr)
-    return t
+        for job in jobs:
+            if job.cold:
+                shutil.rmtree(CACHE, ignore_errors=True)
+            times[job.label].append(run_once(job.cmd, job.env))
+    out = []
+    for job in jobs:
+        got = times[job.label]
+        t = Timing(job.label, rows, statistics.median(r[0] for r in got), max(r[1] for r in got))
+        if job.baseline:
+            base = times[job.baseline]
+            t.baseline = job.baseline
+            t.ratio = statistics.median(r[0] / b[0] for r, b in zip(got, base, strict=True))
+        versus = f"  {t.ratio:.2f} x {t.baseline}" if t.ratio else ""
+        line = f"  {t.label:<48} {rows:>9,} {t.seconds:7.2f} s {t.peak_mb:7.0f} MB{versus}"
+        print(line, file=sys.stderr)
+        out.append(t)
+    return out
+
+
+FX = "fastexcel reads the xlsx into Arrow"
+PANDAS = "python -c 'import pandas'"
 
 
 def bench_parallel(rows: int, runs: int, env: dict[str, str]) -> list[Timing]:
@@ -113,12 +131,11 @@ def bench_parallel(rows: int, runs: int, env: dict[str, str]) -> list[Timing]:
         shutil.copy(out / f"shipments_{rows}.xlsx", second)
     files = [str(out / f"shipments_{rows}.xlsx"), str(second)]
     cmd = [*RECALL, "summary", *files, "--lot", "B201575", "--no-cache"]
-    one = measure("2 files, one after the other", 2 * rows, cmd, runs,
-                  {**env, "RECALL_WORKERS": "1"})  # fmt: skip
-    two = measure("2 files, in two threads", 2 * rows, cmd, runs,
-                  {**env, "RECALL_WORKERS": "2"})  # fmt: skip
-    two.baseline, two.ratio = "one after the other", two.seconds / one.seconds
-    return [one, two]
+    one = "2 files, one after the other"
+    return rounds([
+        Job(one, cmd, {**env, "RECALL_WORKERS": "1"}),
+        Job("2 files, in two threads", cmd, {**env, "RECALL_WORKERS": "2"}, baseline=one),
+    ], 2 * rows, runs)  # fmt: skip
 
 
 def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]) -> list[Timing]:
@@ -128,20 +145,19 @@ def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]
     customer = json.loads((out / "expected.json").read_text())["customers"][0]
     print(f"{rows:,} rows", file=sys.stderr)
     got: list[Timing] = []
-    fx = measure("fastexcel reads the xlsx into Arrow", rows, [PY, "-c", FASTEXCEL, xlsx],
-                 runs_first, env)  # fmt: skip
-    got.append(fx)
     if rows <= 100_000:
-        got.append(measure("pandas + openpyxl, the obvious script", rows,
-                           [PY, "-c", OBVIOUS, xlsx], 1, env))  # fmt: skip
-    first = measure("recall summary, first query (--no-cache)", rows,
-                    [*RECALL, "summary", *recall, "--no-cache"], runs_first, env)  # fmt: skip
-    got.append(first)
-    cold = measure_cold("recall summary, first query (writes the cache)", rows,
-                        [*RECALL, "summary", *recall], runs_first, env)  # fmt: skip
-    got.append(cold)
-    for t in got[1:]:
-        t.baseline, t.ratio = "fastexcel", t.seconds / fx.seconds
+        got += rounds([Job("pandas + openpyxl, the obvious script", [PY, "-c", OBVIOUS, xlsx],
+                           env)], rows, 1)  # fmt: skip
+    got += rounds([
+        Job(FX, [PY, "-c", FASTEXCEL, xlsx], env),
+        Job("recall summary, first query (--no-cache)", [*RECALL, "summary", *recall,
+            "--no-cache"], env, baseline=FX),
+        Job("recall summary, first query (writes the cache)", [*RECALL, "summary", *recall],
+            env, cold=True, baseline=FX),
+    ], rows, runs_first)  # fmt: skip
+    if got[0].label.startswith("pandas"):
+        got[0].baseline, got[0].ratio = FX, got[0].seconds / got[1].seconds
+    run_once([*RECALL, "summary", *recall], env)  # the cache is filled for what follows
     cached = {
         "summary": ["summary", *recall],
         "affected": ["affected", *recall, "--format", "csv"],
@@ -157,34 +173,34 @@ def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]
         ],
         "customer": ["customer", customer, *recall],
     }
-    for name, args in cached.items():
-        t = measure(f"recall {name}, cached", rows, [*RECALL, *args], runs_cached, env)
-        got.append(t)
-    return got
+    jobs = [Job(PANDAS, [PY, "-c", "import pandas"], env)]
+    jobs += [Job(f"recall {name}, cached", [*RECALL, *args], env, baseline=PANDAS)
+             for name, args in cached.items()]  # fmt: skip
+    timed = rounds(jobs, rows, runs_cached)
+    timed[0].rows = 0  # the pandas import reads no rows
+    return got + timed
 
 
-def write_results(timings: list[Timing], pandas_import: Timing) -> str:
+def write_results(timings: list[Timing]) -> str:
     lines = [
         "# Benchmark results",
         "",
         f"Made by `bench/run.py` on {dt.date.today().isoformat()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average at the end "
-        f"{os.getloadavg()[0]:.1f} (other work on the machine slows every row alike). "
-        "Each time is a whole process, the median of "
-        "several runs; peak is the largest RSS of the process. Ratios are against a "
-        "baseline measured in the same run: fastexcel reading the same xlsx into Arrow, "
-        f'or `python -c "import pandas"` ({pandas_import.seconds:.2f} s).',
+        f"{os.getloadavg()[0]:.1f}. Each time is a whole process, the median of several "
+        "runs; peak is the largest RSS of the process. Every job runs once per round, "
+        "right after its baseline (fastexcel reading the same xlsx into Arrow, or "
+        '`python -c "import pandas"`), and a ratio is the median of the per-round '
+        "ratios, so the machine's drifting speed hits both alike.",
         "",
         "| what | rows | seconds | ratio | baseline | peak MB |",
         "|---|---:|---:|---:|---|---:|",
-        f'| `python -c "import pandas"` | – | {pandas_import.seconds:.2f} | 1.00 | '
-        f"import pandas | {pandas_import.peak_mb:.0f} |",
     ]
     for t in timings:
         ratio = f"{t.ratio:.2f}" if t.ratio is not None else ""
+        rows = f"{t.rows:,}" if t.rows else "–"
         lines.append(
-            f"| {t.label} | {t.rows:,} | {t.seconds:.2f} | {ratio} | {t.baseline} | "
-            f"{t.peak_mb:.0f} |"
+            f"| {t.label} | {rows} | {t.seconds:.2f} | {ratio} | {t.baseline} | {t.peak_mb:.0f} |"
         )
     lines.append("")
     text = "\n".join(lines)
@@ -195,19 +211,14 @@ def write_results(timings: list[Timing], pandas_import: Timing) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
-    p.add_argument("--runs", type=int, default=5, help="runs per cached command")
+    p.add_argument("--runs", type=int, default=5, help="rounds of the cached commands")
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
-    pandas_import = measure("python -c 'import pandas'", 0, [PY, "-c", "import pandas"],
-                            args.runs, env)  # fmt: skip
     timings = bench_size(100_000, 3, args.runs, env)
     timings += bench_parallel(100_000, 3, env)
     if not args.quick:
         timings += bench_size(1_000_000, 3, args.runs, env)
-    for t in timings:
-        if t.label.endswith("cached"):
-            t.baseline, t.ratio = "import pandas", t.seconds / pandas_import.seconds
-    print(write_results(timings, pandas_import))
+    print(write_results(timings))
     return 0
 
 
