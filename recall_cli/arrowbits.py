@@ -61,15 +61,37 @@ def _fixed(a: pa.Array, dtype: str, null: object) -> np.ndarray:
     return values
 
 
+_ARROW_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64()}
+
+
 def fixed(arr: pa.Array | pa.ChunkedArray, dtype: str, null: object = 0) -> np.ndarray:
-    """Values of a fixed-width array read as `dtype` (same width), nulls set to `null`."""
+    """Values of a numeric array as `dtype`, nulls set to `null`.
+
+    The buffers are read as they lie, so an array of another type is cast first:
+    reading an int64 buffer as float64 would give garbage, not an error.
+    """
+    wanted = _ARROW_TYPES[dtype]
+    if arr.type != wanted:
+        arr = pc.cast(arr, wanted, safe=False)
     return _joined([_fixed(a, dtype, null) for a in _chunks(arr)], dtype)
 
 
+_SECONDS = pa.timestamp("s")
+
+
+NAT = np.iinfo(np.int64).min  # how numpy stores NaT
+
+
+def seconds(arr: pa.Array | pa.ChunkedArray, null: int = NAT) -> np.ndarray:
+    """A date or timestamp column as int64 seconds since 1970, `null` where null."""
+    if arr.type != _SECONDS:  # milliseconds or nanoseconds read as seconds would be wrong
+        arr = pc.cast(arr, _SECONDS, safe=False)
+    return fixed(pc.cast(arr, pa.int64()), "int64", null)
+
+
 def days(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A timestamp[s] column as datetime64[D], NaT where null."""
-    seconds = fixed(arr, "int64", np.iinfo(np.int64).min)  # int64 min is NaT
-    return seconds.view("datetime64[s]").astype("datetime64[D]")
+    """A date or timestamp column as datetime64[D], NaT where null."""
+    return seconds(arr).view("datetime64[s]").astype("datetime64[D]")
 
 
 def indices(positions: np.ndarray) -> pa.Array:

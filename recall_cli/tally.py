@@ -41,8 +41,6 @@ CONTACT_EXTRA_COLUMNS = ("first_name", "last_name", "address2")
 CONTACT_COLUMNS = tuple(dict.fromkeys(c for cols in CONTACT_BLOCKS.values() for c in cols))
 TABLE_COLUMNS = ("customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS)
 
-_NAT = np.iinfo(np.int64).min  # a missing date counts as the oldest
-
 
 def _best(codes: np.ndarray, rank: np.ndarray, where: np.ndarray, k: int) -> np.ndarray:
     """Per code, the highest rank among the rows `where` holds; -1 when none."""
@@ -67,7 +65,7 @@ def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]
     rows = ab.indices(at)
     keys = ab.distinct(table["customer_key"].take(rows))
     k = len(keys.values)
-    dates = ab.fixed(table["ship_date"].take(rows), "int64", _NAT)
+    dates = ab.seconds(table["ship_date"].take(rows))  # NaT, the smallest, is the oldest
     order = np.lexsort((np.arange(n), dates))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
@@ -127,7 +125,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray) -> dict[str, list]:
     quantity = ab.fixed(hit["quantity"], "float64", np.nan)
     units = np.rint(np.bincount(key.codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k))
     shipments = np.bincount(key.codes, minlength=k)
-    seconds = ab.fixed(hit["ship_date"], "int64")  # matched rows always have a date
+    seconds = ab.seconds(hit["ship_date"])  # matched rows always have a date
     first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
     last = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
     np.minimum.at(first, key.codes, seconds)

@@ -1,0 +1,67 @@
+"""arrowbits: Arrow to numpy through buffers gives what pyarrow's own conversion gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recall_cli import arrowbits as ab
+
+
+def _chunked(values: list, type_: pa.DataType, cut: int) -> pa.ChunkedArray:
+    """The values in two chunks, the second a slice (an offset into its buffers)."""
+    whole = pa.array([None, *values], type=type_)
+    return pa.chunked_array([whole.slice(1, cut), whole.slice(1 + cut)], type=type_)
+
+
+@given(st.lists(st.one_of(st.none(), st.booleans()), max_size=40), st.integers(0, 40))
+def test_bools_match_arrow(values: list, cut: int) -> None:
+    arr = _chunked(values, pa.bool_(), min(cut, len(values)))
+    assert ab.bools(arr).tolist() == [bool(v) for v in values]
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False)), max_size=40), st.integers(0, 40))
+def test_fixed_floats_keep_nulls_apart(values: list, cut: int) -> None:
+    arr = _chunked(values, pa.float64(), min(cut, len(values)))
+    got = ab.fixed(arr, "float64", np.nan)
+    assert [None if np.isnan(v) else v for v in got] == values
+
+
+def test_fixed_casts_instead_of_reading_another_type() -> None:
+    assert ab.fixed(pa.array([1, None, 3], pa.int64()), "float64", np.nan).tolist()[::2] == [
+        1.0,
+        3.0,
+    ]
+    assert ab.fixed(pa.array([7], pa.int32()), "int64").tolist() == [7]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_days_whatever_the_timestamp_unit(unit: str) -> None:
+    when = [dt.datetime(2010, 12, 31, 23, 59, 59), None, dt.datetime(1969, 7, 20, 20, 17)]
+    days = ab.days(pa.array(when, pa.timestamp(unit)))
+    assert days[0] == np.datetime64("2010-12-31") and np.isnat(days[1])
+    assert days[2] == np.datetime64("1969-07-20")
+    assert ab.seconds(pa.array(when, pa.timestamp(unit)))[0] == 1293839999
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "é", "B201575"])), max_size=30),
+       st.integers(0, 30))  # fmt: skip
+def test_distinct_codes_point_at_the_values(values: list, cut: int) -> None:
+    arr = _chunked(values, pa.large_string(), min(cut, len(values)))
+    d = ab.distinct(arr)
+    assert [d.values[c] for c in d.codes] == ["" if v is None else v for v in values]
+
+
+def test_strings_indices_and_text_round_trip() -> None:
+    words = ["", "lot", "Müller", "B201575"]
+    assert ab.strings(words).to_pylist() == words
+    assert ab.strings([]).to_pylist() == []
+    table = pa.table({"x": pa.array(["a", "b", "c", "d"])})
+    assert table.take(ab.indices(np.array([3, 0]))).column("x").to_pylist() == ["d", "a"]
+    assert ab.bools(pc.equal(table["x"], ab.text("c"))).tolist() == [False, False, True, False]
