@@ -38,9 +38,9 @@ _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
 
 def normalize_id(text: str) -> str:
     """A customer id or postal code as compared: NFKC, single spaces, upper case."""
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = text if text.isascii() else unicodedata.normalize("NFKC", text)  # ASCII is NFKC
     s = " ".join(s.split()).upper()
-    if re.fullmatch(r"\d+\.0+", s):
+    if "." in s and _INTEGRAL_FLOAT_TEXT.fullmatch(s):
         s = s.split(".")[0]
     return s
 

@@ -378,7 +378,7 @@ def normalize_sheet(
     # Arrow's string kernels release the GIL: strip the columns on both cores.
     stripped = parallel_map(as_text, [body[j] for j in mapping])
     text: dict[str, pd.Series] = dict(zip(mapping.values(), stripped, strict=True))
-    blank_col = pd.Series(pa.array([""] * n, pa.string()), dtype=STR) if n else _empty_text()
+    blank_col = constant_text("", n)
     for canon in CANONICAL:
         if canon not in text:
             text[canon] = blank_col
@@ -527,8 +527,8 @@ def normalize_sheet(
 
     out: dict[str, object] = {
         "source": np.full(n, source_id, dtype=np.int32),
-        "file": pd.Series(pa.array([str(raw.file)] * n, pa.string()), dtype=STR),
-        "sheet": pd.Series(pa.array([raw.sheet] * n, pa.string()), dtype=STR),
+        "file": constant_text(str(raw.file), n),
+        "sheet": constant_text(raw.sheet, n),
         "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
         "kind": pd.Series(pc.take(_KIND_ARRAY, pa.array(kind)), dtype=STR),
         "problem": pd.Series(problem, dtype=STR),
@@ -547,8 +547,9 @@ def normalize_sheet(
     return info, pd.DataFrame(out)
 
 
-def _empty_text() -> pd.Series:
-    return pd.Series([], dtype=STR)
+def constant_text(value: str, n: int) -> pd.Series:
+    """The same text on n rows, repeated by Arrow rather than built as a Python list."""
+    return pd.Series(pa.repeat(pa.scalar(value, pa.large_string()), n), dtype=STR)
 
 
 _KIND = {k: i for i, k in enumerate(KINDS)}
