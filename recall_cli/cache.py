@@ -167,11 +167,11 @@ def read_meta(entry: Entry) -> dict[str, Any] | None:
 
 def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
     """The sources and rows of one cached file, or None if missing or unreadable."""
-    from .normalize import SourceInfo
-
     meta = read_meta(entry)
     if meta is None:
-        return None
+        return None  # before importing pandas: a miss decodes first (read_and_normalize)
+    from .normalize import SourceInfo
+
     try:
         import pyarrow.feather as feather
 
@@ -357,7 +357,12 @@ def warm_up() -> None:
 def _import_heavy() -> None:
     import importlib
 
-    for name in ("recall_cli.normalize", "recall_cli.query", "email_validator"):
+    for name in (
+        "recall_cli.normalize",
+        "recall_cli.query",
+        "email_validator",
+        "recall_cli.report",
+    ):
         with contextlib.suppress(Exception):  # the main thread reports any real failure
             importlib.import_module(name)
 

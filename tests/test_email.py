@@ -41,3 +41,12 @@ label = st.text(alphabet="abz09-", min_size=1, max_size=8)
 def test_generated_addresses_agree(user: str, labels: list[str], tld: str) -> None:
     value = f"{user}@{'.'.join([*labels, tld])}"
     assert email_ok(value) == library(value)
+
+
+def test_special_use_domains_are_the_librarys() -> None:
+    # Spelled out so that plain addresses are checked without importing the library.
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    from recall_cli.tally import SPECIAL_USE_DOMAINS
+
+    assert sorted(SPECIAL_USE_DOMAINS) == sorted(SPECIAL_USE_DOMAIN_NAMES)
