@@ -178,7 +178,28 @@ def _digits(text: str) -> str:
 
 
 def _matching(rows: Classified, column: str, test: Callable[[str], bool]) -> np.ndarray:
-    return ab.distinct(rows.table[column]).where(test)
+    """Rows whose value passes the test, which runs once per distinct value."""
+    values = pc.unique(rows.table[column]).to_pylist()
+    return _rows_with(rows, column, [v for v in values if v is not None and test(v)])
+
+
+def _rows_with(rows: Classified, column: str, values: list[str]) -> np.ndarray:
+    col = rows.table[column]
+    if not values:
+        return np.zeros(len(col), dtype=bool)
+    return ab.bools(pc.is_in(col, value_set=ab.strings(values).cast(col.type)))
+
+
+def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
+    """Rows whose phone number's digits end with these digits.
+
+    Arrow keeps the decimal digits of each distinct number (of any script, as
+    Python's regular expressions count digits) and drops the rest.
+    """
+    phones = pc.unique(rows.table["phone"])
+    only = pc.replace_substring_regex(phones, pattern=r"[^\p{Nd}]", replacement="")
+    hits = pc.filter(phones, pc.ends_with(only, pattern=digits))
+    return _rows_with(rows, "phone", [v for v in hits.to_pylist() if v is not None])
 
 
 def customer_mask(rows: Classified, query: str) -> np.ndarray:
@@ -194,7 +215,7 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
         mask |= _matching(rows, "email", lambda v: v.strip().casefold() == wanted)
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
-        mask |= _matching(rows, "phone", lambda v: (d := _digits(v)) != "" and d.endswith(digits))
+        mask |= _phone_matches(rows, digits)
     folded = normalize_header(q)
     if folded and not digits:
         mask |= _matching(rows, "name", lambda v: folded in normalize_header(v))

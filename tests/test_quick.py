@@ -188,3 +188,24 @@ def test_every_affected_customer_looks_the_same_in_both_answers(sample: Path) ->
             customer["name"], list(customer["lots"]), customer["units"], customer["shipments"],
         )  # fmt: skip
         assert m["contact"] == {k: customer[k] for k in m["contact"]}
+
+
+def test_phone_search_ignores_formatting_on_both_sides(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "s.csv", [
+        ["Lot", "Ship Date", "Customer ID", "Name", "Phone", "Qty"],
+        ["L1", "2010-12-01", "C1", "Ann", "+33 (0)1 23 45 67 89", "1"],
+        ["L1", "2010-12-02", "C2", "Bob", "555-0142", "1"],
+        ["L1", "2010-12-03", "C3", "Cid", "٠١٢٣٤٥", "1"],  # Arabic-Indic digits
+        ["L1", "2010-12-04", "C4", "Dee", "", "1"],
+    ])  # fmt: skip
+    rows = Classified.from_result(api.run(api.Request.from_options(
+        paths=[path], lots=["L1"], no_cache=True)).result)  # fmt: skip
+
+    def ids(query: str) -> list[str]:
+        return [m["customer_id"] for m in find_customers(rows, query)["matches"]]
+
+    assert ids("6789") == ["C1"]
+    assert ids("01 23 45 67 89") == ["C1"]
+    assert ids("555 0142") == ["C2"]
+    assert ids("٢٣٤٥") == ["C3"]
+    assert ids("9999") == []
