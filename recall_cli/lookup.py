@@ -111,18 +111,19 @@ def _day(value: Any) -> str | None:
 def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
     """Is this lot recalled, and how much of it falls inside the scope?"""
     code = normalize_lot(lot)
-    found = rows.take(np.flatnonzero(rows.where("lot", code)),
-                      ["ship_date", "customer_key", "quantity"])  # fmt: skip
-    hits = [r for r in found if r["_bucket"] == MATCHED]
-    shipped = [r["ship_date"] for r in hits if r["ship_date"] is not None]
+    at = np.flatnonzero(rows.where("lot", code))
+    hits = at[rows.bucket_at(at) == MATCHED]
+    found = rows.table.select(["ship_date", "customer_key", "quantity"]).take(ab.indices(hits))
+    shipped = ab.days(found["ship_date"])  # a matched row always has its date
+    quantity = ab.fixed(found["quantity"], "float64", np.nan)
     return {
         "lot": code,
         "recalled": code in rows.scope.lots,
-        "customers": len({r["customer_key"] for r in hits}),
-        "units": net_units([r["quantity"] for r in hits]),
+        "customers": len(pc.unique(found["customer_key"])),
+        "units": int(np.rint(np.nansum(quantity))) if len(hits) else 0,  # as summary's by_lot
         "shipments": len(hits),
-        "first_shipped": _day(min(shipped)) if shipped else None,
-        "last_shipped": _day(max(shipped)) if shipped else None,
+        "first_shipped": shipped.min().item().isoformat() if len(hits) else None,
+        "last_shipped": shipped.max().item().isoformat() if len(hits) else None,
     }
 
 

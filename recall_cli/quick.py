@@ -75,7 +75,7 @@ def _cached_rows(request: Request, columns: Sequence[str]) -> _Rows | None:
             return None
         table, meta = got
         tables.append(table)
-        source.append(ab.fixed(table["source"], "int32").astype(np.int64) + len(sources))
+        source.append(ab.fixed(table["source"], "int32") + np.int32(len(sources)))
         sources.extend(meta["sources"])
     if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
