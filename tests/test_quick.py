@@ -209,3 +209,29 @@ def test_phone_search_ignores_formatting_on_both_sides(tmp_path: Path) -> None:
     assert ids("555 0142") == ["C2"]
     assert ids("٢٣٤٥") == ["C3"]
     assert ids("9999") == []
+
+
+def test_first_query_imports_pandas_beside_the_decode(sample: Path, tmp_path: Path) -> None:
+    """Nothing before the workbook decode imports pandas: the warm-up thread does,
+    on the other core, while calamine decodes (with and without the cache)."""
+    probe = (
+        "import sys, threading\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pandas':\n"
+        "            print('pandas-by', threading.current_thread().name, file=sys.stderr)\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "from recall_cli.cli import main\n"
+        "main()\n"
+    )
+    for extra in (["--no-cache"], []):
+        env = {**os.environ, cache.CACHE_ENV: str(tmp_path / "fresh-cache"), "NO_COLOR": "1"}
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "summary", "--recall", str(sample / "recall.toml"),
+             "--format", "json", *extra],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        importers = [ln.split()[1] for ln in done.stderr.splitlines() if ln.startswith("pandas-by")]
+        assert importers == ["recall-warm-up"], done.stderr
+        expected = json.loads((ROOT / "sample_data" / "expected.json").read_text())
+        assert json.loads(done.stdout)["rows"] == expected["rows"]
