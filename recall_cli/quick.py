@@ -1,4 +1,4 @@
-"""`check`, `customer` and `summary` answered from the cache, without pandas.
+"""`check`, `customer`, `summary` and `affected` answered from the cache, without pandas.
 
 When every input file has a cache entry for the request's options, the rows
 are the memory-mapped Arrow tables themselves: nothing is decoded, pandas is
