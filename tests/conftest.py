@@ -79,6 +79,14 @@ def _private_recall_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of the test's own (cache.py reads RECALL_CACHE_DIR)."""
+    home = tmp_path / "cache"
+    monkeypatch.setenv("RECALL_CACHE_DIR", str(home))
+    return home
+
+
+@pytest.fixture
 def umask() -> Iterator[None]:
     """Restores the process umask after a test that changes it."""
     old = os.umask(0o022)

@@ -39,13 +39,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(home))
-    return home
-
-
-@pytest.fixture
 def fresh_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Records every real (uncached) load, by the files it was asked for."""
     calls: list[list[str]] = []

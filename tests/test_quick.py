@@ -31,13 +31,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(home))
-    return home
-
-
 def _people(sample: Path) -> dict[str, str]:
     """Real values from the sample to search by: an id, an email, phone digits, a name."""
     rows = load_shipments(sorted(sample.glob("*.[cx]*"))).rows
