@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     import pandas as pd
+    import pyarrow as pa
 
     from .load import LoadOptions
     from .normalize import NormalizeOptions, Shipments, SourceInfo
@@ -165,20 +166,35 @@ def read_meta(entry: Entry) -> dict[str, Any] | None:
     return meta
 
 
-def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
-    """The sources and rows of one cached file, or None if missing or unreadable."""
+def read_table(entry: Entry) -> tuple[pa.Table, dict[str, Any]] | None:
+    """The memory-mapped rows of one cached file and its meta; None if missing or unreadable.
+
+    No pandas: the cached support answers (quick.py) use the table as it is.
+    """
     meta = read_meta(entry)
     if meta is None:
-        return None  # before importing pandas: a miss decodes first (read_and_normalize)
-    from .normalize import SourceInfo
-
+        return None
     try:
         import pyarrow.feather as feather
 
         # Memory-mapped and uncompressed: the columns are used in place, not decoded.
         table = feather.read_table(entry.rows, memory_map=True)
-        if table.num_rows != meta["rows"]:
-            return None
+    except Exception:  # a damaged entry is rebuilt, never an error
+        return None
+    if table.num_rows != meta["rows"]:
+        return None
+    return table, meta
+
+
+def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
+    """The sources and rows of one cached file, or None if missing or unreadable."""
+    got = read_table(entry)
+    if got is None:
+        return None  # before importing pandas: a miss decodes first (read_and_normalize)
+    from .normalize import SourceInfo
+
+    table, meta = got
+    try:
         sources = [SourceInfo(**s) for s in meta["sources"]]
         frame = table.to_pandas()
         frame["ship_date"] = frame["ship_date"].astype("datetime64[s]")

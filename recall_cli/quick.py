@@ -93,18 +93,14 @@ def _cached(
         entry = cache.entry_for(path, cache.entry_key(path, request.load, request.normalize))
     except OSError:
         return None
-    meta = cache.read_meta(entry)
-    if meta is None:
+    got = cache.read_table(entry)
+    if got is None:
         return None
+    table, meta = got
     try:
-        import pyarrow.feather as feather
-
         # Selecting on read copies the columns; selecting after mapping does not.
-        table = feather.read_table(entry.rows, memory_map=True)
         table = table.select([*dict.fromkeys(["source", *columns])])
-    except Exception:  # a damaged entry: the full run rebuilds it
-        return None
-    if table.num_rows != meta["rows"]:
+    except KeyError:  # an entry without a column this path reads: the full run rebuilds it
         return None
     cache.last_stats.add("hits")
     return table, meta
