@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .rules import Distinct
+from .rules import Distinct, RuleInputs
 
 
 def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
@@ -121,3 +121,15 @@ def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
     values = pc.unique(arr)
     codes = fixed(pc.index_in(arr, value_set=values), "int32")
     return Distinct(codes, ["" if v is None else str(v) for v in values.to_pylist()])
+
+
+def rule_inputs(table: pa.Table) -> RuleInputs:
+    """The columns rules.classify reads (RULE_COLUMNS), from an Arrow table."""
+    return RuleInputs(
+        kind=distinct(table["kind"]),
+        lot=distinct(table["lot"]),
+        country=distinct(table["country"]),
+        problem=distinct(table["problem"]),
+        day=days(table["ship_date"]),
+        has_identity=bools(pc.not_equal(table["customer_key"], text(""))),
+    )

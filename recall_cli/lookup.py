@@ -25,7 +25,6 @@ from .rules import (
     MATCHED,
     RULE_COLUMNS,
     RecallScope,
-    RuleInputs,
     classify,
 )
 from .schema import normalize_header
@@ -42,17 +41,6 @@ LOOKUP_COLUMNS = tuple(
 )
 # What `customer` shows of the contact details (masked unless --reveal).
 SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
-
-
-def rule_inputs(table: pa.Table) -> RuleInputs:
-    return RuleInputs(
-        kind=ab.distinct(table["kind"]),
-        lot=ab.distinct(table["lot"]),
-        country=ab.distinct(table["country"]),
-        problem=ab.distinct(table["problem"]),
-        day=ab.days(table["ship_date"]),
-        has_identity=ab.bools(pc.not_equal(table["customer_key"], ab.text(""))),
-    )
 
 
 @dataclass
@@ -75,7 +63,7 @@ class Classified:
         if self.buckets is not None:
             return self.buckets[rows]
         subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
-        return classify(rule_inputs(subset), self.scope)[0]
+        return classify(ab.rule_inputs(subset), self.scope)[0]
 
     def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
         """The rows at these positions as records, with `_pos` and `_bucket`."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import arrowbits as ab
 from . import rules, tally
 from .normalize import Shipments
 from .rules import (
@@ -26,9 +27,7 @@ from .rules import (
     NEEDS_REVIEW,
     NOT_DATA,
     NOT_MATCHED,
-    Distinct,
     RecallScope,
-    RuleInputs,
 )
 from .tally import (
     AFFECTED_COLUMNS,
@@ -60,25 +59,11 @@ __all__ = [
 # (no pandas in either): the cached support path shares them.
 
 
-def _distinct(col: pd.Series) -> Distinct:
-    codes, uniques = pd.factorize(col.fillna(""), sort=False)
-    return Distinct(codes, [str(u) for u in uniques])
-
-
-def rule_inputs(rows: pd.DataFrame) -> RuleInputs:
-    return RuleInputs(
-        kind=_distinct(rows["kind"]),
-        lot=_distinct(rows["lot"]),
-        country=_distinct(rows["country"]),
-        problem=_distinct(rows["problem"]),
-        day=rows["ship_date"].to_numpy(dtype="datetime64[D]"),
-        has_identity=(rows["customer_key"] != "").to_numpy(dtype=bool),
-    )
-
-
 def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket and reason for every row (rules.classify on the DataFrame's columns)."""
-    return rules.classify(rule_inputs(rows), scope)
+    """Bucket and reason for every row: rules.classify on the frame's columns as Arrow
+    (no copy: they are Arrow strings already), read as the cached path reads them."""
+    table = pa.Table.from_pandas(rows[list(rules.RULE_COLUMNS)], preserve_index=False)
+    return rules.classify(ab.rule_inputs(table), scope)
 
 
 @dataclass

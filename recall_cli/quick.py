@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from . import arrowbits as ab
 from . import cache
-from .lookup import LOOKUP_COLUMNS, Classified, rule_inputs
+from .lookup import LOOKUP_COLUMNS, Classified
 from .options import Request
 from .rules import classify_codes
 from .tally import READS, Tally
@@ -46,7 +46,7 @@ def tallied(request: Request) -> Tally:
         from . import api
 
         return api.run(request).result.tally
-    codes, _ = classify_codes(rule_inputs(found.table), request.scope)
+    codes, _ = classify_codes(ab.rule_inputs(found.table), request.scope)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
     tally.check_sums()
     return tally
