@@ -106,11 +106,12 @@ def net_units(quantities: Sequence[float | None]) -> int:
 READS = ("kind", "customer_key", "customer_id", "lot", "quantity", "ship_date", *CONTACT_COLUMNS)
 
 
-def affected_customers(table: pa.Table, matched: np.ndarray) -> dict[str, list]:
+def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -> dict[str, list]:
     """One entry per affected customer (TABLE_COLUMNS), sorted by customer id.
 
-    `table` holds the normalised rows in file order (at least READS) and
-    `matched` says which rows are in the "matched" bucket.
+    `table` holds the normalised rows in file order (at least READS), `matched`
+    says which rows are in the "matched" bucket and `mine` are the positions of
+    those customers' data rows (Tally.affected_at), where their contact is found.
     """
     at = np.flatnonzero(matched)
     if len(at) == 0:
@@ -132,9 +133,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray) -> dict[str, list]:
     np.maximum.at(last, key.codes, seconds)
     lots = _distinct_lists(key.codes, ab.distinct(hit["lot"]), k)
 
-    is_data = ab.bools(pc.equal(table["kind"], ab.text("data")))
-    mine = is_data & ab.bools(pc.is_in(table["customer_key"], value_set=ab.strings(key.values)))
-    contact = latest_contact(table, np.flatnonzero(mine))
+    contact = latest_contact(table, mine)
     order = sorted(range(k), key=lambda i: (ids[i], key.values[i]))
     keys = [key.values[i] for i in order]
     out: dict[str, list] = {
@@ -250,6 +249,13 @@ class Tally:
     def is_data(self) -> np.ndarray:
         return ab.bools(pc.equal(self.table["kind"], ab.text("data")))
 
+    @functools.cached_property
+    def affected_at(self) -> np.ndarray:
+        """Positions of the data rows of every customer with a matched row."""
+        keys = self.table["customer_key"]
+        affected = pc.unique(keys.take(ab.indices(np.flatnonzero(self.matched))))
+        return np.flatnonzero(self.is_data & ab.bools(pc.is_in(keys, value_set=affected)))
+
     def _matched_columns(self) -> dict[str, Any]:
         if self._hit is None:
             hit = self.table.select(["lot", "quantity", "customer_key", "country", "ship_date"])
@@ -265,7 +271,7 @@ class Tally:
 
     def customers(self) -> dict[str, list]:
         if self._customers is None:
-            self._customers = affected_customers(self.table, self.matched)
+            self._customers = affected_customers(self.table, self.matched, self.affected_at)
         return self._customers
 
     def affected_rows(self) -> tuple[list[str], list[list[Any]]]:
@@ -360,14 +366,10 @@ class Tally:
 
     def address_conflicts(self) -> int:
         """How many affected customers appear with more than one address (the latest is used)."""
-        keys = self.customers()["customer_key"]
-        if not keys:
+        if not len(self.affected_at):
             return 0
-        table = self.table
-        mine = self.is_data & ab.bools(pc.is_in(table["customer_key"],
-                                                value_set=ab.strings(keys)))  # fmt: skip
         address = CONTACT_BLOCKS["address"]
-        rows = table.select(["customer_key", *address]).take(ab.indices(np.flatnonzero(mine)))
+        rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
         present = np.logical_or.reduce(
             [ab.bools(pc.not_equal(rows[c], ab.text(""))) for c in BLOCK_PRESENCE["address"]]
         )
@@ -394,8 +396,8 @@ class Tally:
                 f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
                 "addresses across rows: the most recent shipment's address is used"
             )
-        data = pc.equal(self.table["kind"], ab.text("data"))
-        present = {v for v in pc.unique(pc.filter(self.table["lot"], data)).to_pylist()}
+        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
+        present = set(pc.unique(data_lots).to_pylist())
         for lot in self.scope.lots:
             if lot not in present:
                 out.append(
