@@ -199,6 +199,14 @@ def _iso(element: GS1ElementString | None) -> str | None:
     return element.date.isoformat() if element.date is not None else None
 
 
+def _plain(raw: str) -> ScannedCode:
+    """A typed lot; one that normalises to nothing (a lone Excel apostrophe) is empty too."""
+    lot = normalize_lot(raw)
+    if not lot:
+        raise RecallError("empty lot or barcode", hint=_NO_LOT_HINT)
+    return ScannedCode(lot=lot, source="plain")
+
+
 def parse_code(text: str) -> ScannedCode:
     """Read a typed lot, a scanned GS1 element string or a GS1 Digital Link URL.
 
@@ -212,7 +220,7 @@ def parse_code(text: str) -> ScannedCode:
 
     strong = _strong_gs1(raw)
     if not strong and not _weak_gs1(raw):
-        return ScannedCode(lot=normalize_lot(raw), source="plain")
+        return _plain(raw)
 
     decoded: tuple[GS1ElementStrings, Source] | None = None
     first_error = ""
@@ -228,7 +236,7 @@ def parse_code(text: str) -> ScannedCode:
 
     if decoded is None:
         if not strong:
-            return ScannedCode(lot=normalize_lot(raw), source="plain")
+            return _plain(raw)
         raise RecallError(
             f"cannot read {text.strip()!r} as a GS1 barcode or Digital Link: {first_error}",
             hint=f"scan again or {_NO_LOT_HINT}",

@@ -381,3 +381,10 @@ def test_parse_code_fails_only_with_recall_error(text: str) -> None:
         return
     assert code.lot
     assert code.lot == normalize_lot(code.lot)
+
+
+@pytest.mark.parametrize("text", ["'", " ' ", "'\u200b"])
+def test_a_code_that_normalises_to_nothing_is_empty(text: str) -> None:
+    # Found by the property above: a lone Excel apostrophe left an empty lot.
+    with pytest.raises(RecallError, match="empty lot or barcode"):
+        parse_code(text)
