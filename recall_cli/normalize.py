@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dates as dates_mod
+from .arrowbits import trimmed
 from .countries import to_iso2
 from .errors import SchemaError
 from .load import NFIELDS, RawSheet, discover, parallel_map, read_file
@@ -189,10 +190,7 @@ def as_text(col: pd.Series) -> pd.Series:
     """A column as stripped text, blanks as "" (never missing)."""
     if col.dtype != STR:
         col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
-    # Arrow's kernel straight on the column: pandas' str.strip calls the same one
-    # after a copy for fillna.
-    arr = pc.fill_null(col.array.__arrow_array__(), "")
-    return pd.Series(pc.utf8_trim_whitespace(arr), index=col.index, dtype=STR)
+    return pd.Series(trimmed(col.array.__arrow_array__()), index=col.index, dtype=STR)
 
 
 class EncodedColumns:
@@ -208,7 +206,9 @@ class EncodedColumns:
     def _encode(self, col: pd.Series) -> tuple[np.ndarray, pa.Array, list[str]]:
         hit = self._seen.get(id(col))
         if hit is None or hit[0] is not col:
-            chunked = pa.chunked_array(col.astype(STR).fillna("").array.__arrow_array__())
+            chunked = pa.chunked_array(col.astype(STR).array.__arrow_array__())
+            if chunked.null_count:
+                chunked = pc.fill_null(chunked, "")
             encoded = pc.dictionary_encode(chunked).combine_chunks()
             hit = (col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
                    encoded.dictionary.to_pylist())  # fmt: skip
@@ -217,7 +217,8 @@ class EncodedColumns:
 
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
         _, indices, uniques = self._encode(col)
-        mapped = pa.array([fn(u) for u in uniques], pa.string())
+        # large_string is what pandas holds: a string array would be copied to it.
+        mapped = pa.array([fn(u) for u in uniques], pa.large_string())
         return pd.Series(pc.take(mapped, indices), index=col.index, dtype=STR)
 
     def values(
@@ -553,7 +554,7 @@ def constant_text(value: str, n: int) -> pd.Series:
 
 
 _KIND = {k: i for i, k in enumerate(KINDS)}
-_KIND_ARRAY = pa.array(KINDS, pa.string())
+_KIND_ARRAY = pa.array(KINDS, pa.large_string())
 _DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
 # Columns where a totals label ("Total", "B201575 Total") can stand.
 _LABEL_COLUMNS = frozenset(

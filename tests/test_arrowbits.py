@@ -65,3 +65,36 @@ def test_strings_indices_and_text_round_trip() -> None:
     table = pa.table({"x": pa.array(["a", "b", "c", "d"])})
     assert table.take(ab.indices(np.array([3, 0]))).column("x").to_pylist() == ["d", "a"]
     assert ab.bools(pc.equal(table["x"], ab.text("c"))).tolist() == [False, False, True, False]
+
+
+# Every character Arrow or Python calls whitespace, beside letters whose UTF-8
+# bytes look like a space's lead byte (é is C3 A9, ぁ is E3 81 81, Ā is C4 80).
+_EDGY = st.lists(
+    st.sampled_from(
+        [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f", "\x85", "\u00a0",
+         "\u1680", "\u2000", "\u2007", "\u200a", "\u200b", "\u2028", "\u2029", "\u202f",
+         "\u205f", "\u3000", "\ufeff", "a", "é", "ぁ", "Ā", "€", "B2", "0", "😀"]
+    ),
+    max_size=6,
+).map("".join)  # fmt: skip
+
+
+@given(st.lists(st.one_of(st.none(), _EDGY), max_size=30), st.integers(0, 30),
+       st.sampled_from([pa.string(), pa.large_string()]))  # fmt: skip
+def test_trimmed_is_arrows_trim_with_nulls_as_blank(
+    values: list, cut: int, type_: pa.DataType
+) -> None:
+    arr = _chunked(values, type_, min(cut, len(values)))
+    want = pc.utf8_trim_whitespace(pc.fill_null(arr, "")).to_pylist()
+    got = ab.trimmed(arr)
+    assert got.type == pa.large_string() and got.null_count == 0
+    assert got.to_pylist() == want
+
+
+def test_trimmed_shares_the_buffers_of_a_clean_column() -> None:
+    clean = pa.array(["B201575", "Hélène", "", None], pa.large_string())
+    got = ab.trimmed(clean).chunk(0)
+    assert got.buffers()[2].address == clean.buffers()[2].address
+    assert got.to_pylist() == ["B201575", "Hélène", "", ""]
+    dirty = pa.array([" b201575 ", "x"], pa.large_string())
+    assert ab.trimmed(dirty).to_pylist() == ["b201575", "x"]
