@@ -224,6 +224,9 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
     or needs review; the counts are checked to add up.
     """
     ctx.obj = AppContext(debug=debug, quiet=quiet, no_color=no_color)
+    from .arrowbits import prefer_system_allocator
+
+    prefer_system_allocator()
 
 
 def _emit_rows_line(app: AppContext, summary_rows: dict[str, int]) -> None:
