@@ -145,7 +145,7 @@ def rule_inputs(table: pa.Table) -> RuleInputs:
         country=distinct(table["country"]),
         problem=distinct(table["problem"]),
         day=days(table["ship_date"]),
-        has_identity=bools(pc.not_equal(table["customer_key"], text(""))),
+        has_identity=filled(table["customer_key"]),
     )
 
 
@@ -192,6 +192,19 @@ def _edge_suspects(a: pa.Array) -> np.ndarray:
         ]
     suspect &= end > start
     return suspect
+
+
+def filled(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a text array holds a string that is not empty (null is blank).
+
+    Read from the offsets: comparing a million strings with "" takes ten times as long.
+    """
+    parts = []
+    for a in _chunks(arr):
+        if a.type != pa.large_string():
+            a = a.cast(pa.large_string())
+        parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
+    return _joined(parts, "bool")
 
 
 def _without_nulls(a: pa.Array) -> pa.Array:

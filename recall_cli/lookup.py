@@ -221,7 +221,7 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
         raise UsageError(
             "the customer query is empty", hint="give an id, an email, phone digits or a name"
         )
-    has_key = ab.bools(pc.not_equal(rows.table["customer_key"], ab.text("")))
+    has_key = ab.filled(rows.table["customer_key"])
     usable = rows.is_data & has_key
     hit = usable & customer_mask(rows, query)
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))

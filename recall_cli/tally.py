@@ -72,11 +72,8 @@ def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]
     # Many rows (a mailing list): test whole columns, cheaper than copying out the
     # rows' text. A few rows (one customer): copy them out.
     many = n * 8 > table.num_rows
-    empty = ab.text("")
     filled = {
-        c: ab.bools(pc.not_equal(table[c], empty))[at]
-        if many
-        else ab.bools(pc.not_equal(table[c].take(rows), empty))
+        c: ab.filled(table[c])[at] if many else ab.filled(table[c].take(rows))
         for c in CONTACT_COLUMNS
     }
 
@@ -206,8 +203,9 @@ def prescriber_key(prescriber_id: object, name: object) -> str:
 def bucket_counts(codes: np.ndarray, source: np.ndarray, n_sources: int) -> list[dict[str, int]]:
     """Rows read and rows per bucket, for each source (sheet or text file).
 
-    `codes` are rules.bucket_codes: a row in no bucket has its own slot, so it
-    is read but in none of the buckets, and check_sums fails.
+    `codes` are indexes into BUCKETS (rules.classify_codes); a code past the
+    last bucket has its own slot, so such a row is read but in none of the
+    buckets, and check_sums fails.
     """
     k = len(BUCKETS) + 1
     table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
@@ -228,7 +226,7 @@ class Tally:
     """The counts, customers and warnings of one classified set of rows.
 
     `table` holds the normalised rows in file order, `codes` each row's bucket
-    (rules.bucket_codes), `source` each row's source number and `sources` the
+    (rules.classify_codes), `source` each row's source number and `sources` the
     SourceInfo of each source as a dict. Everything is computed on first use.
     """
 
@@ -307,7 +305,7 @@ class Tally:
 
     def customers_total(self) -> int:
         keys = self.table["customer_key"]
-        usable = self.is_data & ab.bools(pc.not_equal(keys, ab.text("")))
+        usable = self.is_data & ab.filled(keys)
         return len(pc.unique(keys.take(ab.indices(np.flatnonzero(usable)))))
 
     def summary(self) -> dict[str, Any]:
@@ -370,9 +368,7 @@ class Tally:
             return 0
         address = CONTACT_BLOCKS["address"]
         rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
-        present = np.logical_or.reduce(
-            [ab.bools(pc.not_equal(rows[c], ab.text(""))) for c in BLOCK_PRESENCE["address"]]
-        )
+        present = np.logical_or.reduce([ab.filled(rows[c]) for c in BLOCK_PRESENCE["address"]])
         rows = rows.take(ab.indices(np.flatnonzero(present)))
         joined = pc.binary_join_element_wise(*[rows[c] for c in ("customer_key", *address)],
                                              ab.text("\x1f"))  # fmt: skip
