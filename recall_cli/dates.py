@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .options import DAYFIRST, MONTHFIRST
-from .rules import AMBIGUOUS_IN_COLUMN
+from .rules import AMBIGUOUS_IN_COLUMN, Distinct
 
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
@@ -214,18 +214,20 @@ def parse_dates(
     header_hint: str | None = None,
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
-) -> tuple[pd.Series, pd.Series, DateOrder]:
+) -> tuple[pd.Series, Distinct, DateOrder]:
     """Parse a column of date texts.
 
     Returns calendar dates (datetime64 at midnight, NaT where unreadable),
-    the problem text per row ("" when fine) and the order assumed.
-    Only rows in `evidence_mask` (the data rows) vote on the order.
+    the problem text per row ("" when fine) as codes into the distinct problems,
+    and the order assumed. Only rows in `evidence_mask` (the data rows) vote on
+    the order.
     """
     text = values.fillna("").astype(str)
     codes, uniques = pd.factorize(text, sort=False)
     parsed = [_parse_one(u, date1904) for u in uniques]
     if evidence_mask is not None:
-        voting = np.unique(codes[np.asarray(evidence_mask, dtype=bool)])
+        seen = np.bincount(codes[np.asarray(evidence_mask, dtype=bool)], minlength=len(uniques))
+        voting = np.flatnonzero(seen)  # np.unique would sort a million codes
         voters = [parsed[i] for i in voting]
     else:
         voters = parsed
@@ -236,10 +238,10 @@ def parse_dates(
         or [np.datetime64("NaT", "D")],
         dtype="datetime64[D]",
     )
-    problems = np.array([pr for _, pr in resolved] or [""], dtype=object)
+    # A million rows share a handful of problem texts: codes, not a million objects.
+    problem_codes, problem_texts = pd.factorize(np.array([pr for _, pr in resolved] + [""]))
     if len(codes) == 0:
         empty = pd.Series([], dtype="datetime64[s]", index=values.index)
-        return empty, pd.Series([], dtype=object, index=values.index), order
+        return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order
     out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
-    out_problems = pd.Series(problems[codes], index=values.index, dtype=object)
-    return out_dates, out_problems, order
+    return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order

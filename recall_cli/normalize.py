@@ -18,13 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import arrowbits
 from . import dates as dates_mod
-from .arrowbits import trimmed
+from .arrowbits import indices, trimmed
 from .countries import to_iso2
 from .errors import SchemaError
 from .load import NFIELDS, RawSheet, discover, parallel_map, read_file
 from .lots import normalize_id, normalize_lot
 from .options import LoadOptions, NormalizeOptions
+from .rules import Distinct
 from .schema import (
     CANONICAL,
     REQUIRED_HINT,
@@ -186,6 +188,13 @@ def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
+def nonblank(col: pd.Series) -> np.ndarray:
+    """True where a text column is not blank."""
+    if col.dtype == STR:
+        return arrowbits.filled(col.array.__arrow_array__())
+    return (as_text(col) != "").to_numpy(dtype=bool)
+
+
 def as_text(col: pd.Series) -> pd.Series:
     """A column as stripped text, blanks as "" (never missing)."""
     if col.dtype != STR:
@@ -201,9 +210,9 @@ class EncodedColumns:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[pd.Series, np.ndarray, pa.Array, list[str]]] = {}
+        self._seen: dict[int, tuple[pd.Series, np.ndarray, pa.Array, list[str], pa.Array]] = {}
 
-    def _encode(self, col: pd.Series) -> tuple[np.ndarray, pa.Array, list[str]]:
+    def _encode(self, col: pd.Series) -> tuple[np.ndarray, pa.Array, list[str], pa.Array]:
         hit = self._seen.get(id(col))
         if hit is None or hit[0] is not col:
             chunked = pa.chunked_array(col.astype(STR).array.__arrow_array__())
@@ -211,12 +220,12 @@ class EncodedColumns:
                 chunked = pc.fill_null(chunked, "")
             encoded = pc.dictionary_encode(chunked).combine_chunks()
             hit = (col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
-                   encoded.dictionary.to_pylist())  # fmt: skip
+                   encoded.dictionary.to_pylist(), encoded.dictionary)  # fmt: skip
             self._seen[id(col)] = hit  # the column is kept, so its id stays its own
-        return hit[1], hit[2], hit[3]
+        return hit[1], hit[2], hit[3], hit[4]
 
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
-        _, indices, uniques = self._encode(col)
+        _, indices, uniques, _ = self._encode(col)
         # large_string is what pandas holds: a string array would be copied to it.
         mapped = pa.array([fn(u) for u in uniques], pa.large_string())
         return pd.Series(pc.take(mapped, indices), index=col.index, dtype=STR)
@@ -224,10 +233,39 @@ class EncodedColumns:
     def values(
         self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
     ) -> np.ndarray:
-        codes, _, uniques = self._encode(col)
+        codes, _, uniques, _ = self._encode(col)
         mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
         return mapped[codes]
 
+    def totals(self, col: pd.Series) -> np.ndarray:
+        """Rows whose text is a totals label (_is_total), the regex run only where it can match.
+
+        Every match holds "tot", "sum", "somme" or "count"; Arrow finds the few
+        distinct values that do. Text that is not ASCII always goes to the regex,
+        whose case folding knows more than ASCII's.
+        """
+        codes, _, uniques, dictionary = self._encode(col)
+        maybe = pc.or_(
+            pc.invert(pc.string_is_ascii(dictionary)),
+            pc.match_substring_regex(dictionary, _TOTAL_WORDS, ignore_case=True),
+        )
+        table = np.zeros(max(len(uniques), 1), dtype=bool)
+        for i in np.flatnonzero(arrowbits.bools(maybe)):
+            table[i] = _is_total(uniques[i])
+        return table[codes]
+
+    def counts(self, col: pd.Series, fn: Callable[[str], str], rows: np.ndarray) -> dict[str, int]:
+        """How many of `rows` map to each value of fn."""
+        codes, _, uniques, _ = self._encode(col)
+        out: dict[str, int] = {}
+        for u, k in zip(uniques, np.bincount(codes[rows], minlength=len(uniques)), strict=False):
+            if k:
+                key = fn(u)
+                out[key] = out.get(key, 0) + int(k)
+        return out
+
+
+_TOTAL_WORDS = "tot|sum|somme|count"
 
 _UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
 
@@ -259,13 +297,17 @@ def _is_total(text: str) -> bool:
     return bool(_TOTAL.search(text))
 
 
-def _main_country(country: pd.Series) -> str | None:
+def _country_code(text: str) -> str:
+    return to_iso2(text) or text.upper()
+
+
+def _main_country(counts: Mapping[str, int]) -> str | None:
     """The country of most rows, when one dominates (90%): it hints the date order."""
-    known = country[country.str.fullmatch(r"[A-Z]{2}").fillna(False).astype(bool)]
-    if known.empty:
+    known = {c: k for c, k in counts.items() if re.fullmatch(r"[A-Z]{2}", c)}
+    if not known:
         return None
-    top = known.value_counts()
-    return str(top.index[0]) if top.iloc[0] >= 0.9 * len(known) else None
+    top = max(known, key=known.__getitem__)
+    return top if known[top] >= 0.9 * sum(known.values()) else None
 
 
 def fill_merged(
@@ -388,7 +430,7 @@ def normalize_sheet(
     nonempty = np.zeros(n, dtype=np.int64)
     for j in data_cols:
         col = text[mapping[j]] if j in mapping else as_text(body[j])
-        nonempty += (col != "").to_numpy(dtype=bool)
+        nonempty += nonblank(col)
 
     # First and last names: a French "Nom" beside "Prénom" is the family name.
     has_name = "name" in mapped
@@ -400,7 +442,7 @@ def normalize_sheet(
 
     distinct = EncodedColumns()
     lot_raw = text["lot"]
-    lot_blank = (lot_raw == "").to_numpy(dtype=bool)
+    lot_blank = ~nonblank(lot_raw)
     lot_error = distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
     lot = distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
 
@@ -420,15 +462,15 @@ def normalize_sheet(
     # A totals label makes a totals row only when, apart from its labels, the row
     # has no lot and no customer: "Total Care Pharmacy" with a lot is a shipment
     # (to tell, or to review), and so is a product "Test strips, 50 count".
-    lot_label = distinct.values(lot_raw, _is_total, bool)
+    lot_label = distinct.totals(lot_raw)
     date_raw = text["ship_date"]
-    id_label = distinct.values(text["customer_id"], _is_total, bool)
-    name_label = distinct.values(text["name"], _is_total, bool)
-    id_blank = (text["customer_id"] == "").to_numpy(dtype=bool)
-    name_blank = (text["name"] == "").to_numpy(dtype=bool)
+    id_label = distinct.totals(text["customer_id"])
+    name_label = distinct.totals(text["name"])
+    id_blank = ~nonblank(text["customer_id"])
+    name_blank = ~nonblank(text["name"])
     identity_blank = id_blank & name_blank
-    date_blank = (date_raw == "").to_numpy(dtype=bool)
-    qty_blank = (text["quantity"] == "").to_numpy(dtype=bool)
+    date_blank = ~nonblank(date_raw)
+    qty_blank = ~nonblank(text["quantity"])
     candidates = np.flatnonzero(
         (lot_label | lot_blank) & (id_blank | id_label) & (name_blank | name_label)
     )
@@ -451,13 +493,14 @@ def normalize_sheet(
     kind[is_blank] = _KIND["blank"]
     is_data = kind == 0
 
-    problem = np.full(n, "", dtype=object)
-    problem[lot_error] = "lot cell holds an Excel error"
+    problem = _Problems(n)
+    problem.set(lot_error, "lot cell holds an Excel error")
     # Workbook readers give Excel errors (#N/A, #REF!) and formulas never calculated as empty.
-    problem[is_data & lot_blank] = (
+    problem.set(
+        is_data & lot_blank,
         "lot blank"
         if NFIELDS in cells.columns
-        else "lot blank (or an Excel error / uncalculated formula)"
+        else "lot blank (or an Excel error / uncalculated formula)",
     )
     digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
     if digit_lots:
@@ -470,30 +513,29 @@ def normalize_sheet(
         fields = body[NFIELDS].to_numpy()
         beyond = np.zeros(n, dtype=bool)
         for j in data_cols[width:]:
-            beyond |= (as_text(body[j]) != "").to_numpy(dtype=bool)
+            beyond |= nonblank(as_text(body[j]))
         # Extra trailing separators with nothing after them are not ragged.
         ragged = ((fields < width) | beyond) & ~is_blank & is_data
         kind[ragged] = _KIND["bad"]
         is_data &= ~ragged
         for i in np.flatnonzero(ragged):
-            problem[i] = f"row has {fields[i]} fields where the header has {width}"
+            problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
 
-    country = distinct.text(text["country"], lambda v: to_iso2(v) or v.upper())
+    country = distinct.text(text["country"], _country_code)
     raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
     french = header_language(raw_headers) == "fr"
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
         forced=options.date_order,
         french_headers=french,
-        country_hint=_main_country(country[is_data]),
+        country_hint=_main_country(distinct.counts(text["country"], _country_code, is_data)),
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
     )
     info.date_order, info.date_order_reason = order.order, order.reason
     # Date problems only matter for data rows; keep the first problem found.
-    use_date_problem = is_data & (problem == "")
-    problem[use_date_problem] = date_problem.to_numpy(dtype=object)[use_date_problem]
+    problem.fill(is_data, date_problem)
 
     quantity = distinct.values(text["quantity"], _parse_quantity, float)
     bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
@@ -521,7 +563,7 @@ def normalize_sheet(
             "(Excel dropped the leading zero); padded to 5"
         )
     customer_key = customer_id
-    by_name = ((customer_id == "") & (text["name"] != "") & (postal != "")).to_numpy(dtype=bool)
+    by_name = ~nonblank(customer_id) & ~name_blank & nonblank(postal)
     if by_name.any():
         name_key = distinct.text(text["name"], fold)
         customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
@@ -532,7 +574,7 @@ def normalize_sheet(
         "sheet": constant_text(raw.sheet, n),
         "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
         "kind": pd.Series(pc.take(_KIND_ARRAY, pa.array(kind)), dtype=STR),
-        "problem": pd.Series(problem, dtype=STR),
+        "problem": problem.series(),
         "lot_raw": lot_raw,
         "date_raw": date_raw,
         "customer_key": customer_key,
@@ -546,6 +588,34 @@ def normalize_sheet(
     out["postal_code"] = postal
     out["country"] = country
     return info, pd.DataFrame(out)
+
+
+class _Problems:
+    """The problem of each row, as codes into the few texts a sheet's rows share."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int32)
+        self.texts = [""]
+        self._code = {"": 0}
+
+    def _code_of(self, text: str) -> int:
+        if text not in self._code:
+            self._code[text] = len(self.texts)
+            self.texts.append(text)
+        return self._code[text]
+
+    def set(self, rows: np.ndarray | int, text: str) -> None:
+        self.codes[rows] = self._code_of(text)
+
+    def fill(self, rows: np.ndarray, other: Distinct) -> None:
+        """Give `rows` that have no problem yet the problem `other` found."""
+        translate = np.array([self._code_of(t) for t in other.values], dtype=np.int32)
+        free = rows & (self.codes == 0)
+        self.codes[free] = translate[other.codes[free]]
+
+    def series(self) -> pd.Series:
+        texts = pa.array(self.texts, pa.large_string())
+        return pd.Series(pc.take(texts, indices(self.codes)), dtype=STR)
 
 
 def constant_text(value: str, n: int) -> pd.Series:

@@ -95,3 +95,21 @@ def test_buckets_and_matches_are_consistent(items, title_rows: int, as_xlsx: boo
     data = [i[1] for i in items if i[0] == "data"]
     must = sum(1 for t in data if t[0] in RECALLED and START <= t[3] <= END)
     assert int((frame["bucket"] == "matched").sum()) == must
+
+
+# Totals labels and near misses, with letters whose case folding leaves ASCII:
+# the long s (ſ) folds to s, the Kelvin sign to k.
+_LABEL_PARTS = st.sampled_from(
+    ["Total", "TOTAL", "total", "Sous-total", "Grand total", "Somme", "SUM", "ſum", "Count",
+     "Totaux", "général", "(units)", ":", " ", "12", "B201575", "Care", "Pharmacy", "é", "\u212a"]
+)  # fmt: skip
+
+
+@given(st.lists(st.lists(_LABEL_PARTS, max_size=4).map(" ".join), max_size=25))
+def test_totals_labels_found_in_arrow_are_the_regexs(values: list[str]) -> None:
+    import pandas as pd
+
+    from recall_cli.normalize import STR, EncodedColumns, _is_total
+
+    col = pd.Series(values, dtype=STR)
+    assert EncodedColumns().totals(col).tolist() == [_is_total(v) for v in values]
