@@ -62,8 +62,14 @@ __all__ = [
 def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
     """Bucket and reason for every row: rules.classify on the frame's columns as Arrow
     (no copy: they are Arrow strings already), read as the cached path reads them."""
+    codes, reason = classify_codes(rows, scope)
+    return rules.bucket_names(codes), reason
+
+
+def classify_codes(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """As classify, with each bucket as its index in BUCKETS (one byte a row)."""
     table = pa.Table.from_pandas(rows[list(rules.RULE_COLUMNS)], preserve_index=False)
-    return rules.classify(ab.rule_inputs(table), scope)
+    return rules.classify_codes(ab.rule_inputs(table), scope)
 
 
 @dataclass
@@ -72,7 +78,7 @@ class RecallResult:
 
     scope: RecallScope
     shipments: Shipments
-    bucket: np.ndarray
+    codes: np.ndarray  # each row's bucket as its index in BUCKETS
     reason: np.ndarray
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -81,12 +87,20 @@ class RecallResult:
         return self.shipments.rows
 
     @functools.cached_property
+    def bucket(self) -> np.ndarray:
+        """Each row's bucket name."""
+        return rules.bucket_names(self.codes)
+
+    def _in(self, name: str) -> np.ndarray:
+        return self.codes == rules.BUCKETS.index(name)
+
+    @functools.cached_property
     def tally(self) -> Tally:
         """Counts, customers and warnings: tally.py's one implementation, on these rows."""
         table = pa.Table.from_pandas(self.rows[list(tally.READS)], preserve_index=False)
         sources = [dataclasses.asdict(s) for s in self.shipments.sources]
         source = self.rows["source"].to_numpy()
-        return Tally(table, rules.bucket_codes(self.bucket), source, sources, self.scope)
+        return Tally(table, self.codes, source, sources, self.scope)
 
     @functools.cached_property
     def customers(self) -> pd.DataFrame:
@@ -97,15 +111,16 @@ class RecallResult:
 
     @functools.cached_property
     def matched(self) -> pd.DataFrame:
-        return self.rows[self.bucket == MATCHED]
+        return self.rows[self._in(MATCHED)]
 
     def matched_columns(self, columns: Sequence[str]) -> pd.DataFrame:
         """Only some columns of the matched rows: cheaper than `matched` on big data."""
-        return self.rows.loc[self.bucket == MATCHED, list(columns)]
+        return self.rows.loc[self._in(MATCHED), list(columns)]
 
     def review_rows(self) -> pd.DataFrame:
-        frame = self.rows[self.bucket == NEEDS_REVIEW].copy()
-        frame["reason"] = self.reason[self.bucket == NEEDS_REVIEW]
+        review = self._in(NEEDS_REVIEW)
+        frame = self.rows[review].copy()
+        frame["reason"] = self.reason[review]
         return frame
 
     def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
@@ -122,8 +137,8 @@ class RecallResult:
 
 def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
     """Apply the scope: bucket every row and build the affected customers."""
-    bucket, reason = classify(shipments.rows, scope)
-    result = RecallResult(scope, shipments, bucket, reason)
+    codes, reason = classify_codes(shipments.rows, scope)
+    result = RecallResult(scope, shipments, codes, reason)
     result.check_sums()
     return result
 

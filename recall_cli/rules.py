@@ -135,15 +135,12 @@ def _zero_stripped(lot: str) -> str | None:
 def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
     """Bucket (as text) and reason for every row. Each row lands in exactly one bucket."""
     codes, reason = classify_codes(rows, scope)
-    return np.array(BUCKETS, dtype=BUCKET_DTYPE)[codes], reason
+    return bucket_names(codes), reason
 
 
-def bucket_codes(bucket: np.ndarray) -> np.ndarray:
-    """Bucket names as their index in BUCKETS (len(BUCKETS) for anything else)."""
-    codes = np.full(len(bucket), len(BUCKETS), dtype=np.int8)
-    for i, name in enumerate(BUCKETS):
-        codes[bucket == name] = i
-    return codes
+def bucket_names(codes: np.ndarray) -> np.ndarray:
+    """Bucket codes (indexes into BUCKETS) as names."""
+    return np.array(BUCKETS, dtype=BUCKET_DTYPE)[codes]
 
 
 def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
