@@ -132,6 +132,12 @@ def text(value: str) -> pa.Scalar:
 
 def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
     """Codes per row into the distinct values (null read as "")."""
+    chunks = _chunks(arr)
+    if pa.types.is_dictionary(arr.type) and len(chunks) == 1 and chunks[0].null_count == 0:
+        # A compact cached column (cache.COMPACT_COLUMNS) holds its codes already.
+        return Distinct(fixed(chunks[0].indices, "int32"), chunks[0].dictionary.to_pylist())
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
     values = pc.unique(arr)
     codes = fixed(pc.index_in(arr, value_set=values), "int32")
     return Distinct(codes, ["" if v is None else str(v) for v in values.to_pylist()])

@@ -119,3 +119,12 @@ def test_system_allocator_unless_the_user_chose_one(monkeypatch: pytest.MonkeyPa
 def test_filled_is_not_null_and_not_empty(values: list, cut: int, type_: pa.DataType) -> None:
     arr = _chunked(values, type_, min(cut, len(values)))
     assert ab.filled(arr).tolist() == [v not in (None, "") for v in values]
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", "data", "total"])), max_size=30),
+       st.integers(0, 30))  # fmt: skip
+def test_distinct_of_a_dictionary_column(values: list, cut: int) -> None:
+    plain = _chunked(values, pa.large_string(), min(cut, len(values)))
+    for arr in (pc.dictionary_encode(plain), pc.dictionary_encode(plain).combine_chunks()):
+        d = ab.distinct(arr)
+        assert [d.values[c] for c in d.codes] == ["" if v is None else v for v in values]

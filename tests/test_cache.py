@@ -117,7 +117,8 @@ def test_same_size_same_mtime_edit_is_noticed(
     assert cache.last_stats.misses == 1 and len(fresh_loads) == 2
     assert int((after.rows["lot"] == "B201575").sum()) == n_recalled - 1
     # The stale entry of that path was replaced, not kept beside the new one.
-    assert len(list(cache_home.glob("*.arrow"))) == 1
+    assert len(list(cache_home.glob("*.json"))) == 1
+    assert len(list(cache_home.glob("*.arrow"))) == 2  # its two halves
 
 
 def test_options_that_change_rows_are_part_of_the_key(
@@ -202,3 +203,23 @@ def test_content_hash_is_reused_until_the_file_is_touched(
     csv.write_bytes(csv.read_bytes())  # same bytes, new ctime
     os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert cache.content_hash(csv) == first and len(hashed) == 2
+
+
+def test_repeated_text_is_stored_once_per_entry(sample: Path, cache_home: Path) -> None:
+    files = sorted(p for p in sample.iterdir() if p.suffix == ".xlsx")
+    fresh = _load(files, use_cache=True)
+    [meta] = list(cache_home.glob("*.json"))
+    entry = cache.Entry(meta.with_suffix(".arrow"), meta)
+    assert all(p.stat().st_size for p in entry.parts)  # the columns are split in two files
+    got = cache.read_table(entry)
+    assert got is not None
+    stored = got[0]
+    assert stored.column_names == list(fresh.rows.columns)
+    for name in cache.COMPACT_COLUMNS:
+        assert stored.schema.field(name).type.value_type.equals("large_string")
+    assert set(stored["file"].chunk(0).dictionary.to_pylist()) == {str(files[0])}
+    # Read back, they are text again, equal to a fresh load's.
+    pd.testing.assert_frame_equal(_load(files).rows, fresh.rows)
+    # A missing half is a miss, rebuilt by the next load, never half the columns.
+    entry.parts[1].unlink()
+    assert cache.read_table(entry) is None
