@@ -202,6 +202,15 @@ def as_text(col: pd.Series) -> pd.Series:
     return pd.Series(trimmed(col.array.__arrow_array__()), index=col.index, dtype=STR)
 
 
+@dataclass
+class _Encoded:
+    column: pd.Series  # kept, so that its id stays its own
+    codes: np.ndarray  # per row, into uniques
+    indices: pa.Array  # the same codes, as Arrow
+    uniques: list[str]
+    dictionary: pa.Array  # the same uniques, as Arrow
+
+
 class EncodedColumns:
     """Text columns dictionary-encoded once each, then mapped once per distinct value.
 
@@ -210,32 +219,32 @@ class EncodedColumns:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[pd.Series, np.ndarray, pa.Array, list[str], pa.Array]] = {}
+        self._seen: dict[int, _Encoded] = {}
 
-    def _encode(self, col: pd.Series) -> tuple[np.ndarray, pa.Array, list[str], pa.Array]:
+    def _encode(self, col: pd.Series) -> _Encoded:
         hit = self._seen.get(id(col))
-        if hit is None or hit[0] is not col:
+        if hit is None or hit.column is not col:
             chunked = pa.chunked_array(col.astype(STR).array.__arrow_array__())
             if chunked.null_count:
                 chunked = pc.fill_null(chunked, "")
             encoded = pc.dictionary_encode(chunked).combine_chunks()
-            hit = (col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
-                   encoded.dictionary.to_pylist(), encoded.dictionary)  # fmt: skip
-            self._seen[id(col)] = hit  # the column is kept, so its id stays its own
-        return hit[1], hit[2], hit[3], hit[4]
+            hit = _Encoded(col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
+                           encoded.dictionary.to_pylist(), encoded.dictionary)  # fmt: skip
+            self._seen[id(col)] = hit
+        return hit
 
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
-        _, indices, uniques, _ = self._encode(col)
+        e = self._encode(col)
         # large_string is what pandas holds: a string array would be copied to it.
-        mapped = pa.array([fn(u) for u in uniques], pa.large_string())
-        return pd.Series(pc.take(mapped, indices), index=col.index, dtype=STR)
+        mapped = pa.array([fn(u) for u in e.uniques], pa.large_string())
+        return pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
 
     def values(
         self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
     ) -> np.ndarray:
-        codes, _, uniques, _ = self._encode(col)
-        mapped: np.ndarray = np.array([fn(u) for u in uniques] or [fn("")], dtype=dtype)
-        return mapped[codes]
+        e = self._encode(col)
+        mapped: np.ndarray = np.array([fn(u) for u in e.uniques] or [fn("")], dtype=dtype)
+        return mapped[e.codes]
 
     def totals(self, col: pd.Series) -> np.ndarray:
         """Rows whose text is a totals label (_is_total), the regex run only where it can match.
@@ -244,24 +253,25 @@ class EncodedColumns:
         distinct values that do. Text that is not ASCII always goes to the regex,
         whose case folding knows more than ASCII's.
         """
-        codes, _, uniques, dictionary = self._encode(col)
+        e = self._encode(col)
         maybe = pc.or_(
-            pc.invert(pc.string_is_ascii(dictionary)),
-            pc.match_substring_regex(dictionary, _TOTAL_WORDS, ignore_case=True),
+            pc.invert(pc.string_is_ascii(e.dictionary)),
+            pc.match_substring_regex(e.dictionary, _TOTAL_WORDS, ignore_case=True),
         )
-        table = np.zeros(max(len(uniques), 1), dtype=bool)
+        table = np.zeros(max(len(e.uniques), 1), dtype=bool)
         for i in np.flatnonzero(arrowbits.bools(maybe)):
-            table[i] = _is_total(uniques[i])
-        return table[codes]
+            table[i] = _is_total(e.uniques[i])
+        return table[e.codes]
 
     def counts(self, col: pd.Series, fn: Callable[[str], str], rows: np.ndarray) -> dict[str, int]:
         """How many of `rows` map to each value of fn."""
-        codes, _, uniques, _ = self._encode(col)
+        e = self._encode(col)
         out: dict[str, int] = {}
-        for u, k in zip(uniques, np.bincount(codes[rows], minlength=len(uniques)), strict=False):
+        per_value = np.bincount(e.codes[rows], minlength=len(e.uniques))
+        for u, k in zip(e.uniques, per_value.tolist(), strict=True):
             if k:
                 key = fn(u)
-                out[key] = out.get(key, 0) + int(k)
+                out[key] = out.get(key, 0) + k
         return out
 
 
