@@ -83,8 +83,7 @@ def content_hash(path: Path) -> str:
     Any write to a file moves its ctime, which no user tool can set back, so
     an edit that keeps the size and restores the mtime is still hashed again.
     """
-    st = path.stat()
-    stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+    stamp = _stamp(path.stat())
     memo = _hash_memo_path(path)
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         saved = json.loads(memo.read_text(encoding="utf-8"))
@@ -96,6 +95,10 @@ def content_hash(path: Path) -> str:
         payload = json.dumps({"stat": stamp, "hash": digest}).encode("utf-8")
         _atomic_write(memo, lambda fh: fh.write(payload))
     return digest
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
 def _hash_memo_path(path: Path) -> Path:
@@ -386,11 +389,20 @@ def load_shipments(
 
         def one(path: Path) -> Shipments:
             entry: Entry | None = None
+            later: _Later | None = None
+
+            def name() -> Entry:
+                return entry_for(path, entry_key(path, load_options, options))
+
             if progress:
                 progress(f"reading {path.name}", 0)
-            if cached:
+            if cached and not has_entries(path):
+                # A sure miss: hash the file on the other core while it decodes.
+                later = _Later(path, name)
+                last_stats.add("misses")
+            elif cached:
                 try:
-                    entry = entry_for(path, entry_key(path, load_options, options))
+                    entry = name()
                 except OSError:
                     entry = None
                 got = read_entry(entry) if entry else None
@@ -404,6 +416,8 @@ def load_shipments(
                     return Shipments(rows=frame, sources=file_sources)
                 last_stats.add("misses")
             fresh = read_and_normalize(path, load_options, options, progress)
+            if later is not None:
+                entry = later.result()
             if entry is not None:
                 _store_in_background(entry, fresh)
             return fresh
@@ -416,6 +430,43 @@ def load_shipments(
         close = getattr(progress, "close", None)
         if close is not None:
             close()
+
+
+def has_entries(path: Path) -> bool:
+    """Whether any entry of this path is stored, whatever its key."""
+    return any(cache_dir().glob(f"{path_id(path)}-*.json"))
+
+
+class _Later:
+    """An entry's name, worked out in a thread while the file decodes.
+
+    Valid only if the file did not move meanwhile: rows decoded from one
+    version must not be stored under the hash of another.
+    """
+
+    def __init__(self, path: Path, work: Callable[[], Entry]) -> None:
+        self._path = path
+        self._before = _stat_stamp(path)
+        self._entry: Entry | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), name="recall-hash")
+        self._thread.start()
+
+    def _run(self, work: Callable[[], Entry]) -> None:
+        with contextlib.suppress(Exception):  # no entry only costs speed
+            self._entry = work()
+
+    def result(self) -> Entry | None:
+        self._thread.join()
+        if self._before is None or _stat_stamp(self._path) != self._before:
+            return None
+        return self._entry
+
+
+def _stat_stamp(path: Path) -> list[int] | None:
+    try:
+        return _stamp(path.stat())
+    except OSError:
+        return None
 
 
 def read_and_normalize(

@@ -223,3 +223,28 @@ def test_repeated_text_is_stored_once_per_entry(sample: Path, cache_home: Path) 
     # A missing half is a miss, rebuilt by the next load, never half the columns.
     entry.parts[1].unlink()
     assert cache.read_table(entry) is None
+
+
+def test_a_file_edited_while_it_decodes_is_not_stored(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing stored for the file, its hash is worked out beside the decode:
+    # rows of the old version must not be stored under the new version's hash.
+    _generator().generate(tmp_path / "s", rows=300)
+    csv = tmp_path / "s" / "shipments_300.csv"
+    real = cache.read_and_normalize
+
+    def edited_meanwhile(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = real(path, *args, **kwargs)
+        csv.write_text(csv.read_text(encoding="utf-8").replace("B201575", "B201576", 1),
+                       encoding="utf-8")  # fmt: skip
+        return rows
+
+    monkeypatch.setattr(cache, "read_and_normalize", edited_meanwhile)
+    _load([csv])
+    assert cache.last_stats.stored == 0 and not list(cache_home.glob("*.arrow"))
+    monkeypatch.setattr(cache, "read_and_normalize", real)
+    _load([csv])
+    assert cache.last_stats.stored == 1
+    assert int((_load([csv]).rows["lot"] == "B201576").sum()) >= 1  # the edit, from the cache
+    assert cache.last_stats.hits == 1
