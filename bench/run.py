@@ -212,12 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
     p.add_argument("--runs", type=int, default=5, help="rounds of the cached commands")
+    p.add_argument("--first-runs", type=int, default=5, help="rounds of the 1M first queries")
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
     timings = bench_size(100_000, 3, args.runs, env)
     timings += bench_parallel(100_000, 3, env)
     if not args.quick:
-        timings += bench_size(1_000_000, 3, args.runs, env)
+        timings += bench_size(1_000_000, args.first_runs, args.runs, env)
     print(write_results(timings))
     return 0
 
