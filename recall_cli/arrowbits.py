@@ -138,9 +138,16 @@ def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
         return Distinct(fixed(chunks[0].indices, "int32"), chunks[0].dictionary.to_pylist())
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    chunks = _chunks(arr)
+    if len(chunks) == 1:
+        # One pass: unique then index_in hashes every row twice.
+        encoded = pc.dictionary_encode(chunks[0])
+        return Distinct(fixed(encoded.indices, "int32"), encoded.dictionary.to_pylist())
     values = pc.unique(arr)
     codes = fixed(pc.index_in(arr, value_set=values), "int32")
-    return Distinct(codes, ["" if v is None else str(v) for v in values.to_pylist()])
+    return Distinct(codes, [str(v) for v in values.to_pylist()])
 
 
 def rule_inputs(table: pa.Table) -> RuleInputs:

@@ -53,9 +53,13 @@ def test_days_whatever_the_timestamp_unit(unit: str) -> None:
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "é", "B201575"])), max_size=30),
        st.integers(0, 30))  # fmt: skip
 def test_distinct_codes_point_at_the_values(values: list, cut: int) -> None:
-    arr = _chunked(values, pa.large_string(), min(cut, len(values)))
-    d = ab.distinct(arr)
-    assert [d.values[c] for c in d.codes] == ["" if v is None else v for v in values]
+    want = ["" if v is None else v for v in values]
+    for arr in (_chunked(values, pa.large_string(), min(cut, len(values))),
+                pa.array([None, *values], pa.large_string()).slice(1),
+                pa.chunked_array([pa.array(values, pa.string())], pa.string())):  # fmt: skip
+        d = ab.distinct(arr)
+        assert [d.values[c] for c in d.codes] == want
+        assert len(set(d.values)) == len(d.values)  # each value once
 
 
 def test_strings_indices_and_text_round_trip() -> None:
