@@ -235,8 +235,11 @@ class EncodedColumns:
 
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
         e = self._encode(col)
+        values = [fn(u) for u in e.uniques]
+        if values == e.uniques and col.dtype == STR and not col.hasnans:
+            return col  # already in shape (ids and postal codes usually are): no copy
         # large_string is what pandas holds: a string array would be copied to it.
-        mapped = pa.array([fn(u) for u in e.uniques], pa.large_string())
+        mapped = pa.array(values, pa.large_string())
         return pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
 
     def values(
