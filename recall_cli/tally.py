@@ -50,7 +50,16 @@ def _best(codes: np.ndarray, rank: np.ndarray, where: np.ndarray, k: int) -> np.
 
 
 def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]:
-    """Per customer key, each contact block from the most recent row that has it.
+    """Per customer key, each contact block from the most recent row that has it
+    (contact_columns, one dict per customer)."""
+    keys, chosen = contact_columns(table, at)
+    return {key: {c: chosen[c][i] for c in CONTACT_COLUMNS} for i, key in enumerate(keys)}
+
+
+def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[str, list[str]]]:
+    """The customer keys, and per contact column the value of each, in the keys' order.
+
+    Each contact block comes from the most recent row that has it.
 
     `at` are the positions in `table` of the customers' data rows, in file
     order. "Most recent" is the latest ship date, a missing date counting as
@@ -61,7 +70,7 @@ def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]
     """
     n = len(at)
     if n == 0:
-        return {}
+        return [], {c: [] for c in CONTACT_COLUMNS}
     rows = ab.indices(at)
     keys = ab.distinct(table["customer_key"].take(rows))
     k = len(keys.values)
@@ -91,7 +100,7 @@ def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]
         for c in columns:
             values = iter(table[c].take(where).to_pylist())
             chosen[c] = [next(values) if f else "" for f in found.tolist()]
-    return {key: {c: chosen[c][i] for c in CONTACT_COLUMNS} for i, key in enumerate(keys.values)}
+    return keys.values, chosen
 
 
 def net_units(quantities: Sequence[float | None]) -> int:
@@ -130,7 +139,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     np.maximum.at(last, key.codes, seconds)
     lots = _distinct_lists(key.codes, ab.distinct(hit["lot"]), k)
 
-    contact = latest_contact(table, mine)
+    contact_keys, contact = contact_columns(table, mine)
     order = sorted(range(k), key=lambda i: (ids[i], key.values[i]))
     keys = [key.values[i] for i in order]
     out: dict[str, list] = {
@@ -142,8 +151,11 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
         "first_shipped": first[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
         "last_shipped": last[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
     }
+    place = {key: i for i, key in enumerate(contact_keys)}
+    at_key = [place[key] for key in keys]
     for c in CONTACT_COLUMNS:
-        out[c] = [contact[key][c] for key in keys]
+        values = contact[c]
+        out[c] = [values[i] for i in at_key]
     return {c: out[c] for c in TABLE_COLUMNS}
 
 
