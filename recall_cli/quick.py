@@ -89,6 +89,8 @@ def _cached_rows(request: Request, columns: Sequence[str]) -> _Rows | None:
 def _cached(
     path: Path, request: Request, columns: Sequence[str]
 ) -> tuple[pa.Table, dict[str, Any]] | None:
+    if not cache.has_entries(path):
+        return None  # a sure miss: the full run hashes the file while it decodes
     try:
         entry = cache.entry_for(path, cache.entry_key(path, request.load, request.normalize))
     except OSError:
