@@ -206,7 +206,9 @@ def test_content_hash_is_reused_until_the_file_is_touched(
 
 
 def test_repeated_text_is_stored_once_per_entry(sample: Path, cache_home: Path) -> None:
-    files = sorted(p for p in sample.iterdir() if p.suffix == ".xlsx")
+    import pyarrow.feather as feather
+
+    files = sorted(p for p in sample.iterdir() if p.suffix == ".csv")[:1]
     fresh = _load(files, use_cache=True)
     [meta] = list(cache_home.glob("*.json"))
     entry = cache.Entry(meta.with_suffix(".arrow"), meta)
@@ -218,6 +220,12 @@ def test_repeated_text_is_stored_once_per_entry(sample: Path, cache_home: Path) 
     for name in cache.COMPACT_COLUMNS:
         assert stored.schema.field(name).type.value_type.equals("large_string")
     assert set(stored["file"].chunk(0).dictionary.to_pylist()) == {str(files[0])}
+    # Columns that are one column's buffers (the blank columns of absent fields)
+    # are stored once and named in the meta.
+    aliases = json.loads(meta.read_text())["aliases"]
+    assert aliases and all(fresh.rows[a].equals(fresh.rows[b]) for a, b in aliases.items())
+    on_disk = {n for p in entry.parts for n in feather.read_table(p).column_names}
+    assert not on_disk & set(aliases)
     # Read back, they are text again, equal to a fresh load's.
     pd.testing.assert_frame_equal(_load(files).rows, fresh.rows)
     # A missing half is a miss, rebuilt by the next load, never half the columns.
