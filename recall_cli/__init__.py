@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import RecallError
-from .rules import RecallScope
+from .scope import RecallScope
 
 if TYPE_CHECKING:
     from .normalize import load_shipments

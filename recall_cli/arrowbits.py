@@ -9,7 +9,6 @@ import, so it moves data with these helpers instead. Arrow compute kernels and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,18 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .rules import Distinct, RuleInputs
-
-
-def prefer_system_allocator() -> None:
-    """Arrow allocates with the C library's malloc, unless ARROW_DEFAULT_MEMORY_POOL is set.
-
-    Normalising is mostly fresh memory. pyarrow's default allocator, mimalloc,
-    took about three times as long as malloc to fault fresh memory in on the
-    bench machine (14 string casts of a million rows: 166 ms against 49 ms), and
-    normalising a million rows took 1.0-1.1 s instead of 0.6 s (bench/RESULTS.md).
-    """
-    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

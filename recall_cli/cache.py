@@ -534,6 +534,7 @@ def _import_heavy() -> None:
     import importlib
 
     for name in (
+        "pandas",  # first: a CSV read beside a workbook wants it within milliseconds
         "recall_cli.normalize",
         "recall_cli.query",
         "email_validator",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
-
-import numpy as np
 
 
 def jsonable(value: Any) -> Any:
@@ -19,9 +18,10 @@ def jsonable(value: Any) -> Any:
         return value.date().isoformat() if value == value else None
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, np.integer):
+    np = sys.modules.get("numpy")  # numpy numbers exist only once numpy is imported
+    if np is not None and isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
+    if np is not None and isinstance(value, np.floating):
         return None if np.isnan(value) else float(value)
     return value
 

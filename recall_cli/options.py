@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ScopeError, UsageError
-from .rules import RecallScope
+from .scope import RecallScope
 from .scopefile import RecallFile, build_scope, read_recall_file
 
 DAYFIRST = "day-first"

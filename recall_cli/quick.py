@@ -13,39 +13,55 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-
-from . import arrowbits as ab
 from . import cache
-from .lookup import LOOKUP_COLUMNS, Classified
 from .options import Request
-from .rules import classify_codes
-from .tally import READS, Tally
 
-# What `summary` reads: the bucket rule's columns and the customers'.
-TALLY_COLUMNS = tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS)))
+# numpy, pyarrow and the rule modules load on a hit only: on a miss, the
+# decode starts first and they load beside it (cache.warm_up).
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from .lookup import Classified
+    from .tally import Tally
 
 
 def classified(request: Request) -> Classified:
     """The rows a support question reads, with the request's recall scope."""
-    found = _cached_rows(request, LOOKUP_COLUMNS)
-    if found is not None and request.scope is not None:
-        return Classified(found.table, request.scope)
+    paths = _worth_trying(request)
+    if paths is not None and request.scope is not None:
+        from .lookup import LOOKUP_COLUMNS, Classified
+
+        found = _cached_rows(request, paths, LOOKUP_COLUMNS)
+        if found is not None:
+            return Classified(found.table, request.scope)
     from . import api
+    from .lookup import Classified
 
     return Classified.from_result(api.run(request).result)
 
 
 def tallied(request: Request) -> Tally:
     """Every row classified, for `summary`: straight from the cache when it can be."""
-    found = _cached_rows(request, TALLY_COLUMNS)
-    if found is None or request.scope is None:
+    paths = _worth_trying(request)
+    if paths is None or request.scope is None:
         from . import api
 
         return api.run(request).result.tally
+    from .lookup import LOOKUP_COLUMNS
+    from .tally import READS, Tally
+
+    # What `summary` reads: the bucket rule's columns and the customers'.
+    found = _cached_rows(request, paths, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS))))
+    if found is None:
+        from . import api
+
+        return api.run(request).result.tally
+    from . import arrowbits as ab
+    from .rules import classify_codes
+
     codes, _ = classify_codes(ab.rule_inputs(found.table), request.scope)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
     tally.check_sums()
@@ -59,17 +75,32 @@ class _Rows:
     sources: list[dict[str, Any]]  # SourceInfo of each source, as stored
 
 
-def _cached_rows(request: Request, columns: Sequence[str]) -> _Rows | None:
-    """Every file's cached rows in file order, or None on any miss."""
+def _worth_trying(request: Request) -> list[Path] | None:
+    """The input files, if each has a cache entry to try; None for a sure miss.
+
+    Checked before numpy, pyarrow and the rule modules load: on a miss the
+    decode starts first, and they load beside it (cache.warm_up).
+    """
     cache.last_stats = cache.Stats()
     if not request.use_cache or request.load.password:
         return None
     from .load import discover
 
+    paths = discover(request.paths)
+    return paths if all(cache.has_entries(path) for path in paths) else None
+
+
+def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) -> _Rows | None:
+    """Every file's cached rows in file order, or None on any miss."""
+    import numpy as np
+    import pyarrow as pa
+
+    from . import arrowbits as ab
+
     tables: list[pa.Table] = []
     sources: list[dict[str, Any]] = []
     source: list[np.ndarray] = []
-    for path in discover(request.paths):
+    for path in paths:
         got = _cached(path, request, columns)
         if got is None:
             return None
@@ -89,8 +120,6 @@ def _cached_rows(request: Request, columns: Sequence[str]) -> _Rows | None:
 def _cached(
     path: Path, request: Request, columns: Sequence[str]
 ) -> tuple[pa.Table, dict[str, Any]] | None:
-    if not cache.has_entries(path):
-        return None  # a sure miss: the full run hashes the file while it decodes
     try:
         entry = cache.entry_for(path, cache.entry_key(path, request.load, request.normalize))
     except OSError:

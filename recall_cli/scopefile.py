@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScopeError
-from .rules import RecallScope
 from .schema import canonical_for
+from .scope import RecallScope
 
 RECALL_KEYS = frozenset({"name", "lots", "from", "to", "countries", "data"})
 

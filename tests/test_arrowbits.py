@@ -104,20 +104,6 @@ def test_trimmed_shares_the_buffers_of_a_clean_column() -> None:
     assert ab.trimmed(dirty).to_pylist() == ["b201575", "x"]
 
 
-def test_system_allocator_unless_the_user_chose_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = pa.default_memory_pool()
-    try:
-        pa.set_memory_pool(pa.mimalloc_memory_pool())
-        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
-        ab.prefer_system_allocator()
-        assert pa.default_memory_pool().backend_name == "mimalloc"
-        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
-        ab.prefer_system_allocator()
-        assert pa.default_memory_pool().backend_name == "system"
-    finally:
-        pa.set_memory_pool(before)
-
-
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "a", "é"])), max_size=30),
        st.integers(0, 30), st.sampled_from([pa.string(), pa.large_string()]))  # fmt: skip
 def test_filled_is_not_null_and_not_empty(values: list, cut: int, type_: pa.DataType) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,30 @@ def test_output_file_and_no_overwrite(runner, small: Path, tmp_path: Path) -> No
 def test_no_color_off_a_terminal(runner) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, "summary", "--recall", RECALL)
     assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
+
+
+def test_arrow_allocates_with_malloc_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from recall_cli.cli import prefer_system_allocator
+
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        prefer_system_allocator()
+        assert pa.default_memory_pool().backend_name == "mimalloc"
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        prefer_system_allocator()
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)
+    # In a fresh process nothing has loaded pyarrow yet: the variable does it.
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    code = (
+        "import sys; from recall_cli.cli import prefer_system_allocator; "
+        "prefer_system_allocator(); assert 'pyarrow' not in sys.modules; "
+        "import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "system", out.stderr
