@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
     p.add_argument("--runs", type=int, default=5, help="rounds of the cached commands")
-    p.add_argument("--first-runs", type=int, default=5, help="rounds of the 1M first queries")
+    p.add_argument("--first-runs", type=int, default=7, help="rounds of the 1M first queries")
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
     timings = bench_size(100_000, 3, args.runs, env)
