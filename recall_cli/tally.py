@@ -260,11 +260,16 @@ class Tally:
         return ab.bools(pc.equal(self.table["kind"], ab.text("data")))
 
     @functools.cached_property
+    def keys(self) -> Distinct:
+        """Each row's customer key as a code: one pass over the keys serves every count."""
+        return ab.distinct(self.table["customer_key"])
+
+    @functools.cached_property
     def affected_at(self) -> np.ndarray:
         """Positions of the data rows of every customer with a matched row."""
-        keys = self.table["customer_key"]
-        affected = pc.unique(keys.take(ab.indices(np.flatnonzero(self.matched))))
-        return np.flatnonzero(self.is_data & ab.bools(pc.is_in(keys, value_set=affected)))
+        keys = self.keys
+        affected = np.bincount(keys.codes[self.matched], minlength=len(keys.values)) > 0
+        return np.flatnonzero(self.is_data & affected[keys.codes])
 
     def _matched_columns(self) -> dict[str, Any]:
         if self._hit is None:
@@ -316,9 +321,8 @@ class Tally:
         }
 
     def customers_total(self) -> int:
-        keys = self.table["customer_key"]
-        usable = self.is_data & ab.filled(keys)
-        return len(pc.unique(keys.take(ab.indices(np.flatnonzero(usable)))))
+        usable = self.is_data & ab.filled(self.table["customer_key"])
+        return int(np.count_nonzero(np.bincount(self.keys.codes[usable], minlength=1)))
 
     def summary(self) -> dict[str, Any]:
         """The counts the quality team reports, as plain JSON-ready data."""
