@@ -107,7 +107,8 @@ def find_header(
     override_keys = {fold(h): canon for canon, h in overrides.items()}
     data_cols = [c for c in cells.columns if c != NFIELDS]
     best: tuple[int, int] | None = None
-    top = cells.head(HEADER_SEARCH_ROWS)
+    # One small block of objects: a row of fourteen Arrow-backed columns is slow to pick.
+    top = cells.head(HEADER_SEARCH_ROWS).astype(object)
     for i in range(len(top)):
         values = top.iloc[i][data_cols]
         found = {_canonical(v, override_keys) for v in values}
