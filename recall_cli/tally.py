@@ -273,12 +273,12 @@ class Tally:
 
     def _matched_columns(self) -> dict[str, Any]:
         if self._hit is None:
-            hit = self.table.select(["lot", "quantity", "customer_key", "country", "ship_date"])
+            hit = self.table.select(["lot", "quantity", "country", "ship_date"])
             hit = hit.take(ab.indices(np.flatnonzero(self.matched)))
             self._hit = {
                 "lot": ab.distinct(hit["lot"]),
                 "country": ab.distinct(hit["country"]),
-                "key": ab.distinct(hit["customer_key"]),
+                "key": Distinct(self.keys.codes[self.matched], self.keys.values),
                 "quantity": ab.fixed(hit["quantity"], "float64", np.nan),
                 "day": ab.days(hit["ship_date"]),
             }
