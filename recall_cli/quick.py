@@ -46,21 +46,20 @@ def classified(request: Request) -> Classified:
 def tallied(request: Request) -> Tally:
     """Every row classified, for `summary`: straight from the cache when it can be."""
     paths = _worth_trying(request)
-    if paths is None or request.scope is None:
-        from . import api
+    found = None
+    if paths is not None and request.scope is not None:
+        from .lookup import LOOKUP_COLUMNS
+        from .tally import READS
 
-        return api.run(request).result.tally
-    from .lookup import LOOKUP_COLUMNS
-    from .tally import READS, Tally
-
-    # What `summary` reads: the bucket rule's columns and the customers'.
-    found = _cached_rows(request, paths, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS))))
-    if found is None:
+        # What `summary` reads: the bucket rule's columns and the customers'.
+        found = _cached_rows(request, paths, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS))))
+    if found is None or request.scope is None:
         from . import api
 
         return api.run(request).result.tally
     from . import arrowbits as ab
     from .rules import classify_codes
+    from .tally import Tally
 
     codes, _ = classify_codes(ab.rule_inputs(found.table), request.scope)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
