@@ -60,19 +60,26 @@ class RawSheet:
         return self.decoded
 
 
+def text_dtype() -> pd.StringDtype:
+    """pandas' Arrow-backed "str", missing as NaN: the one text dtype of the rows."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _series(col: Any) -> pd.Series:
     """One decoded column for pandas, text as Arrow-backed "str" without a copy of its data.
 
     pyarrow's to_pandas takes four times as long for a string column as casting it
     to large_string (only the offsets are copied) and wrapping that.
     """
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     if col.type in (pa.string(), pa.large_string()):
         text = pa.chunked_array([col.cast(pa.large_string())])
-        return pd.Series(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+        return pd.Series(text, dtype=text_dtype())
     return col.to_pandas()
 
 

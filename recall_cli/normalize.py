@@ -23,7 +23,7 @@ from . import dates as dates_mod
 from .arrowbits import indices, trimmed
 from .countries import to_iso2
 from .errors import SchemaError
-from .load import NFIELDS, RawSheet, discover, parallel_map, read_file
+from .load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
 from .lots import normalize_id, normalize_lot
 from .options import LoadOptions, NormalizeOptions
 from .rules import Distinct
@@ -186,7 +186,7 @@ def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
 
 # Text columns are Arrow-backed strings ("str" in pandas 3): comparisons, strip
 # and take run in Arrow, and no column becomes a million Python objects.
-STR = pd.StringDtype("pyarrow", na_value=np.nan)
+STR = text_dtype()
 
 
 def nonblank(col: pd.Series) -> np.ndarray:
@@ -587,7 +587,7 @@ def normalize_sheet(
         "file": constant_text(str(raw.file), n),
         "sheet": constant_text(raw.sheet, n),
         "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
-        "kind": pd.Series(pc.take(_KIND_ARRAY, pa.array(kind)), dtype=STR),
+        "kind": coded_text(_KIND_ARRAY, kind),
         "problem": problem.series(),
         "lot_raw": lot_raw,
         "date_raw": date_raw,
@@ -628,8 +628,12 @@ class _Problems:
         self.codes[free] = translate[other.codes[free]]
 
     def series(self) -> pd.Series:
-        texts = pa.array(self.texts, pa.large_string())
-        return pd.Series(pc.take(texts, indices(self.codes)), dtype=STR)
+        return coded_text(pa.array(self.texts, pa.large_string()), self.codes)
+
+
+def coded_text(texts: pa.Array, codes: np.ndarray) -> pd.Series:
+    """Each row's text, given as its position in a few texts."""
+    return pd.Series(pc.take(texts, indices(codes)), dtype=STR)
 
 
 def constant_text(value: str, n: int) -> pd.Series:
