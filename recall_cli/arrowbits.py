@@ -165,6 +165,11 @@ _LEAD3 = np.zeros(256, dtype=bool)  # the lead byte of a three-byte space
 _LEAD3[[0xE1, 0xE2, 0xE3]] = True
 
 
+def _large(a: pa.Array) -> pa.Array:
+    # large_string is what pandas holds: for a string array only the offsets are copied.
+    return a if a.type == pa.large_string() else a.cast(pa.large_string())
+
+
 def _offsets(a: pa.Array) -> npt.NDArray[np.int64]:
     """Where each string of a large_string array starts and ends in its data buffer."""
     assert a.type == pa.large_string()
@@ -201,8 +206,7 @@ def filled(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """
     parts = []
     for a in _chunks(arr):
-        if a.type != pa.large_string():
-            a = a.cast(pa.large_string())
+        a = _large(a)
         parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
     return _joined(parts, "bool")
 
@@ -225,9 +229,7 @@ def _packed(mask: np.ndarray) -> pa.Array:
 
 
 def _trimmed_chunk(a: pa.Array) -> pa.Array:
-    if a.type != pa.large_string():
-        a = a.cast(pa.large_string())  # what pandas holds; only the offsets are copied
-    a = _without_nulls(a)
+    a = _without_nulls(_large(a))
     suspect = _edge_suspects(a)
     if not suspect.any():
         return a
