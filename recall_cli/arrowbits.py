@@ -117,12 +117,33 @@ def text(value: str) -> pa.Scalar:
     return strings([value])[0]
 
 
+def _codes(a: pa.DictionaryArray) -> np.ndarray:
+    """A dictionary array's indices as they lie, in their own width (null slots unmasked)."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int32)
+    width = a.indices.type.to_pandas_dtype()
+    return np.frombuffer(
+        a.indices.buffers()[1],
+        dtype=width,
+        count=len(a),
+        offset=a.offset * np.dtype(width).itemsize,
+    )
+
+
 def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
     """Codes per row into the distinct values (null read as "")."""
     chunks = _chunks(arr)
     if pa.types.is_dictionary(arr.type) and len(chunks) == 1 and chunks[0].null_count == 0:
         # A compact cached column (cache.COMPACT_COLUMNS) holds its codes already.
-        return Distinct(fixed(chunks[0].indices, "int32"), chunks[0].dictionary.to_pylist())
+        # Rows taken from it keep the whole dictionary: values no row uses are
+        # dropped, so that the values are those present, as after dictionary_encode.
+        codes = _codes(chunks[0]).astype(np.int32)
+        values = chunks[0].dictionary.to_pylist()
+        used = np.bincount(codes, minlength=len(values)) > 0
+        if used.all():
+            return Distinct(codes, values)
+        renumbered = (np.cumsum(used) - 1).astype(np.int32)
+        return Distinct(renumbered[codes], [v for v, u in zip(values, used, strict=True) if u])
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if arr.null_count:
@@ -206,9 +227,27 @@ def filled(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """
     parts = []
     for a in _chunks(arr):
-        a = _large(a)
-        parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
+        if pa.types.is_dictionary(a.type):  # a compact cached column: each value tested once
+            # The last entry is for null slots, whose codes mean nothing.
+            lookup = np.append(filled(a.dictionary), False)
+            codes = _codes(a)
+            if a.null_count:
+                codes = np.where(_valid(a), codes, len(lookup) - 1)
+            parts.append(lookup[codes])
+        else:
+            a = _large(a)
+            parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
     return _joined(parts, "bool")
+
+
+def plain(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The values themselves, for the kernels that take no dictionary (a compact cached column)."""
+    return arr.cast(arr.type.value_type) if pa.types.is_dictionary(arr.type) else arr
+
+
+def value_type(arr: pa.Array | pa.ChunkedArray) -> pa.DataType:
+    """The type of the values, whether stored plain or as codes."""
+    return arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
 
 
 def _without_nulls(a: pa.Array) -> pa.Array:

@@ -47,11 +47,20 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     from .normalize import NormalizeOptions, Shipments, SourceInfo
 
 CACHE_ENV = "RECALL_CACHE_DIR"
-LAYOUT = 3  # bump when the entry layout changes
-# Columns with a few distinct values a file, stored dictionary-encoded: the file
-# path alone is 50 MB of text on a million rows. Writing fewer bytes is most of
-# the cost of filling the cache; the cached answers read codes as they are.
-COMPACT_COLUMNS = ("file", "sheet", "kind", "problem")
+LAYOUT = 4  # bump when the entry layout changes
+# Text columns stored as codes into their distinct values (Arrow dictionaries)
+# where that is smaller. Writing fewer bytes is most of the cost of filling the
+# cache (the kernel finds a fresh page for every 4 kB written), and a year of
+# shipments repeats these on every row: the file path alone is 50 MB of text on
+# a million rows, and each customer's contact details come back with every
+# shipment. The cached answers read the codes as they are (arrowbits.distinct,
+# filled, plain). Customer keys and order ids stay plain text: the keys are
+# matched across files, and order ids seldom repeat.
+COMPACT_COLUMNS = (
+    "file", "sheet", "kind", "problem", "lot", "lot_raw", "date_raw", "country", "product",
+    "name", "first_name", "last_name", "email", "phone", "address", "address2", "city",
+    "region", "postal_code", "unit", "prescriber", "prescriber_id", "ship_from",
+)  # fmt: skip
 # Modules whose code decides what the normalised rows hold.
 _ROW_MODULES = ("load", "normalize", "dates", "lots", "schema", "countries", "sniff", "cache",
                 "rules")  # fmt: skip
@@ -267,13 +276,26 @@ def _atomic_write_table(target: Path, table: Any) -> None:
         raise
 
 
-def _compact(table: pa.Table) -> pa.Table:
+def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as codes into its distinct values, if that takes fewer bytes."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    for name in COMPACT_COLUMNS:
-        i = table.schema.get_field_index(name)
-        if i >= 0:
-            table = table.set_column(i, name, pc.dictionary_encode(table[name]).combine_chunks())
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    distinct = len(encoded.dictionary)
+    width = pa.int8() if distinct <= 127 else pa.int16() if distinct <= 32767 else pa.int32()
+    encoded = encoded.cast(pa.dictionary(width, encoded.type.value_type))
+    return pa.chunked_array([encoded]) if encoded.nbytes < column.nbytes else column
+
+
+def _compact(table: pa.Table) -> pa.Table:
+    from .load import parallel_map
+
+    names = [name for name in COMPACT_COLUMNS if name in table.column_names]
+    # dictionary_encode runs without the GIL: the columns are coded on both cores.
+    coded = parallel_map(_encoded, [table[name] for name in names])
+    for name, column in zip(names, coded, strict=True):
+        table = table.set_column(table.schema.get_field_index(name), name, column)
     return table
 
 
@@ -333,14 +355,15 @@ def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame
 
         _ensure_dir()
         # One chunk per column: taking rows from a chunked column copies it whole.
-        table = _compact(pa.Table.from_pandas(frame, preserve_index=False).combine_chunks())
-        aliases = _aliases(table)
+        table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
+        aliases = _aliases(table)  # before coding: it compares the columns' buffers
+        stored = _compact(table.drop_columns(list(aliases)))
         # Most of a write is the kernel finding fresh pages for the file: two
         # files written on two cores take half the time of one (0.5 s against
         # 1.0 s for a million rows).
         parallel_map(
             lambda part: _atomic_write_table(*part),
-            list(zip(entry.parts, _halves(table.drop_columns(list(aliases))), strict=True)),
+            list(zip(entry.parts, _halves(stored), strict=True)),
         )
         meta = {
             "layout": LAYOUT,

@@ -176,7 +176,7 @@ def _rows_with(rows: Classified, column: str, values: list[str]) -> np.ndarray:
     col = rows.table[column]
     if not values:
         return np.zeros(len(col), dtype=bool)
-    return ab.bools(pc.is_in(col, value_set=ab.strings(values).cast(col.type)))
+    return ab.bools(pc.is_in(col, value_set=ab.strings(values).cast(ab.value_type(col))))
 
 
 def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
@@ -185,7 +185,7 @@ def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
     Arrow keeps the decimal digits of each distinct number (of any script, as
     Python's regular expressions count digits) and drops the rest.
     """
-    phones = pc.unique(rows.table["phone"])
+    phones = ab.plain(pc.unique(rows.table["phone"]))
     only = pc.replace_substring_regex(phones, pattern=r"[^\p{Nd}]", replacement="")
     hits = pc.filter(phones, pc.ends_with(only, pattern=digits))
     return _rows_with(rows, "phone", [v for v in hits.to_pylist() if v is not None])

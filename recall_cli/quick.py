@@ -109,11 +109,37 @@ def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) ->
         sources.extend(meta["sources"])
     if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
+    if len(tables) > 1:
+        tables = _alike(tables)
     try:
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     return _Rows(table, np.concatenate(source), sources)
+
+
+def _alike(tables: list[pa.Table]) -> list[pa.Table]:
+    """The files' columns in types that concatenate and take rows across files.
+
+    Each entry stores a column as codes only where that is smaller, with codes
+    as narrow as its dictionary allows; taking rows across files joins the
+    dictionaries, which needs room for all of them.
+    """
+    import pyarrow as pa
+
+    out = list(tables)
+    for name in out[0].column_names:
+        types = [t.schema.field(name).type for t in out if name in t.column_names]
+        coded = [pa.types.is_dictionary(t) for t in types]
+        if not any(coded):
+            continue
+        value_type = next(t.value_type for t in types if pa.types.is_dictionary(t))
+        wanted = pa.dictionary(pa.int32(), value_type) if all(coded) else value_type
+        for k, table in enumerate(out):
+            i = table.schema.get_field_index(name)
+            if i >= 0 and table.schema.field(i).type != wanted:
+                out[k] = table.set_column(i, name, table[name].cast(wanted))
+    return out
 
 
 def _cached(

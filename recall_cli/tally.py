@@ -386,8 +386,8 @@ class Tally:
         rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
         present = np.logical_or.reduce([ab.filled(rows[c]) for c in BLOCK_PRESENCE["address"]])
         rows = rows.take(ab.indices(np.flatnonzero(present)))
-        joined = pc.binary_join_element_wise(*[rows[c] for c in ("customer_key", *address)],
-                                             ab.text("\x1f"))  # fmt: skip
+        parts = [ab.plain(rows[c]) for c in ("customer_key", *address)]
+        joined = pc.binary_join_element_wise(*parts, ab.text("\x1f"))
         owners = [v.split("\x1f", 1)[0] for v in pc.unique(joined).to_pylist()]
         per_key: dict[str, int] = {}
         for key in owners:

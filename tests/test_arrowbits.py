@@ -108,13 +108,48 @@ def test_trimmed_shares_the_buffers_of_a_clean_column() -> None:
        st.integers(0, 30), st.sampled_from([pa.string(), pa.large_string()]))  # fmt: skip
 def test_filled_is_not_null_and_not_empty(values: list, cut: int, type_: pa.DataType) -> None:
     arr = _chunked(values, type_, min(cut, len(values)))
-    assert ab.filled(arr).tolist() == [v not in (None, "") for v in values]
+    want = [v not in (None, "") for v in values]
+    assert ab.filled(arr).tolist() == want
+    # A compact cached column: codes, as narrow as the cache stores them, in chunks.
+    assert ab.filled(_coded(arr, pa.int8())).tolist() == want
+
+
+def _coded(arr: pa.ChunkedArray, width: pa.DataType) -> pa.ChunkedArray:
+    """The column as the cache stores it: codes of `width` into its distinct values."""
+    coded = pa.dictionary(width, ab.value_type(arr))
+    return pa.chunked_array([pc.dictionary_encode(c).cast(coded) for c in arr.chunks], coded)
 
 
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["", "data", "total"])), max_size=30),
        st.integers(0, 30))  # fmt: skip
 def test_distinct_of_a_dictionary_column(values: list, cut: int) -> None:
     plain = _chunked(values, pa.large_string(), min(cut, len(values)))
-    for arr in (pc.dictionary_encode(plain), pc.dictionary_encode(plain).combine_chunks()):
+    want = ["" if v is None else v for v in values]
+    for arr in (pc.dictionary_encode(plain), pc.dictionary_encode(plain).combine_chunks(),
+                _coded(pa.chunked_array([plain.combine_chunks()]), pa.int8()),
+                _coded(plain, pa.int16())):  # fmt: skip
         d = ab.distinct(arr)
-        assert [d.values[c] for c in d.codes] == ["" if v is None else v for v in values]
+        assert [d.values[c] for c in d.codes] == want
+        assert sorted(d.values) == sorted(set(want))  # each value present, once
+
+
+@given(st.lists(st.sampled_from(["B201575", "F201611", "", "ZZZ"]), min_size=1, max_size=30),
+       st.data())  # fmt: skip
+def test_distinct_of_rows_taken_from_a_dictionary_column(values: list, data: st.DataObject) -> None:
+    # Rows taken from a compact column keep its whole dictionary; the values no
+    # taken row holds must not come back (summary lists each country found).
+    column = _coded(pa.chunked_array([pa.array(values, pa.large_string())]), pa.int8())
+    at = data.draw(st.lists(st.integers(0, len(values) - 1), max_size=len(values)))
+    taken = column.take(ab.indices(np.array(at, dtype=np.int64)))
+    d = ab.distinct(taken)
+    assert [d.values[c] for c in d.codes] == [values[i] for i in at]
+    assert sorted(d.values) == sorted({values[i] for i in at})
+
+
+def test_plain_gives_the_values_of_codes_and_leaves_text_alone() -> None:
+    text = pa.chunked_array([pa.array(["a", None, "b", "a"], pa.large_string())])
+    coded = _coded(text, pa.int8())
+    assert ab.plain(coded).type == pa.large_string()
+    assert ab.plain(coded).to_pylist() == text.to_pylist()
+    assert ab.plain(text) is text
+    assert ab.value_type(coded) == ab.value_type(text) == pa.large_string()

@@ -228,3 +228,65 @@ def test_first_query_imports_pandas_beside_the_decode(sample: Path, tmp_path: Pa
         assert importers == ["recall-warm-up"], done.stderr
         expected = json.loads((ROOT / "sample_data" / "expected.json").read_text())
         assert json.loads(done.stdout)["rows"] == expected["rows"]
+
+
+def test_files_stored_with_codes_and_as_text_answer_together(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A column is stored as codes where that is smaller (a customer's details on
+    every shipment), as text where not, with codes as narrow as its values allow:
+    across files, the cached answers are still those of a full run."""
+    header = ["Lot", "Ship Date", "Customer ID", "Name", "Email", "Phone", "Address", "City",
+              "ZIP", "Country", "Qty"]  # fmt: skip
+
+    def row(i: int, lot: str, day: int) -> list[object]:
+        name = "Ann " + "".join("ABCDEFGHIJ"[int(d)] for d in str(i))  # a name search has no digits
+        return [lot, f"2010-12-{day:02d}", f"C{i}", name, f"ann{i}@example.com",
+                f"555 01{i:03d}", f"{i} Old Rd", "Boston", "02110", "US", 2]  # fmt: skip
+
+    # 150 customers twice each: more distinct values than one byte of codes holds.
+    repeated = write_csv(tmp_path / "a.csv", [
+        header, *(row(i, lot, 1 + i % 28) for lot in ("L1", "L2") for i in range(150))
+    ])  # fmt: skip
+    unique = write_csv(tmp_path / "b.csv", [header, *(row(i, "L1", 3) for i in (7, 900, 901))])
+    paths = [str(repeated), str(unique)]
+    commands = [
+        ["check", "L1", "--format", "json"],
+        ["check", "L2"],
+        ["customer", "C7", "--format", "json"],
+        ["customer", "ANN900@example.com", "--reveal"],
+        ["customer", "5550 1149"],
+        ["customer", "ann bc"],  # Ann BC (12) and Ann BCA..BCE (120-124)
+        ["summary", "--format", "json"],
+        ["affected", "--format", "csv"],
+    ]
+    runner = CliRunner()
+
+    def answers(*extra: str) -> list:
+        out = []
+        for args in commands:
+            result = invoke(runner, *args, "--lot", "L1", *paths, *extra)
+            out.append((args, result.exit_code, result.stdout, result.stderr))
+        return out
+
+    full = answers("--no-cache")
+    invoke(runner, "summary", "--lot", "L1", *paths)  # fills the cache
+    cache.flush()
+    stored = {}
+    for meta in cache_home.glob("*.json"):
+        got = cache.read_table(cache.Entry(meta.with_suffix(".arrow"), meta))
+        assert got is not None
+        stored[Path(got[1]["sources"][0]["file"]).name] = got[0].schema
+    assert str(stored["a.csv"].field("email").type.index_type) == "int16"
+    assert str(stored["b.csv"].field("email").type) == "large_string"
+    assert str(stored["b.csv"].field("country").type.index_type) == "int8"
+
+    def no_full_run(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the cached path should not load the files")
+
+    monkeypatch.setattr(api, "run", no_full_run)
+    cached = answers()
+    assert cache.last_stats.hits == 2
+    assert cached == full
+    assert [status for _, status, _, _ in full] == [0, 3, 0, 0, 0, 0, 0, 0]
+    assert json.loads(full[6][2])["customers"] == 152  # C0..C149, C900 and C901
