@@ -91,18 +91,24 @@ class Job:
     baseline: str = ""  # label of the job this one is compared with, run by run
 
 
-def rounds(jobs: list[Job], rows: int, runs: int) -> list[Timing]:
+def rounds(jobs: list[Job], rows: int, runs: int, settle: float = 0.0) -> list[Timing]:
     """Run every job once per round, `runs` rounds, interleaved.
 
     The machine's speed drifts (other work, memory pressure): running a job
     right after its baseline, round after round, makes both see the same
     machine. A ratio is the median of the per-round ratios.
+
+    `settle` seconds of idle come before each job, after emptying the cache: on
+    this machine, memory freed a few seconds earlier is quick to use again, and
+    fresh memory is not. Without the pause a job run right after a large process
+    exits, or right after a large cache entry is deleted, starts ahead.
     """
     times: dict[str, list[tuple[float, float]]] = {j.label: [] for j in jobs}
     for _ in range(runs):
         for job in jobs:
             if job.cold:
                 shutil.rmtree(CACHE, ignore_errors=True)
+            time.sleep(settle)
             times[job.label].append(run_once(job.cmd, job.env))
     out = []
     for job in jobs:
@@ -138,7 +144,9 @@ def bench_parallel(rows: int, runs: int, env: dict[str, str]) -> list[Timing]:
     ], 2 * rows, runs)  # fmt: skip
 
 
-def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]) -> list[Timing]:
+def bench_size(
+    rows: int, runs_first: int, runs_cached: int, env: dict[str, str], settle: float
+) -> list[Timing]:
     out = make_data(rows)
     xlsx = str(out / f"shipments_{rows}.xlsx")
     recall = ["--recall", str(out / "recall.toml")]
@@ -154,7 +162,7 @@ def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]
             "--no-cache"], env, baseline=FX),
         Job("recall summary, first query (writes the cache)", [*RECALL, "summary", *recall],
             env, cold=True, baseline=FX),
-    ], rows, runs_first)  # fmt: skip
+    ], rows, runs_first, settle)  # fmt: skip
     if got[0].label.startswith("pandas"):
         got[0].baseline, got[0].ratio = FX, got[0].seconds / got[1].seconds
     run_once([*RECALL, "summary", *recall], env)  # the cache is filled for what follows
@@ -181,7 +189,7 @@ def bench_size(rows: int, runs_first: int, runs_cached: int, env: dict[str, str]
     return got + timed
 
 
-def write_results(timings: list[Timing]) -> str:
+def write_results(timings: list[Timing], settle: float) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -191,7 +199,10 @@ def write_results(timings: list[Timing]) -> str:
         "runs; peak is the largest RSS of the process. Every job runs once per round, "
         "right after its baseline (fastexcel reading the same xlsx into Arrow, or "
         '`python -c "import pandas"`), and a ratio is the median of the per-round '
-        "ratios, so the machine's drifting speed hits both alike.",
+        "ratios, so the machine's drifting speed hits both alike. Each first query (and its "
+        f"fastexcel baseline) starts after {settle:g} s of idle, after the cache is emptied: "
+        "memory freed seconds before is quick to use again on this machine, so no run "
+        "should start on what the run before it left.",
         "",
         "| what | rows | seconds | ratio | baseline | peak MB |",
         "|---|---:|---:|---:|---|---:|",
@@ -213,13 +224,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
     p.add_argument("--runs", type=int, default=5, help="rounds of the cached commands")
     p.add_argument("--first-runs", type=int, default=7, help="rounds of the 1M first queries")
+    p.add_argument("--settle", type=float, default=8.0,
+                   help="seconds of idle before each first query (see rounds)")  # fmt: skip
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
-    timings = bench_size(100_000, 3, args.runs, env)
+    timings = bench_size(100_000, 3, args.runs, env, args.settle)
     timings += bench_parallel(100_000, 3, env)
     if not args.quick:
-        timings += bench_size(1_000_000, args.first_runs, args.runs, env)
-    print(write_results(timings))
+        timings += bench_size(1_000_000, args.first_runs, args.runs, env, args.settle)
+    print(write_results(timings, args.settle))
     return 0
 
 
