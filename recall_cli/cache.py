@@ -276,11 +276,20 @@ def _atomic_write_table(target: Path, table: Any) -> None:
         raise
 
 
+_PROBE = 65_536  # rows coded first, to see whether codes can pay
+
+
 def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """The column as codes into its distinct values, if that takes fewer bytes."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if len(column) > 4 * _PROBE:
+        # Coding a million distinct values (a list of patients, one row each) takes
+        # 0.4 s and saves nothing: when most of the first rows differ, it is not tried.
+        probe = pc.dictionary_encode(column.slice(0, _PROBE)).combine_chunks()
+        if len(probe.dictionary) > _PROBE // 2:
+            return column
     encoded = pc.dictionary_encode(column).combine_chunks()
     distinct = len(encoded.dictionary)
     width = pa.int8() if distinct <= 127 else pa.int16() if distinct <= 32767 else pa.int32()

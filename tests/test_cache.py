@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -256,3 +257,48 @@ def test_a_file_edited_while_it_decodes_is_not_stored(
     assert cache.last_stats.stored == 1
     assert int((_load([csv]).rows["lot"] == "B201576").sum()) >= 1  # the edit, from the cache
     assert cache.last_stats.hits == 1
+
+
+@pytest.mark.parametrize(
+    ("distinct", "rows", "width"),
+    [(3, 1_000, "int8"), (200, 1_000, "int16"), (40_000, 80_000, "int32"), (1_000, 1_000, None)],
+)
+def test_text_is_stored_as_codes_only_where_smaller(
+    distinct: int, rows: int, width: str | None
+) -> None:
+    import pyarrow as pa
+
+    values = [f"value {i % distinct}" for i in range(rows)]
+    column = pa.chunked_array([pa.array(values, pa.large_string())])
+    stored = cache._encoded(column)
+    if width is None:  # every value differs: codes would only add bytes
+        assert stored is column
+    else:
+        assert str(stored.type.index_type) == width
+        assert stored.nbytes < column.nbytes
+    assert stored.to_pylist() == values
+
+
+def test_mostly_distinct_text_is_not_coded_at_all() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # A list of patients, one row each: the first rows show it, and the whole
+    # column is not coded only to be thrown away.
+    rows = 5 * cache._PROBE
+    column = pa.chunked_array([pc.cast(pa.array(range(rows)), pa.large_string())])
+    calls: list[int] = []
+    real = pc.dictionary_encode
+
+    def counting(arr: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(arr))
+        return real(arr, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pc, "dictionary_encode", counting)
+        assert cache._encoded(column) is column
+    assert calls == [cache._PROBE]
+    repeated = pa.chunked_array(
+        [pc.cast(pa.array([i % 7 for i in range(rows)]), pa.large_string())]
+    )
+    assert str(cache._encoded(repeated).type.index_type) == "int8"
