@@ -55,6 +55,7 @@ class Timing:
     peak_mb: float
     baseline: str = ""
     ratio: float | None = None
+    spread: tuple[float, float] | None = None  # the lowest and highest per-round ratio
 
 
 def make_data(rows: int) -> Path:
@@ -117,7 +118,8 @@ def rounds(jobs: list[Job], rows: int, runs: int, settle: float = 0.0) -> list[T
         if job.baseline:
             base = times[job.baseline]
             t.baseline = job.baseline
-            t.ratio = statistics.median(r[0] / b[0] for r, b in zip(got, base, strict=True))
+            per_round = [r[0] / b[0] for r, b in zip(got, base, strict=True)]
+            t.ratio, t.spread = statistics.median(per_round), (min(per_round), max(per_round))
         versus = f"  {t.ratio:.2f} x {t.baseline}" if t.ratio else ""
         line = f"  {t.label:<48} {rows:>9,} {t.seconds:7.2f} s {t.peak_mb:7.0f} MB{versus}"
         print(line, file=sys.stderr)
@@ -199,19 +201,22 @@ def write_results(timings: list[Timing], settle: float) -> str:
         "runs; peak is the largest RSS of the process. Every job runs once per round, "
         "right after its baseline (fastexcel reading the same xlsx into Arrow, or "
         '`python -c "import pandas"`), and a ratio is the median of the per-round '
-        "ratios, so the machine's drifting speed hits both alike. Each first query (and its "
+        "ratios (the lowest and highest of which are shown beside it), so the machine's "
+        "drifting speed hits both alike. Each first query (and its "
         f"fastexcel baseline) starts after {settle:g} s of idle, after the cache is emptied: "
         "memory freed seconds before is quick to use again on this machine, so no run "
         "should start on what the run before it left.",
         "",
-        "| what | rows | seconds | ratio | baseline | peak MB |",
-        "|---|---:|---:|---:|---|---:|",
+        "| what | rows | seconds | ratio | rounds' ratios | baseline | peak MB |",
+        "|---|---:|---:|---:|---:|---|---:|",
     ]
     for t in timings:
         ratio = f"{t.ratio:.2f}" if t.ratio is not None else ""
+        spread = f"{t.spread[0]:.2f}–{t.spread[1]:.2f}" if t.spread else ""
         rows = f"{t.rows:,}" if t.rows else "–"
         lines.append(
-            f"| {t.label} | {rows} | {t.seconds:.2f} | {ratio} | {t.baseline} | {t.peak_mb:.0f} |"
+            f"| {t.label} | {rows} | {t.seconds:.2f} | {ratio} | {spread} | {t.baseline} "
+            f"| {t.peak_mb:.0f} |"
         )
     lines.append("")
     text = "\n".join(lines)
