@@ -369,8 +369,7 @@ def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame
         aliases = _aliases(table)  # before coding: it compares the columns' buffers
         stored = _compact(table.drop_columns(list(aliases)))
         # Most of a write is the kernel finding fresh pages for the file: two
-        # files written on two cores take half the time of one (0.5 s against
-        # 1.0 s for a million rows).
+        # files written on two cores take about half the time of one.
         parallel_map(
             lambda part: _atomic_write_table(*part),
             list(zip(entry.parts, _halves(stored), strict=True)),
