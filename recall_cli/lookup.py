@@ -68,7 +68,7 @@ class Classified:
     def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
         """The rows at these positions as records, with `_pos` and `_bucket`."""
         subset = self.table.select(list(columns)).take(ab.indices(rows))
-        records = subset.to_pylist()
+        records = ab.records(subset)
         for pos, bucket, record in zip(rows.tolist(), self.bucket_at(rows), records, strict=True):
             record["_pos"] = pos
             record["_bucket"] = str(bucket)
@@ -86,7 +86,7 @@ class Classified:
     def data_lots(self) -> set[str]:
         data = pc.equal(self.table["kind"], ab.text("data"))
         lots = pc.unique(pc.filter(self.table["lot"], data))
-        return {str(v) for v in lots.to_pylist() if v}
+        return {str(v) for v in ab.pylist(lots) if v}
 
 
 def _day(value: Any) -> str | None:
@@ -168,7 +168,7 @@ def _digits(text: str) -> str:
 
 def _matching(rows: Classified, column: str, test: Callable[[str], bool]) -> np.ndarray:
     """Rows whose value passes the test, which runs once per distinct value."""
-    values = pc.unique(rows.table[column]).to_pylist()
+    values = ab.pylist(pc.unique(rows.table[column]))
     return _rows_with(rows, column, [v for v in values if v is not None and test(v)])
 
 

@@ -98,7 +98,7 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
         found = best >= 0
         where = ab.indices(at[order[best[found]]])
         for c in columns:
-            values = iter(table[c].take(where).to_pylist())
+            values = iter(ab.pylist(table[c].take(where)))
             chosen[c] = [next(values) if f else "" for f in found.tolist()]
     return keys.values, chosen
 
@@ -128,7 +128,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     k = len(key.values)
     first_row = np.full(k, len(at), dtype=np.int64)
     np.minimum.at(first_row, key.codes, np.arange(len(at)))
-    ids = hit["customer_id"].take(ab.indices(first_row)).to_pylist()
+    ids = ab.pylist(hit["customer_id"].take(ab.indices(first_row)))
     quantity = ab.fixed(hit["quantity"], "float64", np.nan)
     units = np.rint(np.bincount(key.codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k))
     shipments = np.bincount(key.codes, minlength=k)
@@ -409,7 +409,7 @@ class Tally:
                 "addresses across rows: the most recent shipment's address is used"
             )
         data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
-        present = set(pc.unique(data_lots).to_pylist())
+        present = set(ab.pylist(pc.unique(data_lots)))
         for lot in self.scope.lots:
             if lot not in present:
                 out.append(

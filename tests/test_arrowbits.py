@@ -152,4 +152,10 @@ def test_plain_gives_the_values_of_codes_and_leaves_text_alone() -> None:
     assert ab.plain(coded).type == pa.large_string()
     assert ab.plain(coded).to_pylist() == text.to_pylist()
     assert ab.plain(text) is text
+    assert ab.pylist(coded) == ab.pylist(text) == ["a", None, "b", "a"]
+    table = pa.table({"coded": coded, "text": text, "n": pa.chunked_array([[1, 2, 3, 4]])})
+    assert ab.records(table) == [
+        {"coded": v, "text": v, "n": n}
+        for v, n in zip(["a", None, "b", "a"], range(1, 5), strict=True)
+    ]
     assert ab.value_type(coded) == ab.value_type(text) == pa.large_string()
