@@ -122,19 +122,23 @@ def _alike(tables: list[pa.Table]) -> list[pa.Table]:
     """The files' columns in types that concatenate and take rows across files.
 
     Each entry stores a column as codes only where that is smaller, with codes
-    as narrow as its dictionary allows; taking rows across files joins the
-    dictionaries, which needs room for all of them.
+    as narrow as its dictionary allows. Taking rows across files joins the
+    dictionaries, so the codes must be wide enough for all of them together;
+    a column coded in one file and not in another is decoded.
     """
     import pyarrow as pa
 
     out = list(tables)
     for name in out[0].column_names:
-        types = [t.schema.field(name).type for t in out if name in t.column_names]
-        coded = [pa.types.is_dictionary(t) for t in types]
-        if not any(coded):
+        columns = [t[name] for t in out if name in t.column_names]
+        if not any(pa.types.is_dictionary(c.type) for c in columns):
             continue
-        value_type = next(t.value_type for t in types if pa.types.is_dictionary(t))
-        wanted = pa.dictionary(pa.int32(), value_type) if all(coded) else value_type
+        if all(pa.types.is_dictionary(c.type) for c in columns):
+            joined = sum(len(chunk.dictionary) for c in columns for chunk in c.chunks)
+            width = pa.int8() if joined <= 127 else pa.int16() if joined <= 32767 else pa.int32()
+            wanted = pa.dictionary(width, columns[0].type.value_type)
+        else:
+            wanted = next(c.type.value_type for c in columns if pa.types.is_dictionary(c.type))
         for k, table in enumerate(out):
             i = table.schema.get_field_index(name)
             if i >= 0 and table.schema.field(i).type != wanted:

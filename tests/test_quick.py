@@ -239,16 +239,22 @@ def test_files_stored_with_codes_and_as_text_answer_together(
     header = ["Lot", "Ship Date", "Customer ID", "Name", "Email", "Phone", "Address", "City",
               "ZIP", "Country", "Qty"]  # fmt: skip
 
+    def city(i: int) -> str:
+        # 126 towns in one file and 3 in the other: one byte of codes each, not together.
+        return f"Town {i % 126}" if i < 900 else ("Far A", "Far B")[i % 2]
+
     def row(i: int, lot: str, day: int) -> list[object]:
         name = "Ann " + "".join("ABCDEFGHIJ"[int(d)] for d in str(i))  # a name search has no digits
         return [lot, f"2010-12-{day:02d}", f"C{i}", name, f"ann{i}@example.com",
-                f"555 01{i:03d}", f"{i} Old Rd", "Boston", "02110", "US", 2]  # fmt: skip
+                f"555 01{i:03d}", f"{i} Old Rd", city(i), "02110", "US", 2]  # fmt: skip
 
     # 150 customers twice each: more distinct values than one byte of codes holds.
     repeated = write_csv(tmp_path / "a.csv", [
         header, *(row(i, lot, 1 + i % 28) for lot in ("L1", "L2") for i in range(150))
     ])  # fmt: skip
-    unique = write_csv(tmp_path / "b.csv", [header, *(row(i, "L1", 3) for i in (7, 900, 901))])
+    unique = write_csv(
+        tmp_path / "b.csv", [header, *(row(i, "L1", 3) for i in (7, 900, 901, 902, 903))]
+    )
     paths = [str(repeated), str(unique)]
     commands = [
         ["check", "L1", "--format", "json"],
@@ -280,6 +286,7 @@ def test_files_stored_with_codes_and_as_text_answer_together(
     assert str(stored["a.csv"].field("email").type.index_type) == "int16"
     assert str(stored["b.csv"].field("email").type) == "large_string"
     assert str(stored["b.csv"].field("country").type.index_type) == "int8"
+    assert {str(stored[f].field("city").type.index_type) for f in stored} == {"int8"}
 
     def no_full_run(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the cached path should not load the files")
@@ -289,4 +296,4 @@ def test_files_stored_with_codes_and_as_text_answer_together(
     assert cache.last_stats.hits == 2
     assert cached == full
     assert [status for _, status, _, _ in full] == [0, 3, 0, 0, 0, 0, 0, 0]
-    assert json.loads(full[6][2])["customers"] == 152  # C0..C149, C900 and C901
+    assert json.loads(full[6][2])["customers"] == 154  # C0..C149 and C900..C903
