@@ -256,6 +256,13 @@ def records(table: pa.Table) -> list[dict]:
     return pa.table([plain(c) for c in table.columns], names=table.column_names).to_pylist()
 
 
+def codes_type(count: int, value_type: pa.DataType) -> pa.DictionaryType:
+    """The narrowest dictionary type for `count` distinct values: one byte of code
+    for up to 127 values, two up to 32,767, four beyond."""
+    width = pa.int8() if count <= 127 else pa.int16() if count <= 32767 else pa.int32()
+    return pa.dictionary(width, value_type)
+
+
 def value_type(arr: pa.Array | pa.ChunkedArray) -> pa.DataType:
     """The type of the values, whether stored plain or as codes."""
     return arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type

@@ -284,6 +284,8 @@ def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from .arrowbits import codes_type
+
     if len(column) > 4 * _PROBE:
         # Coding a million distinct values (a list of patients, one row each) takes
         # 0.4 s and saves nothing: when nearly all the first rows differ, it is not
@@ -292,9 +294,7 @@ def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
         if len(probe.dictionary) > _PROBE - _PROBE // 16:
             return column
     encoded = pc.dictionary_encode(column).combine_chunks()
-    distinct = len(encoded.dictionary)
-    width = pa.int8() if distinct <= 127 else pa.int16() if distinct <= 32767 else pa.int32()
-    encoded = encoded.cast(pa.dictionary(width, encoded.type.value_type))
+    encoded = encoded.cast(codes_type(len(encoded.dictionary), encoded.type.value_type))
     return pa.chunked_array([encoded]) if encoded.nbytes < column.nbytes else column
 
 
@@ -339,9 +339,11 @@ def _expand(table: pa.Table) -> pa.Table:
     """The compact columns as plain text again, for pandas."""
     import pyarrow as pa
 
+    from .arrowbits import plain
+
     for i, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table[field.name].cast(pa.large_string()))
+            table = table.set_column(i, field.name, plain(table[field.name]))
     return table
 
 

@@ -128,6 +128,8 @@ def _alike(tables: list[pa.Table]) -> list[pa.Table]:
     """
     import pyarrow as pa
 
+    from .arrowbits import codes_type
+
     out = list(tables)
     for name in out[0].column_names:
         columns = [t[name] for t in out if name in t.column_names]
@@ -135,8 +137,7 @@ def _alike(tables: list[pa.Table]) -> list[pa.Table]:
             continue
         if all(pa.types.is_dictionary(c.type) for c in columns):
             joined = sum(len(chunk.dictionary) for c in columns for chunk in c.chunks)
-            width = pa.int8() if joined <= 127 else pa.int16() if joined <= 32767 else pa.int32()
-            wanted = pa.dictionary(width, columns[0].type.value_type)
+            wanted = codes_type(joined, columns[0].type.value_type)
         else:
             wanted = next(c.type.value_type for c in columns if pa.types.is_dictionary(c.type))
         for k, table in enumerate(out):
