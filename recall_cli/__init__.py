@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import RecallError
-from .scope import RecallScope
+from recall_cli.errors import RecallError
+from recall_cli.query.scope import RecallScope
 
 if TYPE_CHECKING:
-    from .normalize import load_shipments
-    from .query import find_affected, summarize
+    from recall_cli.normalize.sheet import load_shipments
+    from recall_cli.query.result import find_affected, summarize
 
 # The one place the version is written (pyproject.toml reads it from here).
 __version__ = "0.1.0"
@@ -25,7 +25,11 @@ __version__ = "0.1.0"
 __all__ = ["RecallError", "RecallScope", "find_affected", "load_shipments", "summarize"]
 
 # Imported on first use: `recall check` on cached data never needs pandas (0.3-0.5 s).
-_LAZY = {"load_shipments": "normalize", "find_affected": "query", "summarize": "query"}
+_LAZY = {
+    "load_shipments": "normalize.sheet",
+    "find_affected": "query.result",
+    "summarize": "query.result",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,3 @@
-from .cli import main
+from recall_cli.cli.commands import main
 
 main()

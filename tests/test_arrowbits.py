@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recall_cli import arrowbits as ab
+from recall_cli.normalize import arrowbits as ab
 
 
 def _chunked(values: list, type_: pa.DataType, cut: int) -> pa.ChunkedArray:

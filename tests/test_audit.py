@@ -10,7 +10,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from recall_cli.audit import (
+from recall_cli.output.safe_write import sha256_file
+from recall_cli.tasks.audit_log import (
     AUDIT_ENV,
     AuditEntry,
     append_audit,
@@ -18,7 +19,6 @@ from recall_cli.audit import (
     make_entry,
     read_audit,
 )
-from recall_cli.safe_write import sha256_file
 
 POSIX = os.name == "posix"
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from recall_cli import api
 from recall_cli.errors import InputFileError
+from recall_cli.query import run as api
 from tests.conftest import as_json, invoke, write_csv, write_xlsx
 from tests.test_sniff import _CT, _MAIN_NS, _ROOT_RELS, _WB, _WB_RELS
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from recall_cli import sniff
+from recall_cli.read import sniff
 from tests.conftest import invoke
 from tests.test_sniff import _CT, _WB, LAUGHS, make_xlsx, replace_member
 

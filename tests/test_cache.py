@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from recall_cli import cache, normalize
-from recall_cli.cli import cli
-from recall_cli.load import LoadOptions
-from recall_cli.normalize import NormalizeOptions
+from recall_cli.cache import store as cache
+from recall_cli.cli.commands import cli
+from recall_cli.normalize import sheet as normalize
+from recall_cli.normalize.sheet import NormalizeOptions
+from recall_cli.read.load import LoadOptions
 
 SCRIPT = Path(__file__).resolve().parents[1] / "sample_data" / "generate.py"
 

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from recall_cli import campaign, export
-from recall_cli.campaign import split_name
+from recall_cli.output import frames as export
+from recall_cli.tasks import campaign
+from recall_cli.tasks.campaign import split_name
 
 from .conftest import SAMPLE, invoke, write_csv
 
@@ -131,7 +132,7 @@ def test_channel_sum_with_uncontactable(runner: CliRunner, tmp_path: Path, hosti
 
 
 def test_library_channels_add_up(hostile: Path) -> None:
-    from recall_cli import api
+    from recall_cli.query import run as api
 
     run = api.run(api.Request.from_options(paths=[hostile], lots=["L1"]))
     ch = campaign.Campaign(run.result).channels
@@ -219,7 +220,7 @@ def test_workbook(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_workbook_is_xlsx_only(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
-        __import__("recall_cli.cli", fromlist=["cli"]).cli,
+        __import__("recall_cli.cli.commands", fromlist=["cli"]).cli,
         ["export", "workbook", "--recall", str(RECALL), "--format", "csv", "-o",
          str(tmp_path / "w.csv")],
     )  # fmt: skip
@@ -263,7 +264,7 @@ def test_atomic_write(
     monkeypatch.setitem(export.WRITERS, "csv", broken)
     out = tmp_path / "e.csv"
     result = runner.invoke(
-        __import__("recall_cli.cli", fromlist=["cli"]).cli,
+        __import__("recall_cli.cli.commands", fromlist=["cli"]).cli,
         ["export", "email", str(hostile), "--lot", "L1", "-o", str(out)],
     )
     assert result.exit_code == 1

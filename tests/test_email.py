@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recall_cli.query import email_ok
+from recall_cli.query.result import email_ok
 
 
 def library(value: str) -> bool:
@@ -47,6 +47,6 @@ def test_special_use_domains_are_the_librarys() -> None:
     # Spelled out so that plain addresses are checked without importing the library.
     from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-    from recall_cli.tally import SPECIAL_USE_DOMAINS
+    from recall_cli.query.tally import SPECIAL_USE_DOMAINS
 
     assert sorted(SPECIAL_USE_DOMAINS) == sorted(SPECIAL_USE_DOMAIN_NAMES)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recall_cli.errors import RecallError
-from recall_cli.lots import (
+from recall_cli.normalize.lots import (
     ScannedCode,
     normalize_lot,
     one_edit_away,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recall_cli.masking import MASK, mask_address, mask_email, mask_name, mask_phone
+from recall_cli.tasks.masking import MASK, mask_address, mask_email, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from recall_cli import RecallScope, find_affected, load_shipments
-from recall_cli.dates import DAYFIRST, INCONSISTENT, MONTHFIRST, NOT_NEEDED
 from recall_cli.errors import SchemaError
-from recall_cli.normalize import NormalizeOptions
-from recall_cli.schema import canonical_for
+from recall_cli.normalize.columns import canonical_for
+from recall_cli.normalize.dates import DAYFIRST, INCONSISTENT, MONTHFIRST, NOT_NEEDED
+from recall_cli.normalize.sheet import NormalizeOptions
 
 from .conftest import write_csv, write_xlsx
 
@@ -294,8 +294,8 @@ def test_country_filter_and_unknown_country(tmp_path: Path) -> None:
 
 
 def test_generated_data_matches_its_truth(tmp_path: Path, generator) -> None:  # type: ignore[no-untyped-def]
-    from recall_cli.query import summarize
-    from recall_cli.scopefile import build_scope, read_recall_file
+    from recall_cli.query.result import summarize
+    from recall_cli.query.scopefile import build_scope, read_recall_file
 
     expected = generator.generate(tmp_path, seed=7)
     recall = read_recall_file(tmp_path / "recall.toml")
@@ -363,7 +363,7 @@ def test_english_lot_and_date_headers_are_not_french(tmp_path: Path) -> None:
 
 
 def test_no_header_alias_names_two_columns() -> None:
-    from recall_cli.schema import _ALIASES, normalize_header
+    from recall_cli.normalize.columns import _ALIASES, normalize_header
 
     seen: dict[str, str] = {}
     clashes = []
@@ -389,7 +389,7 @@ def test_date_format_in_the_header_decides_ambiguous_columns(
 
 
 def test_folder_reads_exports_only(tmp_path: Path) -> None:
-    from recall_cli.load import discover
+    from recall_cli.read.load import discover
 
     for name in ("b.csv", "a.xlsx", "~$a.xlsx", ".hidden.csv", "notes.txt", "recall.toml"):
         (tmp_path / name).write_text("x")
@@ -502,7 +502,7 @@ def test_subtotals_by_date_and_counted_totals_are_not_data(tmp_path: Path) -> No
 
 
 def customers_total_of(result) -> int:  # type: ignore[no-untyped-def]
-    from recall_cli.query import summarize
+    from recall_cli.query.result import summarize
 
     return int(summarize(result)["customers_total"])
 

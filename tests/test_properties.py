@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recall_cli import api
-from recall_cli.dates import DAYFIRST
-from recall_cli.lookup import Classified, check_lot
+from recall_cli.normalize.dates import DAYFIRST
+from recall_cli.query import run as api
+from recall_cli.query.lookup import Classified, check_lot
 from tests.conftest import write_csv, write_xlsx
 
 RECALLED = ("B201575", "F300112")
@@ -109,7 +109,7 @@ _LABEL_PARTS = st.sampled_from(
 def test_totals_labels_found_in_arrow_are_the_regexs(values: list[str]) -> None:
     import pandas as pd
 
-    from recall_cli.normalize import STR, EncodedColumns, _is_total
+    from recall_cli.normalize.sheet import STR, EncodedColumns, _is_total
 
     col = pd.Series(values, dtype=STR)
     assert EncodedColumns().totals(col).tolist() == [_is_total(v) for v in values]

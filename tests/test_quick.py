@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from recall_cli import api, cache
-from recall_cli.lookup import Classified, find_customers
-from recall_cli.normalize import load_shipments
+from recall_cli.cache import store as cache
+from recall_cli.normalize.sheet import load_shipments
+from recall_cli.query import run as api
+from recall_cli.query.lookup import Classified, find_customers
 
 from .conftest import invoke, write_csv
 

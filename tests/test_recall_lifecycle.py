@@ -16,12 +16,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from recall_cli import api
-from recall_cli.effectiveness import draw_sample, level_percent, stratum_sizes
 from recall_cli.errors import ScopeError
-from recall_cli.regulator import fda806_frame, fda806_totals, fsma_frame
-from recall_cli.scope_audit import audit_scope
-from recall_cli.scope_diff import compare_scopes
+from recall_cli.query import run as api
+from recall_cli.tasks.effectiveness import draw_sample, level_percent, stratum_sizes
+from recall_cli.tasks.regulator import fda806_frame, fda806_totals, fsma_frame
+from recall_cli.tasks.scope_audit import audit_scope
+from recall_cli.tasks.scope_diff import compare_scopes
 
 from .conftest import as_json, invoke, write_csv, write_xlsx
 
@@ -415,7 +415,7 @@ def test_export_ship_from_and_domestic_options(runner: CliRunner, case: dict) ->
 
 def test_cli_export_kinds_are_the_registered_kinds() -> None:
     # The CLI spells them out so that building it does not import pandas.
-    from recall_cli.campaign import KINDS
-    from recall_cli.cli import EXPORT_KINDS
+    from recall_cli.cli.commands import EXPORT_KINDS
+    from recall_cli.tasks.campaign import KINDS
 
     assert sorted(EXPORT_KINDS) == sorted(KINDS)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recall_cli.errors import ExportError
-from recall_cli.safe_write import (
+from recall_cli.output.safe_write import (
     FORMULA_TRIGGERS,
     atomic_output,
     escape_formula,

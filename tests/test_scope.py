@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from recall_cli.errors import ScopeError
-from recall_cli.scopefile import build_scope, read_lots_file, read_recall_file
+from recall_cli.query.scopefile import build_scope, read_lots_file, read_recall_file
 
 from .conftest import invoke, write_csv, write_xlsx
 
@@ -189,7 +189,7 @@ def test_stderr_reports_returns_and_lots_not_in_the_data(runner, tmp_path: Path)
 
 
 def test_notified_ids_from_our_own_escaped_csv(tmp_path: Path) -> None:
-    from recall_cli.sidetable import read_customer_ids
+    from recall_cli.normalize.sidetable import read_customer_ids
 
     f = tmp_path / "sent.csv"
     f.write_text("customer_id,name\n'=C1,A\n'@c2,B\n'-C3,C\nC4,D\n", encoding="utf-8")

@@ -23,8 +23,8 @@ import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 from python_calamine import CalamineWorkbook
 
-from recall_cli import sniff
 from recall_cli.errors import InputFileError
+from recall_cli.read import sniff
 
 PATIENT = "Jane Doe"  # a "cell value" that must never reach a message
 

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from recall_cli import support
-from recall_cli.cli import SUPPORT_EXIT_HELP
+from recall_cli.cli.commands import SUPPORT_EXIT_HELP
+from recall_cli.tasks import support
 
 from .conftest import invoke, write_csv, write_xlsx
 

@@ -1,0 +1,121 @@
+"""`recall shell`: load the data once, then answer lot and customer questions typed
+(or piped) one a line.
+
+Lines understood::
+
+    check CODE [--rows]    is this lot (or scanned barcode) recalled? --rows adds provenance
+    customer QUERY         is this customer affected? (contact masked unless the shell
+                           was started with --reveal)
+    CODE                   a bare lot or barcode is a `check`
+    help | quit | exit
+
+History is kept for the session only (stdlib readline, when it is available): it
+is never written to disk, because typed queries are patient names and phone numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from recall_cli.errors import RecallError
+from recall_cli.output.terminal import check_view, customer_view
+from recall_cli.query.lookup import Classified
+from recall_cli.tasks.support import check_code, customer_exit_status, customer_lookup
+
+PROMPT = "recall> "
+HELP = (
+    "check CODE [--rows]   lot, GS1 barcode or Digital Link; --rows lists file/sheet/row\n"
+    "customer QUERY        id, email, phone digits or part of a name\n"
+    "CODE                  same as check CODE\n"
+    "quit                  leave (or Ctrl-D)\n"
+)
+_QUIT = frozenset({"quit", "exit", "q"})
+
+
+@dataclass
+class Reply:
+    """What one line produced: a renderable for stdout, or an error line for stderr."""
+
+    renderable: Any = None
+    error: str = ""
+    status: int | None = None  # the exit status the one-shot command would give
+
+
+def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply | None:
+    """The reply to one typed line; None for a blank line or a comment."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    verb, _, rest = text.partition(" ")
+    verb_l, rest = verb.lower(), rest.strip()
+    try:
+        if verb_l in ("help", "?"):
+            return Reply(renderable=HELP.rstrip("\n"))
+        if verb_l == "customer":
+            if not rest:
+                return Reply(error="customer needs a query: customer C10003")
+            found = customer_lookup(rows, rest, reveal=reveal)
+            return Reply(customer_view(found), status=customer_exit_status(found))
+        code, show_rows = (rest, False) if verb_l == "check" else (text, False)
+        if code.endswith(" --rows") or code == "--rows":
+            code, show_rows = code[: -len("--rows")].strip(), True
+        if not code:
+            return Reply(error="check needs a lot or barcode: check B201575")
+        found_lot = check_code(rows, code, show_rows=show_rows)
+        view = check_view(found_lot.answer, rows.scope.to_dict(), found_lot.in_data)
+        return Reply(view, status=found_lot.exit_status)
+    except RecallError as exc:
+        # One bad scan must not end the session; the message carries no patient value.
+        return Reply(error=str(exc))
+
+
+def _enable_history() -> None:
+    """Line editing and in-memory history on a terminal; nothing when readline is absent."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return
+    readline.set_auto_history(True)
+
+
+def read_lines(stdin: TextIO, *, interactive: bool) -> Iterator[str]:
+    """Lines from a prompt on a terminal, or simply each line of piped input."""
+    if not interactive:
+        yield from stdin
+        return
+    _enable_history()
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            print(file=sys.stderr)
+            return
+        except KeyboardInterrupt:  # Ctrl-C clears the line, as in other shells
+            print(file=sys.stderr)
+
+
+def run_shell(
+    rows: Classified,
+    lines: Iterable[str],
+    out: Callable[[Any], None],
+    err: Callable[[str], None],
+    *,
+    reveal: bool = False,
+) -> int:
+    """Answer each line until quit or end of input; returns the number of answers."""
+    answered = 0
+    for line in lines:
+        if line.strip().lower() in _QUIT:
+            break
+        reply = answer_line(rows, line, reveal=reveal)
+        if reply is None:
+            continue
+        if reply.error:
+            err(reply.error)
+        else:
+            out(reply.renderable)
+            answered += 1
+    return answered

@@ -1,0 +1,248 @@
+"""Ship-date parsing, with day/month order decided per column, never per row.
+
+Values arrive as text: real Excel dates come out of the reader as ISO
+`YYYY-MM-DD HH:MM:SS`, serial numbers as `40513`, and typed dates as
+whatever the site typed. Each distinct value is parsed once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.options import DAYFIRST, MONTHFIRST
+from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN
+
+NOT_NEEDED = "not needed"
+INCONSISTENT = "inconsistent"
+
+# A time of day after the date is ignored: the window is applied by calendar date.
+_TIME = (
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"  # 13:30, 13:30:00, 13:30:00.123
+    r"\s*(?:[AaPp]\.?[Mm]\.?)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # PM, Z, +01:00
+)
+_ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
+_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^\d{1,6}(?:\.\d+)?$")
+_AMBIG = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{2}}|\d{{4}}){_TIME}$")
+# "1 Dec 2010", "1er décembre 2010", "01-Dec-10"; "Dec 1, 2010", "December 1st 2010".
+_NAMED = re.compile(
+    rf"^(\d{{1,2}})(?:er|st|nd|rd|th)?[-/. ]+([^\W\d_]+)\.?[-/. ,]+(\d{{2}}|\d{{4}}){_TIME}$"
+)
+_NAMED_US = re.compile(
+    rf"^([^\W\d_]+)\.?[-/. ]+(\d{{1,2}})(?:st|nd|rd|th)?,?[-/. ]+(\d{{2}}|\d{{4}}){_TIME}$"
+)
+
+_MONTHS = {
+    "jan": 1, "january": 1, "janv": 1, "janvier": 1,
+    "feb": 2, "february": 2, "fev": 2, "fevr": 2, "fevrier": 2,
+    "mar": 3, "march": 3, "mars": 3,
+    "apr": 4, "april": 4, "avr": 4, "avril": 4,
+    "may": 5, "mai": 5,
+    "jun": 6, "june": 6, "juin": 6,
+    "jul": 7, "july": 7, "juil": 7, "juillet": 7,
+    "aug": 8, "august": 8, "aou": 8, "aout": 8,
+    "sep": 9, "sept": 9, "september": 9, "septembre": 9,
+    "oct": 10, "october": 10, "octobre": 10,
+    "nov": 11, "november": 11, "novembre": 11,
+    "dec": 12, "december": 12, "decembre": 12,
+}  # fmt: skip
+
+_ERROR_CELLS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA"}
+)
+# Excel's 1900 system: serial 1 is 1900-01-01, and serial 60 is the
+# 1900-02-29 that never existed (kept for Lotus 1-2-3 compatibility).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_1904_EPOCH = dt.date(1904, 1, 1)
+# Ship dates outside this range are typos, not shipments.
+MIN_YEAR, MAX_YEAR = 1980, 2100
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    order: str  # DAYFIRST, MONTHFIRST, NOT_NEEDED or INCONSISTENT
+    reason: str
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    if len(y) == 2:
+        return 2000 + n if n < 70 else 1900 + n
+    return n
+
+
+def _make(y: int, m: int, d: int) -> dt.date | str:
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return f"year {y} is out of range"
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return "not a real calendar date"
+
+
+def _month(word: str) -> int | None:
+    import unicodedata
+
+    w = unicodedata.normalize("NFKD", word.lower())
+    w = "".join(c for c in w if c.isalpha() and not unicodedata.combining(c))
+    return _MONTHS.get(w)
+
+
+def serial_to_date(serial: float, date1904: bool = False) -> dt.date | str:
+    if date1904:
+        return _check_range(_EXCEL_1904_EPOCH + dt.timedelta(days=int(serial)))
+    whole = int(serial)
+    if whole == 60:
+        return "Excel serial 60 is the non-existent 1900-02-29"
+    if whole < 60:
+        # Before the phantom leap day the 1900 system is off by one.
+        whole += 1
+    return _check_range(_EXCEL_EPOCH + dt.timedelta(days=whole))
+
+
+def _check_range(d: dt.date) -> dt.date | str:
+    if not MIN_YEAR <= d.year <= MAX_YEAR:
+        return f"year {d.year} is out of range"
+    return d
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One distinct cell text, parsed as far as it can be without the column."""
+
+    value: dt.date | None = None
+    problem: str = ""
+    ambiguous: tuple[int, int, int] | None = None  # (first, second, year) of a/b/yyyy
+
+
+def _parse_one(text: str, date1904: bool) -> _Parsed:
+    s = text.strip()
+    if not s:
+        return _Parsed(problem="ship date blank")
+    if s.upper() in _ERROR_CELLS:
+        return _Parsed(problem=f"ship date cell holds the Excel error {s.upper()}")
+    if (m := _ISO.match(s)) or (m := _BASIC.match(s)):
+        r = _make(int(m[1]), int(m[2]), int(m[3]))
+    elif _SERIAL.match(s):
+        r = serial_to_date(float(s), date1904)
+    elif m := _AMBIG.match(s):
+        a, b, y = int(m[1]), int(m[2]), _year(m[3])
+        return _Parsed(ambiguous=(a, b, y))
+    elif (m := _NAMED.match(s)) and (mo := _month(m[2])):
+        r = _make(_year(m[3]), mo, int(m[1]))
+    elif (m := _NAMED_US.match(s)) and (mo := _month(m[1])):
+        r = _make(_year(m[3]), mo, int(m[2]))
+    else:
+        return _Parsed(problem="ship date unreadable")
+    if isinstance(r, str):
+        return _Parsed(problem=f"ship date {r}")
+    return _Parsed(value=r)
+
+
+# Countries that write month first; everyone else in the data writes day first.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "PH", "CA"})
+
+
+def decide_order(
+    parsed: list[_Parsed],
+    forced: str | None,
+    french_headers: bool,
+    country_hint: str | None = None,
+    header_hint: str | None = None,
+) -> DateOrder:
+    firsts = [p.ambiguous for p in parsed if p.ambiguous]
+    if not firsts:
+        return DateOrder(NOT_NEEDED, "no dd/mm or mm/dd text in the column")
+    day_first = sum(1 for a, b, _ in firsts if a > 12 and b <= 12)
+    month_first = sum(1 for a, b, _ in firsts if b > 12 and a <= 12)
+    if forced:
+        return DateOrder(forced, f"--{forced.replace('-', '')} given")
+    if day_first and month_first:
+        return DateOrder(
+            INCONSISTENT,
+            f"{day_first} distinct values only fit day-first and {month_first} only "
+            "month-first; ambiguous rows go to review",
+        )
+    if day_first:
+        return DateOrder(DAYFIRST, f"{day_first} distinct values have a day above 12 first")
+    if month_first:
+        return DateOrder(MONTHFIRST, f"{month_first} distinct values have a day above 12 second")
+    if header_hint:
+        return DateOrder(header_hint, f"every value is ambiguous; the header says {header_hint}")
+    if french_headers:
+        return DateOrder(DAYFIRST, "every value is ambiguous; French headers mean day-first")
+    if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
+        return DateOrder(
+            DAYFIRST,
+            f"every value is ambiguous; the rows ship to {country_hint}, which writes dd/mm",
+        )
+    return DateOrder(
+        MONTHFIRST,
+        "every value is ambiguous; English headers taken as month-first "
+        "(use --dayfirst if this site writes dd/mm)",
+    )
+
+
+def _resolve(p: _Parsed, order: str) -> tuple[dt.date | None, str]:
+    if p.ambiguous is None:
+        return p.value, p.problem
+    a, b, y = p.ambiguous
+    if order == INCONSISTENT:
+        if a > 12 and b <= 12:
+            order = DAYFIRST
+        elif b > 12 and a <= 12:
+            order = MONTHFIRST
+        else:
+            return None, AMBIGUOUS_IN_COLUMN
+    r = _make(y, b, a) if order == DAYFIRST else _make(y, a, b)
+    if isinstance(r, str):
+        return None, f"ship date {r} ({order})"
+    return r, ""
+
+
+def parse_dates(
+    values: pd.Series,
+    *,
+    forced: str | None = None,
+    french_headers: bool = False,
+    country_hint: str | None = None,
+    header_hint: str | None = None,
+    date1904: bool = False,
+    evidence_mask: pd.Series | None = None,
+) -> tuple[pd.Series, Distinct, DateOrder]:
+    """Parse a column of date texts.
+
+    Returns calendar dates (datetime64 at midnight, NaT where unreadable),
+    the problem text per row ("" when fine) as codes into the distinct problems,
+    and the order assumed. Only rows in `evidence_mask` (the data rows) vote on
+    the order.
+    """
+    text = values.fillna("").astype(str)
+    codes, uniques = pd.factorize(text, sort=False)
+    parsed = [_parse_one(u, date1904) for u in uniques]
+    if evidence_mask is not None:
+        seen = np.bincount(codes[np.asarray(evidence_mask, dtype=bool)], minlength=len(uniques))
+        voting = np.flatnonzero(seen)  # np.unique would sort a million codes
+        voters = [parsed[i] for i in voting]
+    else:
+        voters = parsed
+    order = decide_order(voters, forced, french_headers, country_hint, header_hint)
+    resolved = [_resolve(p, order.order) for p in parsed]
+    dates = np.array(
+        [np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d, _ in resolved]
+        or [np.datetime64("NaT", "D")],
+        dtype="datetime64[D]",
+    )
+    # A million rows share a handful of problem texts: codes, not a million objects.
+    problem_codes, problem_texts = pd.factorize(np.array([pr for _, pr in resolved] + [""]))
+    if len(codes) == 0:
+        empty = pd.Series([], dtype="datetime64[s]", index=values.index)
+        return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order
+    out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
+    return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order

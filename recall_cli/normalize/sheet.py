@@ -1,0 +1,723 @@
+"""Raw cells → canonical shipment rows: header, columns, lots, dates, row kinds.
+
+Every row below the header comes out, whatever it holds: a row kind
+(`data`, `blank`, `total`, `header`, `note`, `bad`) and a `problem` text let
+the query put it in exactly one bucket. Nothing is dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recall_cli.errors import SchemaError
+from recall_cli.normalize import arrowbits
+from recall_cli.normalize import dates as dates_mod
+from recall_cli.normalize.arrowbits import indices, trimmed
+from recall_cli.normalize.columns import (
+    CANONICAL,
+    REQUIRED_HINT,
+    canonical_for,
+    date_order_hint,
+    header_language,
+    missing_required,
+)
+from recall_cli.normalize.columns import normalize_header as fold
+from recall_cli.normalize.countries import to_iso2
+from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.lots import normalize_id, normalize_lot
+from recall_cli.normalize.options import NormalizeOptions
+from recall_cli.read.load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
+from recall_cli.read.options import LoadOptions
+
+HEADER_SEARCH_ROWS = 30
+NOT_SHIPMENTS = "not a shipment table"
+
+KINDS = ("data", "blank", "total", "header", "note", "bad")
+
+ROW_COLUMNS = (
+    "source", "file", "sheet", "row", "kind", "problem", "lot_raw", "date_raw",
+    "customer_key", *CANONICAL,
+)  # fmt: skip
+
+# "Total", "Grand total", "Sous-total", and Excel's Subtotal labels "B201575 Total".
+# A cell that is only a totals label: "Total", "TOTAL:", "Grand Total", "Sous-total",
+# "Total général", "Total (units)", "Total 160"; or Excel's Subtotal label after a
+# value, "B201575 Total", "12/1/2010 Count". Not "Total Care Pharmacy".
+_TOTAL = re.compile(
+    r"^\s*(grand\s*[- ]?\s*)?(sub\s*[- ]?\s*|sous\s*[- ]?\s*)?"
+    r"(totals?|totaux|sum|somme|summe|count)\b"
+    r"(\s*(g[ée]n[ée]ral|general|overall|qty|quantity|units?|unit[ée]s|:|-|\([^)]*\)|[\d.,/:]+))*"
+    r"\s*$"
+    r"|\S\s+(total|totals|totaux|count)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_EXCEL_ERRORS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA"}
+)
+
+
+DEFAULT_LOAD = LoadOptions()
+DEFAULT_NORMALIZE = NormalizeOptions()
+
+
+@dataclass
+class SourceInfo:
+    """What was found in one sheet (or text file): `inspect` prints this."""
+
+    file: str
+    sheet: str
+    header_row: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # canonical → header as found
+    ignored_columns: list[str] = field(default_factory=list)
+    date_order: str = ""
+    date_order_reason: str = ""
+    rows_read: int = 0
+    skipped: str = ""
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Shipments:
+    """All rows read, one per input row below a header, plus where they came from."""
+
+    rows: pd.DataFrame
+    sources: list[SourceInfo]
+
+    @property
+    def read_sources(self) -> list[SourceInfo]:
+        return [s for s in self.sources if not s.skipped]
+
+
+# --- headers -----------------------------------------------------------------
+
+
+def find_header(
+    cells: pd.DataFrame, overrides: Mapping[str, str]
+) -> tuple[int, dict[int, str], list[str]] | None:
+    """The header row index, the column → canonical mapping, and the duplicate headers."""
+    override_keys = {fold(h): canon for canon, h in overrides.items()}
+    data_cols = [c for c in cells.columns if c != NFIELDS]
+    best: tuple[int, int] | None = None
+    # One small block of objects: a row of fourteen Arrow-backed columns is slow to pick.
+    top = cells.head(HEADER_SEARCH_ROWS).astype(object)
+    for i in range(len(top)):
+        values = top.iloc[i][data_cols]
+        found = {_canonical(v, override_keys) for v in values}
+        found.discard(None)
+        score = len(found)
+        if score >= 2 and (best is None or score > best[1]):
+            best = (i, score)
+    if best is None:
+        return None
+    idx = best[0]
+    mapping: dict[int, str] = {}
+    duplicates: list[str] = []
+    for j in data_cols:
+        canon = _canonical(top.iloc[idx][j], override_keys)
+        if canon is None:
+            continue
+        if canon in mapping.values():
+            duplicates.append(str(top.iloc[idx][j]).strip())
+            continue
+        mapping[j] = canon
+    for j in data_cols:
+        value = top.iloc[idx][j]
+        if j in mapping or not isinstance(value, str):
+            continue
+        weak = canonical_for(value, weak=True)
+        if weak is not None and weak not in mapping.values():
+            mapping[j] = weak
+    # A group label above the header ("Customer" merged over "ID | Name | ZIP"):
+    # a merged label stands in its first cell only, so it is carried right.
+    if idx > 0:
+        above, here = top.iloc[idx - 1], top.iloc[idx]
+        carried: str | None = None
+        for j in data_cols:
+            a, b = above[j], here[j]
+            if isinstance(a, str) and a.strip():
+                carried = a.strip()
+            if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
+                continue
+            canon = _canonical(f"{carried} {b.strip()}", override_keys)
+            if canon is not None and canon not in mapping.values():
+                mapping[j] = canon
+    # A header over two rows ("Ship" above "Date"): names that only map once joined
+    # move the header down to the second row, which then is not read as data.
+    if idx + 1 < len(top):
+        upper, below = top.iloc[idx], top.iloc[idx + 1]
+        joined: dict[int, str] = {}
+        for j in data_cols:
+            a, b = upper[j], below[j]
+            if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
+                continue
+            canon = _canonical(f"{a.strip()} {b.strip()}", override_keys)
+            if canon is not None and canon not in {*mapping.values(), *joined.values()}:
+                joined[j] = canon
+        if joined:
+            mapping.update(joined)
+            idx += 1
+    return idx, mapping, duplicates
+
+
+def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    key = fold(value)
+    if key in override_keys:
+        return override_keys[key]
+    canon = canonical_for(value)
+    # A column the user mapped by hand wins over the alias table.
+    if canon is not None and canon in override_keys.values():
+        return None
+    return canon
+
+
+# --- values ------------------------------------------------------------------
+
+
+# Text columns are Arrow-backed strings ("str" in pandas 3): comparisons, strip
+# and take run in Arrow, and no column becomes a million Python objects.
+STR = text_dtype()
+
+
+def nonblank(col: pd.Series) -> np.ndarray:
+    """True where a text column is not blank."""
+    if col.dtype == STR:
+        return arrowbits.filled(col.array.__arrow_array__())
+    return (as_text(col) != "").to_numpy(dtype=bool)
+
+
+def as_text(col: pd.Series) -> pd.Series:
+    """A column as stripped text, blanks as "" (never missing)."""
+    if col.dtype != STR:
+        col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
+    return pd.Series(trimmed(col.array.__arrow_array__()), index=col.index, dtype=STR)
+
+
+@dataclass
+class _Encoded:
+    column: pd.Series  # kept, so that its id stays its own
+    codes: np.ndarray  # per row, into uniques
+    indices: pa.Array  # the same codes, as Arrow
+    uniques: list[str]
+    dictionary: pa.Array  # the same uniques, as Arrow
+
+
+class EncodedColumns:
+    """Text columns dictionary-encoded once each, then mapped once per distinct value.
+
+    Shipment columns repeat a lot, and the lot column is asked several questions:
+    encoding it once for all of them saves a pass over a million strings each.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, _Encoded] = {}
+
+    def _encode(self, col: pd.Series) -> _Encoded:
+        hit = self._seen.get(id(col))
+        if hit is None or hit.column is not col:
+            chunked = pa.chunked_array(col.astype(STR).array.__arrow_array__())
+            if chunked.null_count:
+                chunked = pc.fill_null(chunked, "")
+            encoded = pc.dictionary_encode(chunked).combine_chunks()
+            hit = _Encoded(col, encoded.indices.to_numpy(zero_copy_only=False), encoded.indices,
+                           encoded.dictionary.to_pylist(), encoded.dictionary)  # fmt: skip
+            self._seen[id(col)] = hit
+        return hit
+
+    def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+        e = self._encode(col)
+        values = [fn(u) for u in e.uniques]
+        if values == e.uniques and col.dtype == STR and not col.hasnans:
+            return col  # already in shape (ids and postal codes usually are): no copy
+        # large_string is what pandas holds: a string array would be copied to it.
+        mapped = pa.array(values, pa.large_string())
+        return pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
+
+    def values(
+        self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
+    ) -> np.ndarray:
+        e = self._encode(col)
+        mapped: np.ndarray = np.array([fn(u) for u in e.uniques] or [fn("")], dtype=dtype)
+        return mapped[e.codes]
+
+    def totals(self, col: pd.Series) -> np.ndarray:
+        """Rows whose text is a totals label (_is_total), the regex run only where it can match.
+
+        Every match holds "tot", "sum", "somme" or "count"; Arrow finds the few
+        distinct values that do. Text that is not ASCII always goes to the regex,
+        whose case folding knows more than ASCII's.
+        """
+        e = self._encode(col)
+        maybe = pc.or_(
+            pc.invert(pc.string_is_ascii(e.dictionary)),
+            pc.match_substring_regex(e.dictionary, _TOTAL_WORDS, ignore_case=True),
+        )
+        table = np.zeros(max(len(e.uniques), 1), dtype=bool)
+        for i in np.flatnonzero(arrowbits.bools(maybe)):
+            table[i] = _is_total(e.uniques[i])
+        return table[e.codes]
+
+    def counts(self, col: pd.Series, fn: Callable[[str], str], rows: np.ndarray) -> dict[str, int]:
+        """How many of `rows` map to each value of fn."""
+        e = self._encode(col)
+        out: dict[str, int] = {}
+        per_value = np.bincount(e.codes[rows], minlength=len(e.uniques))
+        for u, k in zip(e.uniques, per_value.tolist(), strict=True):
+            if k:
+                key = fn(u)
+                out[key] = out.get(key, 0) + k
+        return out
+
+
+_TOTAL_WORDS = "tot|sum|somme|count"
+
+_UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
+
+
+def _parse_quantity(text: str) -> float:
+    s = text.strip()
+    if m := _UNIT_SUFFIX.match(s):  # "40 EA", "40 units", "40 u."
+        s = m[1]
+    s = s.replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
+    if not s:
+        return np.nan
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", s):
+        s = s.replace(",", "")
+    elif re.fullmatch(r"[-+]?\d+,\d+", s):
+        s = s.replace(",", ".")  # decimal comma from European exports
+    if s.startswith("(") and s.endswith(")"):
+        s = "-" + s[1:-1]  # accounting negative
+    try:
+        return float(s)
+    except ValueError:
+        return np.nan
+
+
+def _names_column(canon: str, text: str) -> bool:
+    return canonical_for(text, weak=True) == canon
+
+
+def _is_total(text: str) -> bool:
+    return bool(_TOTAL.search(text))
+
+
+def _country_code(text: str) -> str:
+    return to_iso2(text) or text.upper()
+
+
+def _main_country(counts: Mapping[str, int]) -> str | None:
+    """The country of most rows, when one dominates (90%): it hints the date order."""
+    known = {c: k for c, k in counts.items() if re.fullmatch(r"[A-Z]{2}", c)}
+    if not known:
+        return None
+    top = max(known, key=known.__getitem__)
+    return top if known[top] >= 0.9 * sum(known.values()) else None
+
+
+def fill_merged(
+    cells: pd.DataFrame, ranges: Iterable[tuple[int, int, int, int]], first_row: int, first_col: int
+) -> tuple[pd.DataFrame, int]:
+    """Copy each vertically merged range's top value into the blank cells below it.
+
+    Excel keeps a merged value only in the top-left cell; a lot merged down over
+    three shipments would otherwise leave two of them with a blank lot.
+    Ranges are (first row 1-based, first col 0-based, last row, last col).
+    """
+    columns: dict[int, np.ndarray] = {}
+    filled = 0
+    n = len(cells)
+    for r1, c1, r2, c2 in ranges:
+        top, bottom = r1 - first_row, min(r2 - first_row, n - 1)
+        if bottom <= top or top < 0:
+            continue
+        for c in range(c1, c2 + 1):
+            j = c - first_col
+            if j not in cells.columns:
+                continue
+            col = columns.get(j)
+            if col is None:
+                col = columns[j] = cells[j].to_numpy(dtype=object).copy()
+            value = col[top]
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                continue
+            seg = col[top + 1 : bottom + 1]
+            blank = pd.isna(seg) | (seg == "")
+            seg[blank] = value
+            filled += int(blank.sum())
+    if not columns:
+        return cells, 0
+    cells = cells.copy()
+    for j, col in columns.items():
+        cells[j] = col
+    return cells, filled
+
+
+# --- one sheet ---------------------------------------------------------------
+
+
+def normalize_sheet(
+    raw: RawSheet, source_id: int, options: NormalizeOptions
+) -> tuple[SourceInfo, pd.DataFrame | None]:
+    info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
+    cells = raw.cells
+    merged = info.details.pop("merged_ranges", None)
+    if merged:
+        first_col = int(raw.details.get("first_col", 0))  # type: ignore[call-overload]
+        ranges = cast(list[tuple[int, int, int, int]], merged)
+        cells, filled = fill_merged(cells, ranges, raw.first_row, first_col)
+        if filled:
+            info.details["merged_cells_filled"] = filled
+            info.warnings.append(
+                f"{filled} empty cells inside merged ranges took the value of the range's top cell"
+            )
+    found = find_header(cells, options.columns) if len(cells) else None
+    if found is None:
+        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows"
+        return info, None
+    header_idx, mapping, duplicates = found
+    header_cells = cells.iloc[header_idx]
+    mapped = set(mapping.values())
+    missing = missing_required(mapped)
+    if missing:
+        headers = [str(v).strip() for v in header_cells if isinstance(v, str) and v.strip()]
+        found_list = ", ".join(repr(h) for h in headers)
+        if "lot" not in mapped or not mapped & {"ship_date", "customer_id", "name", "last_name"}:
+            # A lot summary, a contacts list, a lookup table: not shipments. Skipped
+            # and reported; api.run turns it into the error if no sheet is usable.
+            info.skipped = (
+                f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
+                f"headers found: {found_list}"
+            )
+            info.header_row = raw.first_row + header_idx
+            return info, None
+        raise SchemaError(
+            f"missing required column {', '.join(missing)}; headers found: "
+            + ", ".join(repr(h) for h in headers),
+            file=raw.file,
+            sheet=raw.sheet or None,
+            row=raw.first_row + header_idx,
+            hint=(
+                f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+                + (
+                    "; if this sheet is not shipments, read the others with --sheet NAME"
+                    if raw.sheet
+                    else ""
+                )
+            ),
+        )
+    info.header_row = raw.first_row + header_idx
+    info.columns = {canon: str(header_cells[j]).strip() for j, canon in mapping.items()}
+    info.ignored_columns = [
+        str(header_cells[j]).strip()
+        for j in cells.columns
+        if j != NFIELDS
+        and j not in mapping
+        and isinstance(header_cells[j], str)
+        and header_cells[j].strip()
+    ]
+    if duplicates:
+        info.warnings.append(
+            "duplicate columns ignored (the first one is used): " + ", ".join(duplicates)
+        )
+    body = cells.iloc[header_idx + 1 :].reset_index(drop=True)
+    n = len(body)
+    info.rows_read = n
+    # Arrow's string kernels release the GIL: strip the columns on both cores.
+    stripped = parallel_map(as_text, [body[j] for j in mapping])
+    text: dict[str, pd.Series] = dict(zip(mapping.values(), stripped, strict=True))
+    blank_col = constant_text("", n)
+    for canon in CANONICAL:
+        if canon not in text:
+            text[canon] = blank_col
+
+    data_cols = [c for c in cells.columns if c != NFIELDS]
+    nonempty = np.zeros(n, dtype=np.int64)
+    for j in data_cols:
+        col = text[mapping[j]] if j in mapping else as_text(body[j])
+        nonempty += nonblank(col)
+
+    # First and last names: a French "Nom" beside "Prénom" is the family name.
+    has_name = "name" in mapped
+    if "first_name" in mapped and "last_name" not in mapped and has_name:
+        text["last_name"], text["name"] = text["name"], blank_col
+        has_name = False
+    if not has_name and ("first_name" in mapped or "last_name" in mapped):
+        text["name"] = (text["first_name"] + " " + text["last_name"]).str.strip()
+
+    distinct = EncodedColumns()
+    lot_raw = text["lot"]
+    lot_blank = ~nonblank(lot_raw)
+    lot_error = distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
+    lot = distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
+
+    # Row kinds, most specific first.
+    kind = np.zeros(n, dtype=np.int8)  # indexes KINDS; 0 is "data"
+    is_blank = nonempty == 0
+    header_like = np.zeros(n, dtype=bool)
+    lot_head = distinct.values(lot_raw, lambda v: canonical_for(v) == "lot", bool)
+    if lot_head.any():
+        # Only the few rows whose lot cell says "Lot" can repeat the header.
+        rows_at = np.flatnonzero(lot_head)
+        votes = np.zeros(len(rows_at), dtype=np.int64)
+        for canon in mapping.values():
+            values = text[canon].to_numpy(dtype=object)[rows_at]
+            votes += np.array([_names_column(canon, v) for v in values], dtype=bool)
+        header_like[rows_at] = votes >= min(2, len(mapping))
+    # A totals label makes a totals row only when, apart from its labels, the row
+    # has no lot and no customer: "Total Care Pharmacy" with a lot is a shipment
+    # (to tell, or to review), and so is a product "Test strips, 50 count".
+    lot_label = distinct.totals(lot_raw)
+    date_raw = text["ship_date"]
+    id_label = distinct.totals(text["customer_id"])
+    name_label = distinct.totals(text["name"])
+    id_blank = ~nonblank(text["customer_id"])
+    name_blank = ~nonblank(text["name"])
+    identity_blank = id_blank & name_blank
+    date_blank = ~nonblank(date_raw)
+    qty_blank = ~nonblank(text["quantity"])
+    candidates = np.flatnonzero(
+        (lot_label | lot_blank) & (id_blank | id_label) & (name_blank | name_label)
+    )
+    label_columns = [text[c] for c in sorted(set(mapping.values()) & _LABEL_COLUMNS)]
+    if data_cols[0] not in mapping:
+        label_columns.append(as_text(body[data_cols[0]]))
+    # A "Total" customer without a date is a totals row, whatever its lot column
+    # counted (an Excel COUNTA of the lots).
+    total_like = (id_label | name_label) & date_blank
+    for col in label_columns:
+        values = col.take(candidates).tolist() if len(candidates) else []
+        total_like[candidates] |= np.array([_is_total(v) for v in values], dtype=bool)
+
+    core_blank = lot_blank & date_blank & identity_blank
+    kind[core_blank & ~qty_blank] = _KIND["total"]
+    kind[core_blank & qty_blank] = _KIND["note"]
+    kind[~lot_blank & date_blank & identity_blank & qty_blank] = _KIND["note"]
+    kind[total_like] = _KIND["total"]
+    kind[header_like] = _KIND["header"]
+    kind[is_blank] = _KIND["blank"]
+    is_data = kind == 0
+
+    problem = _Problems(n)
+    problem.set(lot_error, "lot cell holds an Excel error")
+    # Workbook readers give Excel errors (#N/A, #REF!) and formulas never calculated as empty.
+    problem.set(
+        is_data & lot_blank,
+        "lot blank"
+        if NFIELDS in cells.columns
+        else "lot blank (or an Excel error / uncalculated formula)",
+    )
+    digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
+    if digit_lots:
+        info.warnings.append(
+            f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
+            "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
+        )
+    if NFIELDS in cells.columns:
+        width = int(header_cells[NFIELDS])
+        fields = body[NFIELDS].to_numpy()
+        beyond = np.zeros(n, dtype=bool)
+        for j in data_cols[width:]:
+            beyond |= nonblank(as_text(body[j]))
+        # Extra trailing separators with nothing after them are not ragged.
+        ragged = ((fields < width) | beyond) & ~is_blank & is_data
+        kind[ragged] = _KIND["bad"]
+        is_data &= ~ragged
+        for i in np.flatnonzero(ragged):
+            problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
+
+    country = distinct.text(text["country"], _country_code)
+    raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
+    french = header_language(raw_headers) == "fr"
+    ship_date, date_problem, order = dates_mod.parse_dates(
+        date_raw,
+        forced=options.date_order,
+        french_headers=french,
+        country_hint=_main_country(distinct.counts(text["country"], _country_code, is_data)),
+        header_hint=date_order_hint(info.columns.get("ship_date")),
+        date1904=bool(raw.details.get("date1904", False)),
+        evidence_mask=pd.Series(is_data),
+    )
+    info.date_order, info.date_order_reason = order.order, order.reason
+    # Date problems only matter for data rows; keep the first problem found.
+    problem.fill(is_data, date_problem)
+
+    quantity = distinct.values(text["quantity"], _parse_quantity, float)
+    bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
+    if bad_qty.any():
+        info.warnings.append(
+            f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)"
+        )
+    fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
+    if fractional.any():
+        info.warnings.append(
+            f"{int(fractional.sum())} rows have a fractional quantity; units are whole, so "
+            "sums are rounded to the nearest unit"
+        )
+
+    customer_id = distinct.text(text["customer_id"], normalize_id)
+    postal = distinct.text(text["postal_code"], normalize_id)
+    lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
+        dtype=bool
+    )
+    if lost_zero.any():
+        # Before the customer key is built: "2134" and "02134" are one customer.
+        postal = postal.where(~lost_zero, "0" + postal)
+        info.warnings.append(
+            f"{int(lost_zero.sum())} US ZIP codes had 4 digits "
+            "(Excel dropped the leading zero); padded to 5"
+        )
+    customer_key = customer_id
+    by_name = ~nonblank(customer_id) & ~name_blank & nonblank(postal)
+    if by_name.any():
+        name_key = distinct.text(text["name"], fold)
+        customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
+
+    out: dict[str, object] = {
+        "source": np.full(n, source_id, dtype=np.int32),
+        "file": constant_text(str(raw.file), n),
+        "sheet": constant_text(raw.sheet, n),
+        "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
+        "kind": coded_text(_KIND_ARRAY, kind),
+        "problem": problem.series(),
+        "lot_raw": lot_raw,
+        "date_raw": date_raw,
+        "customer_key": customer_key,
+    }
+    for canon in CANONICAL:
+        out[canon] = text[canon]
+    out["lot"] = lot
+    out["ship_date"] = ship_date.to_numpy()
+    out["quantity"] = quantity
+    out["customer_id"] = customer_id
+    out["postal_code"] = postal
+    out["country"] = country
+    return info, pd.DataFrame(out)
+
+
+class _Problems:
+    """The problem of each row, as codes into the few texts a sheet's rows share."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int32)
+        self.texts = [""]
+        self._code = {"": 0}
+
+    def _code_of(self, text: str) -> int:
+        if text not in self._code:
+            self._code[text] = len(self.texts)
+            self.texts.append(text)
+        return self._code[text]
+
+    def set(self, rows: np.ndarray | int, text: str) -> None:
+        self.codes[rows] = self._code_of(text)
+
+    def fill(self, rows: np.ndarray, other: Distinct) -> None:
+        """Give `rows` that have no problem yet the problem `other` found."""
+        translate = np.array([self._code_of(t) for t in other.values], dtype=np.int32)
+        free = rows & (self.codes == 0)
+        self.codes[free] = translate[other.codes[free]]
+
+    def series(self) -> pd.Series:
+        return coded_text(pa.array(self.texts, pa.large_string()), self.codes)
+
+
+def coded_text(texts: pa.Array, codes: np.ndarray) -> pd.Series:
+    """Each row's text, given as its position in a few texts."""
+    return pd.Series(pc.take(texts, indices(codes)), dtype=STR)
+
+
+def constant_text(value: str, n: int) -> pd.Series:
+    """The same text on n rows, repeated by Arrow rather than built as a Python list."""
+    return pd.Series(pa.repeat(pa.scalar(value, pa.large_string()), n), dtype=STR)
+
+
+_KIND = {k: i for i, k in enumerate(KINDS)}
+_KIND_ARRAY = pa.array(KINDS, pa.large_string())
+_DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
+# Columns where a totals label ("Total", "B201575 Total") can stand.
+_LABEL_COLUMNS = frozenset(
+    {"lot", "ship_date", "customer_id", "name", "first_name", "last_name", "order_id", "product",
+     "prescriber", "city", "region", "country"}
+)  # fmt: skip
+
+
+# --- many files --------------------------------------------------------------
+
+
+def load_file(
+    path: Path,
+    load_options: LoadOptions = DEFAULT_LOAD,
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
+    progress: Callable[[str, int], None] | None = None,
+) -> Shipments:
+    """One file's sheets, normalised, with source numbers counted from 0."""
+    return normalize_file(path, read_file(path, load_options), options, progress)
+
+
+def normalize_file(
+    path: Path,
+    sheets: Iterable[RawSheet],
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
+    progress: Callable[[str, int], None] | None = None,
+) -> Shipments:
+    """The sheets read from one file, normalised, with source numbers counted from 0."""
+    sources: list[SourceInfo] = []
+    frames: list[pd.DataFrame] = []
+    for raw in sheets:
+        info, frame = normalize_sheet(raw, len(sources), options)
+        sources.append(info)
+        if frame is not None:
+            frames.append(frame)
+        if progress:
+            progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
+    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return Shipments(rows=rows, sources=sources)
+
+
+def combine(parts: Iterable[Shipments]) -> Shipments:
+    """Join per-file results in order, renumbering their sources."""
+    sources: list[SourceInfo] = []
+    frames: list[pd.DataFrame] = []
+    for part in parts:
+        frame = part.rows
+        if sources and len(frame):
+            frame = frame.assign(source=frame["source"] + len(sources))
+        sources.extend(part.sources)
+        if len(frame):
+            frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return Shipments(rows=rows, sources=sources)
+
+
+def load_shipments(
+    paths: Iterable[str | Path],
+    *,
+    load_options: LoadOptions = DEFAULT_LOAD,
+    options: NormalizeOptions = DEFAULT_NORMALIZE,
+    progress: Callable[[str, int], None] | None = None,
+) -> Shipments:
+    """Read every sheet of every file and normalise it, keeping every row."""
+    files = discover(paths)
+    return combine(
+        parallel_map(lambda path: load_file(path, load_options, options, progress), files)
+    )
+
+
+def empty_rows() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in ROW_COLUMNS})
+    frame["source"] = frame["source"].astype(np.int32)
+    frame["row"] = frame["row"].astype(np.int64)
+    frame["ship_date"] = pd.Series([], dtype="datetime64[s]")
+    frame["quantity"] = pd.Series([], dtype="float64")
+    return frame

@@ -1,0 +1,1 @@
+"""The recall scope and the one bucket rule -> buckets, customers, counts, lookups."""

@@ -1,0 +1,157 @@
+"""The recall scope and the rule that puts every row in exactly one bucket.
+
+Numpy only, no pandas: the DataFrame path (query.py) and the cached support
+path (quick.py, on memory-mapped Arrow) both call `classify`, so a support
+agent's answer and the regulator's count come from one rule set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from recall_cli.normalize import arrowbits as ab
+from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN
+from recall_cli.query.scope import RecallScope
+
+MATCHED = "matched"
+NOT_MATCHED = "not_matched"
+NOT_DATA = "not_data"
+NEEDS_REVIEW = "needs_review"
+BUCKETS = (MATCHED, NOT_MATCHED, NOT_DATA, NEEDS_REVIEW)
+# Fixed-width text compares in C; an object array of a million strings does not.
+BUCKET_DTYPE = "<U12"
+
+# The columns `classify` reads.
+RULE_COLUMNS = ("kind", "lot", "ship_date", "country", "customer_key", "problem")
+
+# Contact details travel in blocks: an address is never stitched from two rows.
+CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "first_name", "last_name"),
+    "email": ("email",),
+    "phone": ("phone",),
+    "address": ("address", "address2", "city", "region", "postal_code", "country"),
+    "prescriber": ("prescriber", "prescriber_id"),
+}
+# What makes a row "have" a block: a country or a state alone is not an address.
+BLOCK_PRESENCE: dict[str, tuple[str, ...]] = {
+    "address": ("address", "address2", "city", "postal_code"),
+}
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """The columns `classify` reads, however they were stored."""
+
+    kind: Distinct
+    lot: Distinct
+    country: Distinct
+    problem: Distinct
+    day: np.ndarray  # datetime64[D], NaT where the date is unreadable
+    has_identity: np.ndarray  # bool: a customer key (id, or name and postal code)
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+def rule_inputs(table: pa.Table) -> RuleInputs:
+    """The columns rules.classify reads (RULE_COLUMNS), from an Arrow table."""
+    return RuleInputs(
+        kind=ab.distinct(table["kind"]),
+        lot=ab.distinct(table["lot"]),
+        country=ab.distinct(table["country"]),
+        problem=ab.distinct(table["problem"]),
+        day=ab.days(table["ship_date"]),
+        has_identity=ab.filled(table["customer_key"]),
+    )
+
+
+def _zero_stripped(lot: str) -> str | None:
+    return lot.lstrip("0") if re.fullmatch(r"\d+", lot) else None
+
+
+def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket (as text) and reason for every row. Each row lands in exactly one bucket."""
+    codes, reason = classify_codes(rows, scope)
+    return bucket_names(codes), reason
+
+
+def bucket_names(codes: np.ndarray) -> np.ndarray:
+    """Bucket codes (indexes into BUCKETS) as names."""
+    return np.array(BUCKETS, dtype=BUCKET_DTYPE)[codes]
+
+
+def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket (as its index in BUCKETS) and reason for every row.
+
+    A row's bucket depends on that row and the scope alone, so classifying a
+    subset of rows gives those rows the buckets they get in the whole set.
+    One byte a row: a million rows of bucket names would be 48 MB to fill.
+    """
+    n = len(rows)
+    bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
+    reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
+    lot_empty = rows.lot.where(lambda v: v == "")
+    recalled = rows.lot.where(lambda v: v in scope.lots)
+
+    # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
+    stripped = {_zero_stripped(x) for x in scope.lots} - {None}
+    maybe_zeros = (
+        rows.lot.where(lambda v: v not in scope.lots and _zero_stripped(v) in stripped)
+        if stripped
+        else np.zeros(n, dtype=bool)
+    )
+
+    day = rows.day
+    has_date = ~np.isnat(day)
+    in_window = has_date.copy()
+    if scope.start:
+        in_window &= day >= np.datetime64(scope.start, "D")
+    if scope.end:
+        in_window &= day <= np.datetime64(scope.end, "D")
+
+    has_identity = rows.has_identity
+    data = rows.kind.where(lambda v: v == "data")
+    bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = BUCKETS.index(NOT_DATA)
+    note = rows.kind.where(lambda v: v == "note")
+    bucket[note] = BUCKETS.index(NOT_DATA)
+    review = np.zeros(n, dtype=bool)
+    review |= note & recalled
+    reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
+    review |= rows.kind.where(lambda v: v == "bad")
+    lot_unusable = data & lot_empty
+    review |= lot_unusable
+    review |= data & maybe_zeros
+    reason[data & maybe_zeros] = (
+        "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    )
+    ambiguous = data & rows.problem.where(lambda v: v == AMBIGUOUS_IN_COLUMN)
+    review |= ambiguous  # whatever the lot: the column itself cannot be trusted
+    rec = data & recalled & ~lot_unusable
+    review |= rec & ~has_date
+    inside = rec & has_date & in_window
+    if scope.countries:
+        country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
+        country_blank = rows.country.where(lambda v: v == "")
+        in_countries = rows.country.where(lambda v: v in scope.countries)
+        unknown_country = inside & ~country_known & ~in_countries
+        review |= unknown_country
+        reason[unknown_country & country_blank] = "country blank: cannot apply --country"
+        reason[unknown_country & ~country_blank] = "country not recognised"
+        inside &= ~unknown_country
+        inside &= in_countries
+    review |= inside & ~has_identity
+    reason[inside & ~has_identity] = "no customer id, or name and postal code"
+    matched = inside & has_identity & ~review
+    bucket[matched] = BUCKETS.index(MATCHED)
+    bucket[review] = BUCKETS.index(NEEDS_REVIEW)
+    # Review rows without a specific reason carry the problem normalize found.
+    fill = review & (reason == "")
+    if fill.any():
+        reason[fill] = np.array(rows.problem.values, dtype=object)[rows.problem.codes[fill]]
+    reason[~review] = ""
+    return bucket, reason

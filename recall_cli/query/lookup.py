@@ -1,0 +1,253 @@
+"""Support-desk questions, one lot or one customer, on Arrow columns without pandas.
+
+Both ways of answering share this module: after a full load the rows come from
+the DataFrame with the buckets already computed (`Classified.from_result`); on
+cached data quick.py hands over the memory-mapped Arrow tables and only the
+few rows a question touches are classified (rules.classify is row-local, so
+they get the buckets a full run gives them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recall_cli.errors import UsageError
+from recall_cli.normalize import arrowbits as ab
+from recall_cli.normalize.columns import normalize_header
+from recall_cli.normalize.lots import normalize_id, normalize_lot
+from recall_cli.query.buckets import (
+    MATCHED,
+    RULE_COLUMNS,
+    RecallScope,
+    classify,
+    rule_inputs,
+)
+from recall_cli.query.tally import CONTACT_COLUMNS, latest_contact, net_units
+
+if TYPE_CHECKING:
+    from recall_cli.query.result import RecallResult
+
+# Every column a support answer reads.
+LOOKUP_COLUMNS = tuple(
+    dict.fromkeys(
+        ("file", "sheet", "row", *RULE_COLUMNS, "customer_id", "quantity", *CONTACT_COLUMNS)
+    )
+)
+# What `customer` shows of the contact details (masked unless --reveal).
+SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
+
+
+@dataclass
+class Classified:
+    """The normalised rows (Arrow, file order) and the recall scope, with each
+    row's bucket: given when known, else computed for the rows a question reads."""
+
+    table: pa.Table
+    scope: RecallScope
+    buckets: np.ndarray | None = None
+    _data_mask: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: RecallResult) -> Classified:
+        columns = [c for c in LOOKUP_COLUMNS if c in result.rows.columns]
+        table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
+        return cls(table, result.scope, result.bucket)
+
+    def bucket_at(self, rows: np.ndarray) -> np.ndarray:
+        if self.buckets is not None:
+            return self.buckets[rows]
+        subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
+        return classify(rule_inputs(subset), self.scope)[0]
+
+    def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """The rows at these positions as records, with `_pos` and `_bucket`."""
+        subset = self.table.select(list(columns)).take(ab.indices(rows))
+        records = ab.records(subset)
+        for pos, bucket, record in zip(rows.tolist(), self.bucket_at(rows), records, strict=True):
+            record["_pos"] = pos
+            record["_bucket"] = str(bucket)
+        return records
+
+    @property
+    def is_data(self) -> np.ndarray:
+        if self._data_mask is None:
+            self._data_mask = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+        return self._data_mask
+
+    def where(self, column: str, value: str) -> np.ndarray:
+        return ab.bools(pc.equal(self.table[column], ab.text(value)))
+
+    def data_lots(self) -> set[str]:
+        data = pc.equal(self.table["kind"], ab.text("data"))
+        lots = pc.unique(pc.filter(self.table["lot"], data))
+        return {str(v) for v in ab.pylist(lots) if v}
+
+
+def _day(value: Any) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+# --- lots ----------------------------------------------------------------------
+
+
+def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
+    """Is this lot recalled, and how much of it falls inside the scope?"""
+    code = normalize_lot(lot)
+    at = np.flatnonzero(rows.where("lot", code))
+    hits = at[rows.bucket_at(at) == MATCHED]
+    found = rows.table.select(["ship_date", "customer_key", "quantity"]).take(ab.indices(hits))
+    shipped = ab.days(found["ship_date"])  # a matched row always has its date
+    quantity = ab.fixed(found["quantity"], "float64", np.nan)
+    return {
+        "lot": code,
+        "recalled": code in rows.scope.lots,
+        "customers": len(pc.unique(found["customer_key"])),
+        "units": int(np.rint(np.nansum(quantity))) if len(hits) else 0,  # as summary's by_lot
+        "shipments": len(hits),
+        "first_shipped": shipped.min().item().isoformat() if len(hits) else None,
+        "last_shipped": shipped.max().item().isoformat() if len(hits) else None,
+    }
+
+
+def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
+    """Shipments of a lot anywhere in the data, inside the scope or not."""
+    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
+    return {"shipments": int(mask.sum()), "customers": len([k for k in keys.to_pylist() if k])}
+
+
+def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:
+    """Where each shipment of the lot comes from: file, sheet and row as Excel shows it.
+
+    Every data row of the lot is listed with its bucket, so "matched" rows (inside
+    the recall scope) and those outside it or needing review are told apart.
+    """
+    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    found = rows.take(np.flatnonzero(mask), ["file", "sheet", "row", "ship_date", "customer_id",
+                                             "quantity"])  # fmt: skip
+    out = [
+        {
+            "file": r["file"],
+            "sheet": r["sheet"],
+            "row": int(r["row"]),
+            "bucket": r["_bucket"],
+            "ship_date": _day(r["ship_date"]),
+            "customer_id": r["customer_id"],
+            "quantity": _number(r["quantity"]),
+        }
+        for r in found
+    ]
+    # Matched rows first, then in file order: the proof for the verdict leads.
+    out.sort(key=lambda x: (x["bucket"] != MATCHED, x["file"], x["sheet"], x["row"]))
+    return out
+
+
+def known_lots(rows: Classified) -> list[str]:
+    """Every lot the agent could mean: the recall list plus every lot in the data."""
+    return sorted(set(rows.scope.lots) | rows.data_lots())
+
+
+def _number(value: float | None) -> int | float | None:
+    if value is None or value != value:  # NaN: no readable quantity
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# --- customers -------------------------------------------------------------------
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _matching(rows: Classified, column: str, test: Callable[[str], bool]) -> np.ndarray:
+    """Rows whose value passes the test, which runs once per distinct value."""
+    values = ab.pylist(pc.unique(rows.table[column]))
+    return _rows_with(rows, column, [v for v in values if v is not None and test(v)])
+
+
+def _rows_with(rows: Classified, column: str, values: list[str]) -> np.ndarray:
+    col = rows.table[column]
+    if not values:
+        return np.zeros(len(col), dtype=bool)
+    return ab.bools(pc.is_in(col, value_set=ab.strings(values).cast(ab.value_type(col))))
+
+
+def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
+    """Rows whose phone number's digits end with these digits.
+
+    Arrow keeps the decimal digits of each distinct number (of any script, as
+    Python's regular expressions count digits) and drops the rest.
+    """
+    phones = ab.plain(pc.unique(rows.table["phone"]))
+    only = pc.replace_substring_regex(phones, pattern=r"[^\p{Nd}]", replacement="")
+    hits = pc.filter(phones, pc.ends_with(only, pattern=digits))
+    return _rows_with(rows, "phone", [v for v in hits.to_pylist() if v is not None])
+
+
+def customer_mask(rows: Classified, query: str) -> np.ndarray:
+    """Rows whose customer matches by id, email, phone digits or part of the name.
+
+    Each test runs once per distinct value: a year of shipments repeats each
+    customer's details on every row.
+    """
+    q = query.strip()
+    mask = rows.where("customer_id", normalize_id(q))
+    if "@" in q:
+        wanted = q.casefold()
+        mask |= _matching(rows, "email", lambda v: v.strip().casefold() == wanted)
+    digits = _digits(q)
+    if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
+        mask |= _phone_matches(rows, digits)
+    folded = normalize_header(q)
+    if folded and not digits:
+        mask |= _matching(rows, "name", lambda v: folded in normalize_header(v))
+    return mask
+
+
+def find_customers(rows: Classified, query: str) -> dict[str, Any]:
+    """Every customer matching the query, affected or not, with raw contact details.
+
+    Callers mask the contact (support.customer_lookup) and never put it in JSON
+    (api.public_matches).
+    """
+    if not query.strip():
+        raise UsageError(
+            "the customer query is empty", hint="give an id, an email, phone digits or a name"
+        )
+    has_key = ab.filled(rows.table["customer_key"])
+    usable = rows.is_data & has_key
+    hit = usable & customer_mask(rows, query)
+    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
+    mine = usable & ab.bools(pc.is_in(rows.table["customer_key"], value_set=keys))
+    at = np.flatnonzero(mine)
+    contact = latest_contact(rows.table, at)
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for record in rows.take(at, ["customer_key", "ship_date", "customer_id", "lot", "quantity"]):
+        by_customer.setdefault(record["customer_key"], []).append(record)
+    matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
+    matches.sort(key=lambda m: (not m["affected"], m["customer_id"], m["name"]))
+    return {"query": query, "matches": matches}
+
+
+def _customer_entry(records: list[dict[str, Any]], contact: dict[str, str]) -> dict[str, Any]:
+    matched = [r for r in records if r["_bucket"] == MATCHED]
+    latest = max(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
+                                         r["_pos"]))  # fmt: skip
+    return {
+        # The id of the first matched row, as in the mailing lists; else the latest row's.
+        "customer_id": (matched or [latest])[0]["customer_id"],
+        "name": contact["name"],
+        "affected": bool(matched),
+        "lots": sorted({r["lot"] for r in matched}),
+        "units": net_units([r["quantity"] for r in matched]),
+        "shipments": len(matched),
+        "contact": {c: contact[c] for c in SHOWN_CONTACT},
+    }

@@ -1,0 +1,167 @@
+"""The recall scope and the pure DataFrame work that applies it.
+
+`classify` puts every row in exactly one bucket; `find_affected` builds the
+customers and counts from the buckets. Nothing here prints or writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from recall_cli.normalize.sheet import Shipments
+from recall_cli.query import buckets as rules
+from recall_cli.query import tally
+from recall_cli.query.buckets import (
+    BUCKET_DTYPE,
+    BUCKETS,
+    MATCHED,
+    NEEDS_REVIEW,
+    NOT_DATA,
+    NOT_MATCHED,
+    RecallScope,
+)
+from recall_cli.query.tally import (
+    AFFECTED_COLUMNS,
+    CONTACT_EXTRA_COLUMNS,
+    TABLE_COLUMNS,
+    Tally,
+    email_ok,
+    prescriber_key,
+)
+
+__all__ = [
+    "AFFECTED_COLUMNS",
+    "BUCKETS",
+    "BUCKET_DTYPE",
+    "CONTACT_EXTRA_COLUMNS",
+    "MATCHED",
+    "NEEDS_REVIEW",
+    "NOT_DATA",
+    "NOT_MATCHED",
+    "RecallResult",
+    "RecallScope",
+    "classify",
+    "email_ok",
+    "find_affected",
+    "summarize",
+]
+
+# The scope and the bucket rule live in rules.py, the affected customers in tally.py
+# (no pandas in either): the cached support path shares them.
+
+
+def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket and reason for every row: rules.classify on the frame's columns as Arrow
+    (no copy: they are Arrow strings already), read as the cached path reads them."""
+    codes, reason = classify_codes(rows, scope)
+    return rules.bucket_names(codes), reason
+
+
+def classify_codes(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """As classify, with each bucket as its index in BUCKETS (one byte a row)."""
+    table = pa.Table.from_pandas(rows[list(rules.RULE_COLUMNS)], preserve_index=False)
+    return rules.classify_codes(rules.rule_inputs(table), scope)
+
+
+@dataclass
+class RecallResult:
+    """Everything a report or an export needs, computed once."""
+
+    scope: RecallScope
+    shipments: Shipments
+    codes: np.ndarray  # each row's bucket as its index in BUCKETS
+    reason: np.ndarray
+    _summary: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.shipments.rows
+
+    @functools.cached_property
+    def bucket(self) -> np.ndarray:
+        """Each row's bucket name."""
+        return rules.bucket_names(self.codes)
+
+    def _in(self, name: str) -> np.ndarray:
+        return self.codes == rules.BUCKETS.index(name)
+
+    @functools.cached_property
+    def tally(self) -> Tally:
+        """Counts, customers and warnings: tally.py's one implementation, on these rows."""
+        table = pa.Table.from_pandas(self.rows[list(tally.READS)], preserve_index=False)
+        sources = [dataclasses.asdict(s) for s in self.shipments.sources]
+        source = self.rows["source"].to_numpy()
+        return Tally(table, self.codes, source, sources, self.scope)
+
+    @functools.cached_property
+    def customers(self) -> pd.DataFrame:
+        """One row per affected customer; built on first use (a lot check never needs it)."""
+        if not self.tally.matched.any():
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in TABLE_COLUMNS})
+        return pd.DataFrame(self.tally.customers(), columns=list(TABLE_COLUMNS))
+
+    @functools.cached_property
+    def matched(self) -> pd.DataFrame:
+        return self.rows[self._in(MATCHED)]
+
+    def matched_columns(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Only some columns of the matched rows: cheaper than `matched` on big data."""
+        return self.rows.loc[self._in(MATCHED), list(columns)]
+
+    def review_rows(self) -> pd.DataFrame:
+        review = self._in(NEEDS_REVIEW)
+        frame = self.rows[review].copy()
+        frame["reason"] = self.reason[review]
+        return frame
+
+    def bucket_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        codes = self.tally.codes if mask is None else self.tally.codes[mask]
+        return tally.bucket_counts(codes, np.zeros(len(codes), dtype=np.int64), 1)[0]
+
+    def source_counts(self) -> list[dict[str, int]]:
+        return self.tally.source_counts()
+
+    def check_sums(self) -> None:
+        """The bucket counts must add up to the rows read, per sheet and in total."""
+        self.tally.check_sums()
+
+
+def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
+    """Apply the scope: bucket every row and build the affected customers."""
+    codes, reason = classify_codes(shipments.rows, scope)
+    result = RecallResult(scope, shipments, codes, reason)
+    result.check_sums()
+    return result
+
+
+def prescriber_keys(customers: pd.DataFrame) -> pd.Series:
+    """Prescribers counted by id when there is one (tally.prescriber_key per customer)."""
+    pairs = zip(customers["prescriber_id"].tolist(), customers["prescriber"].tolist(), strict=True)
+    return pd.Series([prescriber_key(i, n) for i, n in pairs], index=customers.index, dtype=object)
+
+
+def has_valid_email(emails: pd.Series) -> pd.Series:
+    codes, uniques = pd.factorize(emails.fillna("").astype(str).str.strip())
+    valid = np.array([email_ok(u) for u in uniques] or [False], dtype=bool)
+    return pd.Series(valid[codes] if len(codes) else [], index=emails.index, dtype=bool)
+
+
+def summarize(result: RecallResult) -> dict[str, Any]:
+    """The counts the quality team reports, as plain JSON-ready data."""
+    if result._summary is None:
+        result._summary = result.tally.summary()
+    return result._summary
+
+
+def units_by_week(result: RecallResult) -> list[tuple[dt.date, int]]:
+    """Affected units per ship week (weeks start on Monday)."""
+    return result.tally.units_by_week()

@@ -1,0 +1,429 @@
+"""Affected customers and their contact details, on Arrow columns and numpy, without pandas.
+
+The one implementation of "who is affected and how do we reach them": the
+DataFrame path (query.RecallResult.customers) and the cached path (quick.py)
+both call it, so a mailing list and a support answer can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recall_cli.normalize import arrowbits as ab
+from recall_cli.normalize.columns import normalize_header
+from recall_cli.query.buckets import (
+    BLOCK_PRESENCE,
+    BUCKETS,
+    CONTACT_BLOCKS,
+    MATCHED,
+    NEEDS_REVIEW,
+    Distinct,
+    RecallScope,
+)
+
+AFFECTED_COLUMNS = (
+    "customer_id", "name", "email", "phone", "address", "city", "region", "postal_code",
+    "country", "lots", "units", "shipments", "first_shipped", "last_shipped", "prescriber",
+    "prescriber_id",
+)  # fmt: skip
+# Carried beside AFFECTED_COLUMNS for mail merges and couriers (campaign.py), not shown
+# by `recall affected`.
+CONTACT_EXTRA_COLUMNS = ("first_name", "last_name", "address2")
+CONTACT_COLUMNS = tuple(dict.fromkeys(c for cols in CONTACT_BLOCKS.values() for c in cols))
+TABLE_COLUMNS = ("customer_key", *AFFECTED_COLUMNS, *CONTACT_EXTRA_COLUMNS)
+
+
+def _best(codes: np.ndarray, rank: np.ndarray, where: np.ndarray, k: int) -> np.ndarray:
+    """Per code, the highest rank among the rows `where` holds; -1 when none."""
+    best = np.full(k, -1, dtype=np.int64)
+    np.maximum.at(best, codes[where], rank[where])
+    return best
+
+
+def latest_contact(table: pa.Table, at: np.ndarray) -> dict[str, dict[str, str]]:
+    """Per customer key, each contact block from the most recent row that has it
+    (contact_columns, one dict per customer)."""
+    keys, chosen = contact_columns(table, at)
+    return {key: {c: chosen[c][i] for c in CONTACT_COLUMNS} for i, key in enumerate(keys)}
+
+
+def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[str, list[str]]]:
+    """The customer keys, and per contact column the value of each, in the keys' order.
+
+    Each contact block comes from the most recent row that has it.
+
+    `at` are the positions in `table` of the customers' data rows, in file
+    order. "Most recent" is the latest ship date, a missing date counting as
+    oldest, and the later row in file order among rows of the same day. An
+    address comes from the latest row with a street, city or postal code; a
+    row with only a country or a state serves a customer with nothing better.
+    Contact details are never stitched from two rows of one block.
+    """
+    n = len(at)
+    if n == 0:
+        return [], {c: [] for c in CONTACT_COLUMNS}
+    rows = ab.indices(at)
+    keys = ab.distinct(table["customer_key"].take(rows))
+    k = len(keys.values)
+    dates = ab.seconds(table["ship_date"].take(rows))  # NaT, the smallest, is the oldest
+    order = np.lexsort((np.arange(n), dates))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    # Many rows (a mailing list): test whole columns, cheaper than copying out the
+    # rows' text. A few rows (one customer): copy them out.
+    many = n * 8 > table.num_rows
+    filled = {
+        c: ab.filled(table[c])[at] if many else ab.filled(table[c].take(rows))
+        for c in CONTACT_COLUMNS
+    }
+
+    def any_of(columns: Sequence[str]) -> np.ndarray:
+        return np.logical_or.reduce([filled[c] for c in columns])
+
+    chosen: dict[str, list[str]] = {}
+    for block, columns in CONTACT_BLOCKS.items():
+        best = _best(keys.codes, rank, any_of(columns), k)
+        if block in BLOCK_PRESENCE:
+            better = _best(keys.codes, rank, any_of(BLOCK_PRESENCE[block]), k)
+            best = np.where(better >= 0, better, best)
+        found = best >= 0
+        where = ab.indices(at[order[best[found]]])
+        for c in columns:
+            values = iter(ab.pylist(table[c].take(where)))
+            chosen[c] = [next(values) if f else "" for f in found.tolist()]
+    return keys.values, chosen
+
+
+def net_units(quantities: Sequence[float | None]) -> int:
+    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
+    return int(np.rint(math.fsum(q for q in quantities if q is not None and q == q)))
+
+
+# The columns affected_customers reads.
+READS = ("kind", "customer_key", "customer_id", "lot", "quantity", "ship_date", *CONTACT_COLUMNS)
+
+
+def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -> dict[str, list]:
+    """One entry per affected customer (TABLE_COLUMNS), sorted by customer id.
+
+    `table` holds the normalised rows in file order (at least READS), `matched`
+    says which rows are in the "matched" bucket and `mine` are the positions of
+    those customers' data rows (Tally.affected_at), where their contact is found.
+    """
+    at = np.flatnonzero(matched)
+    if len(at) == 0:
+        return {c: [] for c in TABLE_COLUMNS}
+    hit = table.select(["customer_key", "customer_id", "lot", "quantity", "ship_date"])
+    hit = hit.take(ab.indices(at))
+    key = ab.distinct(hit["customer_key"])
+    k = len(key.values)
+    first_row = np.full(k, len(at), dtype=np.int64)
+    np.minimum.at(first_row, key.codes, np.arange(len(at)))
+    ids = ab.pylist(hit["customer_id"].take(ab.indices(first_row)))
+    quantity = ab.fixed(hit["quantity"], "float64", np.nan)
+    units = np.rint(np.bincount(key.codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k))
+    shipments = np.bincount(key.codes, minlength=k)
+    seconds = ab.seconds(hit["ship_date"])  # matched rows always have a date
+    first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, key.codes, seconds)
+    np.maximum.at(last, key.codes, seconds)
+    lots = _distinct_lists(key.codes, ab.distinct(hit["lot"]), k)
+
+    contact_keys, contact = contact_columns(table, mine)
+    order = sorted(range(k), key=lambda i: (ids[i], key.values[i]))
+    keys = [key.values[i] for i in order]
+    out: dict[str, list] = {
+        "customer_key": keys,
+        "customer_id": [ids[i] for i in order],
+        "lots": [lots[i] for i in order],
+        "units": units.astype(np.int64)[order].tolist(),
+        "shipments": shipments[order].tolist(),
+        "first_shipped": first[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
+        "last_shipped": last[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
+    }
+    place = {key: i for i, key in enumerate(contact_keys)}
+    at_key = [place[key] for key in keys]
+    for c in CONTACT_COLUMNS:
+        values = contact[c]
+        out[c] = [values[i] for i in at_key]
+    return {c: out[c] for c in TABLE_COLUMNS}
+
+
+def _distinct_lists(owner: np.ndarray, item: Distinct, k: int) -> list[list[str]]:
+    """Per owner code, its distinct items, sorted."""
+    rank = np.argsort(np.array(item.values, dtype=object)).argsort()  # item code -> sorted place
+    names = sorted(item.values)
+    pairs = np.unique(owner.astype(np.int64) * len(names) + rank[item.codes])
+    out: list[list[str]] = [[] for _ in range(k)]
+    for o, r in zip((pairs // len(names)).tolist(), (pairs % len(names)).tolist(), strict=True):
+        out[o].append(names[r])
+    return out
+
+
+# --- counts ----------------------------------------------------------------------
+
+# Plain ASCII addresses that email-validator always accepts: checked here in
+# microseconds; anything else (quoted, IDN, odd lengths) goes to the library.
+_PLAIN_EMAIL = re.compile(
+    r"(?=.{6,254}$)(?=[^@]{1,64}@)[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+# email_validator.SPECIAL_USE_DOMAIN_NAMES, spelled out so that a plain address is
+# judged without importing the library (0.05 s); a test checks they agree.
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def email_ok(value: str) -> bool:
+    """Valid email syntax (no network look-up), as email-validator decides it."""
+    if not value:
+        return False
+    # "--" in a label is reserved by IDNA (xn--...): the library decides those.
+    if _PLAIN_EMAIL.fullmatch(value) and "--" not in value.rsplit("@", 1)[1]:
+        domain = value.rsplit("@", 1)[1].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAINS):
+            return True
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def prescriber_key(prescriber_id: object, name: object) -> str:
+    """Prescribers are counted by id when there is one: two doctors can share a name."""
+    pid = "" if prescriber_id is None else str(prescriber_id).strip().upper()
+    if pid:
+        return "id:" + pid
+    folded = normalize_header("" if name is None else str(name))
+    return "name:" + folded if folded else ""
+
+
+def bucket_counts(codes: np.ndarray, source: np.ndarray, n_sources: int) -> list[dict[str, int]]:
+    """Rows read and rows per bucket, for each source (sheet or text file).
+
+    `codes` are indexes into BUCKETS (rules.classify_codes); a code past the
+    last bucket has its own slot, so such a row is read but in none of the
+    buckets, and check_sums fails.
+    """
+    k = len(BUCKETS) + 1
+    table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
+    return [_counts(row) for row in table.reshape(n_sources, k)]
+
+
+def _counts(row: np.ndarray) -> dict[str, int]:
+    counts = {"read": int(row.sum())}
+    counts.update({name: int(row[i]) for i, name in enumerate(BUCKETS)})
+    return counts
+
+
+def add_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
+    return {k: sum(p[k] for p in parts) for k in ("read", *BUCKETS)}
+
+
+class Tally:
+    """The counts, customers and warnings of one classified set of rows.
+
+    `table` holds the normalised rows in file order, `codes` each row's bucket
+    (rules.classify_codes), `source` each row's source number and `sources` the
+    SourceInfo of each source as a dict. Everything is computed on first use.
+    """
+
+    def __init__(self, table: pa.Table, codes: np.ndarray, source: np.ndarray,
+                 sources: Sequence[dict[str, Any]], scope: RecallScope) -> None:  # fmt: skip
+        self.table = table
+        self.codes = codes
+        self.source = source
+        self.sources = list(sources)
+        self.scope = scope
+        self.matched = codes == BUCKETS.index(MATCHED)
+        self._customers: dict[str, list] | None = None
+        self._hit: dict[str, Any] | None = None
+        self._source_counts: list[dict[str, int]] | None = None
+
+    # -- building blocks
+    @functools.cached_property
+    def is_data(self) -> np.ndarray:
+        return ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+
+    @functools.cached_property
+    def keys(self) -> Distinct:
+        """Each row's customer key as a code: one pass over the keys serves every count."""
+        return ab.distinct(self.table["customer_key"])
+
+    @functools.cached_property
+    def affected_at(self) -> np.ndarray:
+        """Positions of the data rows of every customer with a matched row."""
+        keys = self.keys
+        affected = np.bincount(keys.codes[self.matched], minlength=len(keys.values)) > 0
+        return np.flatnonzero(self.is_data & affected[keys.codes])
+
+    def _matched_columns(self) -> dict[str, Any]:
+        if self._hit is None:
+            hit = self.table.select(["lot", "quantity", "country", "ship_date"])
+            hit = hit.take(ab.indices(np.flatnonzero(self.matched)))
+            self._hit = {
+                "lot": ab.distinct(hit["lot"]),
+                "country": ab.distinct(hit["country"]),
+                "key": Distinct(self.keys.codes[self.matched], self.keys.values),
+                "quantity": ab.fixed(hit["quantity"], "float64", np.nan),
+                "day": ab.days(hit["ship_date"]),
+            }
+        return self._hit
+
+    def customers(self) -> dict[str, list]:
+        if self._customers is None:
+            self._customers = affected_customers(self.table, self.matched, self.affected_at)
+        return self._customers
+
+    def affected_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The `affected` table: AFFECTED_COLUMNS, one row per customer by customer id."""
+        customers = self.customers()
+        columns = list(AFFECTED_COLUMNS)
+        return columns, [list(r) for r in zip(*(customers[c] for c in columns), strict=True)]
+
+    def bucket_counts(self) -> dict[str, int]:
+        return add_counts(self.source_counts())
+
+    def source_counts(self) -> list[dict[str, int]]:
+        if self._source_counts is None:
+            self._source_counts = bucket_counts(self.codes, self.source, len(self.sources))
+        return self._source_counts
+
+    def check_sums(self) -> None:
+        """The bucket counts must add up to the rows read, per sheet and in total."""
+        for info, counts in zip(self.sources, self.source_counts(), strict=True):
+            parts = sum(counts[b] for b in BUCKETS)
+            if parts != counts["read"] or counts["read"] != info["rows_read"]:
+                raise AssertionError(f"bucket counts do not add up for {info['file']}")
+
+    # -- answers
+    def _stats(self, where: np.ndarray) -> dict[str, int]:
+        hit = self._matched_columns()
+        quantity = hit["quantity"][where]
+        return {
+            "customers": len(np.unique(hit["key"].codes[where])),
+            "units": int(np.rint(np.nansum(quantity))) if len(quantity) else 0,
+            "shipments": int(where.sum()),
+        }
+
+    def customers_total(self) -> int:
+        usable = self.is_data & ab.filled(self.table["customer_key"])
+        return int(np.count_nonzero(np.bincount(self.keys.codes[usable], minlength=1)))
+
+    def summary(self) -> dict[str, Any]:
+        """The counts the quality team reports, as plain JSON-ready data."""
+        hit = self._matched_columns()
+        everything = np.ones(len(hit["quantity"]), dtype=bool)
+        by_lot = {lot: self._stats(hit["lot"].where(lambda v, lot=lot: v == lot))
+                  for lot in self.scope.lots}  # fmt: skip
+        by_country = {
+            (c or "unknown"): self._stats(hit["country"].where(lambda v, c=c: v == c))
+            for c in sorted(set(hit["country"].values))
+        }
+        customers = self.customers()
+        with_email = sum(email_ok(e.strip()) for e in customers["email"])
+        pairs = zip(customers["prescriber_id"], customers["prescriber"], strict=True)
+        hcps = {prescriber_key(i, n) for i, n in pairs}
+        counts = self.source_counts()
+        sources = [
+            {
+                "file": info["file"],
+                "sheet": info["sheet"],
+                "header_row": info["header_row"],
+                "columns": info["columns"],
+                "date_order": info["date_order"],
+                "rows": c,
+            }
+            for info, c in zip(self.sources, counts, strict=True)
+            if not info["skipped"]
+        ]
+        stats = self._stats(everything)
+        return {
+            "recall": self.scope.to_dict(),
+            "rows": add_counts(counts) if counts else _counts(np.zeros(len(BUCKETS))),
+            "customers_total": self.customers_total(),
+            "customers": stats["customers"],
+            "units": stats["units"],
+            "shipments": stats["shipments"],
+            "by_lot": by_lot,
+            "by_country": by_country,
+            "with_email": int(with_email),
+            "postal_only": len(customers["email"]) - int(with_email),
+            "hcps": len(hcps - {""}),
+            "sources": sources,
+        }
+
+    def units_by_week(self) -> list[tuple[dt.date, int]]:
+        """Affected units per ship week (weeks start on Monday)."""
+        hit = self._matched_columns()
+        days = hit["day"].astype(np.int64)  # days since 1970-01-01, a Thursday
+        if not len(days):
+            return []
+        weeks, which = np.unique(days - (days + 3) % 7, return_inverse=True)
+        units = np.bincount(which, weights=np.nan_to_num(hit["quantity"], nan=0.0))
+        return [(dt.date(1970, 1, 1) + dt.timedelta(days=int(w)), int(np.rint(u)))
+                for w, u in zip(weeks, units, strict=True)]  # fmt: skip
+
+    def address_conflicts(self) -> int:
+        """How many affected customers appear with more than one address (the latest is used)."""
+        if not len(self.affected_at):
+            return 0
+        address = CONTACT_BLOCKS["address"]
+        rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
+        present = np.logical_or.reduce([ab.filled(rows[c]) for c in BLOCK_PRESENCE["address"]])
+        rows = rows.take(ab.indices(np.flatnonzero(present)))
+        parts = [ab.plain(rows[c]) for c in ("customer_key", *address)]
+        joined = pc.binary_join_element_wise(*parts, ab.text("\x1f"))
+        owners = [v.split("\x1f", 1)[0] for v in pc.unique(joined).to_pylist()]
+        per_key: dict[str, int] = {}
+        for key in owners:
+            per_key[key] = per_key.get(key, 0) + 1
+        return sum(1 for n in per_key.values() if n > 1)
+
+    def warnings(self) -> list[str]:
+        """What a recall team must hear: skipped sheets, data problems, the scope's gaps."""
+        out = []
+        for s in self.sources:
+            where = s["file"] + (f" / {s['sheet']}" if s["sheet"] else "")
+            if s["skipped"]:
+                out.append(f"{where}: skipped, {s['skipped']}")
+            out.extend(f"{where}: {w}" for w in s["warnings"])
+        conflicts = self.address_conflicts()
+        if conflicts:
+            out.append(
+                f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
+                "addresses across rows: the most recent shipment's address is used"
+            )
+        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
+        present = set(ab.pylist(pc.unique(data_lots)))
+        for lot in self.scope.lots:
+            if lot not in present:
+                out.append(
+                    f"recalled lot {lot} appears in no file read: check the recall list for a "
+                    "typo (`recall audit-scope` suggests near lots)"
+                )
+        quantity = self._matched_columns()["quantity"]
+        returns = quantity[quantity < 0]
+        if len(returns):
+            out.append(
+                f"{len(returns):,} returns (negative quantities) among the affected shipments "
+                f"were netted: {int(np.rint(returns.sum())):,} units"
+            )
+        review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
+        if review:
+            out.append(f"{review:,} rows need review: run `recall review` to list them")
+        return out

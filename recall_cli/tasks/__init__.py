@@ -1,0 +1,2 @@
+"""One module per job in the docs: support desk, campaign, regulator, scope audit and
+diff, responses, effectiveness checks, the audit log."""

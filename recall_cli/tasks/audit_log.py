@@ -1,0 +1,250 @@
+"""The audit log: one JSON line per export, saying who exported what, from which files.
+
+The log answers "which patient list left this machine, when, by whom, from which input
+files (by hash) and for which recall scope". It never holds patient data: an entry has
+no free-form field, its scope only accepts known keys (lots, dates, countries, recall
+name) with plain scalar values, and inputs are paths, hashes and sizes.
+
+The log lives in ``$RECALL_AUDIT_LOG`` if set, else in the user data folder
+(``platformdirs.user_data_path("recall_cli") / "audit.jsonl"``). Its folder is created
+with mode 0700 and the file with mode 0600.
+
+No click and no rich here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import getpass
+import json
+import operator
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from recall_cli.output.safe_write import sha256_file
+
+__all__ = [
+    "AUDIT_ENV",
+    "SCOPE_KEYS",
+    "AuditEntry",
+    "append_audit",
+    "default_audit_path",
+    "make_entry",
+    "read_audit",
+]
+
+AUDIT_ENV = "RECALL_AUDIT_LOG"
+
+#: The only keys a scope may have. Values: lot codes, dates, country codes, a recall name
+#: or the recall file path -- never patient data.
+SCOPE_KEYS: frozenset[str] = frozenset(
+    {"name", "lots", "from", "to", "countries", "recall", "recall_name", "recall_file"}
+)
+
+_INPUT_KEYS = frozenset({"path", "sha256", "size"})
+_Scalar = str | int | float | bool | None
+
+
+def default_audit_path() -> Path:
+    """``$RECALL_AUDIT_LOG`` if set (and not empty), else the user data folder's audit.jsonl."""
+    env = os.environ.get(AUDIT_ENV)
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path("recall_cli") / "audit.jsonl"
+
+
+def _now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
+        getuid = getattr(os, "getuid", None)
+        return str(getuid()) if getuid is not None else "unknown"
+
+
+def _tool_version() -> str:
+    from recall_cli import __version__
+
+    return __version__
+
+
+def _scalar(value: object, where: str) -> _Scalar:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dt.date):  # date and datetime
+        return value.isoformat()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)  # type: ignore[no-any-return]
+    raise TypeError(f"audit {where}: unsupported value type {type(value).__name__}")
+
+
+def _normalise_scope(scope: Mapping[str, object]) -> dict[str, _Scalar | list[_Scalar]]:
+    unknown = set(scope) - SCOPE_KEYS
+    if unknown:
+        raise ValueError(
+            f"audit scope: unknown keys {sorted(unknown)}; allowed: {sorted(SCOPE_KEYS)}"
+        )
+    out: dict[str, _Scalar | list[_Scalar]] = {}
+    for key, value in scope.items():
+        if isinstance(value, list | tuple):
+            out[key] = [_scalar(v, f"scope[{key!r}]") for v in value]
+        elif isinstance(value, set | frozenset):
+            out[key] = sorted((_scalar(v, f"scope[{key!r}]") for v in value), key=str)
+        else:
+            out[key] = _scalar(value, f"scope[{key!r}]")
+    return out
+
+
+def _normalise_inputs(inputs: Iterable[Mapping[str, object]]) -> list[dict[str, _Scalar]]:
+    out: list[dict[str, _Scalar]] = []
+    for item in inputs:
+        unknown = set(item) - _INPUT_KEYS
+        if unknown:
+            raise ValueError(f"audit input: unknown keys {sorted(unknown)}")
+        out.append({key: _scalar(value, f"input[{key!r}]") for key, value in item.items()})
+    return out
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One export. ``scope`` and ``inputs`` are checked and normalised on creation.
+
+    ``scope``: keys from :data:`SCOPE_KEYS`, values scalars or lists of scalars (dates become
+    ISO strings, sets become sorted lists). ``inputs``: ``{"path", "sha256", "size"}`` dicts.
+    ``output``: the output path, or ``"-"`` for standard output. ``rows``: rows exported.
+    """
+
+    command: str
+    kind: str
+    scope: dict[str, Any]
+    inputs: list[dict[str, Any]]
+    output: str
+    rows: int
+    time_utc: str = field(default_factory=_now_utc)
+    user: str = field(default_factory=_current_user)
+    tool_version: str = field(default_factory=_tool_version)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope", _normalise_scope(self.scope))
+        object.__setattr__(self, "inputs", _normalise_inputs(self.inputs))
+        object.__setattr__(self, "output", os.fspath(self.output))
+        if isinstance(self.rows, bool):
+            raise TypeError("audit rows must be an int")
+        rows = operator.index(self.rows)  # accepts numpy integers too
+        if rows < 0:
+            raise ValueError("audit rows must not be negative")
+        object.__setattr__(self, "rows", rows)
+
+    def to_json(self) -> str:
+        """The entry as one JSON line, without the trailing newline."""
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+
+def make_entry(
+    *,
+    command: str,
+    kind: str,
+    scope: Mapping[str, object],
+    inputs: Iterable[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    rows: int,
+) -> AuditEntry:
+    """Build an entry, hashing each input file (absolute path, sha256, size).
+
+    ``output`` is recorded as an absolute path, or ``"-"`` for standard output.
+    Raises OSError if an input cannot be read.
+    """
+    records: list[dict[str, Any]] = []
+    for item in inputs:
+        absolute = os.path.abspath(item)
+        records.append(
+            {
+                "path": absolute,
+                "sha256": sha256_file(absolute),
+                "size": os.path.getsize(absolute),
+            }
+        )
+    out = os.fspath(output)
+    return AuditEntry(
+        command=command,
+        kind=kind,
+        scope=dict(scope),
+        inputs=records,
+        output=out if out == "-" else os.path.abspath(out),
+        rows=rows,
+    )
+
+
+def _ensure_folder(folder: Path) -> None:
+    if folder.is_dir():
+        return
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o700)  # exactly 0700, whatever the umask
+
+
+def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:
+    """Append ``entry`` as one JSON line to the audit log; return the log's path.
+
+    Creates the folder (0700) and the file (0600) if needed. The line is written with a
+    single ``write`` on an ``O_APPEND`` descriptor and fsynced. If the file ends with a
+    partial line (a crash mid-write), a newline is added first so the new entry stays
+    readable.
+    """
+    log = Path(path) if path is not None else default_audit_path()
+    _ensure_folder(log.parent)
+    base = os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(log, base | os.O_CREAT | os.O_EXCL, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
+    except FileExistsError:
+        fd = os.open(log, base)
+    try:
+        data = (entry.to_json() + "\n").encode("utf-8")
+        size = os.fstat(fd).st_size
+        if size:
+            os.lseek(fd, size - 1, os.SEEK_SET)
+            if os.read(fd, 1) != b"\n":
+                data = b"\n" + data
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return log
+
+
+def read_audit(path: Path | None = None) -> list[dict[str, Any]]:
+    """All entries of the audit log, oldest first; ``[]`` if there is no log yet.
+
+    A line that is not a JSON object (damaged, truncated) comes back as
+    ``{"error": "unreadable line N"}`` (N counts from 1); blank lines are skipped.
+    """
+    log = Path(path) if path is not None else default_audit_path()
+    try:
+        raw = log.read_bytes()
+    except FileNotFoundError:
+        return []
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            value = None
+        if isinstance(value, dict):
+            entries.append(value)
+        else:
+            entries.append({"error": f"unreadable line {number}"})
+    return entries

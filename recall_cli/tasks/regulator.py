@@ -1,0 +1,174 @@
+"""The tables regulators ask for, as plain DataFrames (writers live in export.py).
+
+- `fda806_frame`: the consignee list of 21 CFR 806.10(c)(11): name, address and
+  phone of each consignee with the dates and number of devices sent, per lot;
+  `fda806_totals`: devices and consignees per lot (c)(9), split domestic/foreign.
+- `fsma_frame`: the FSMA 204 shipping key data elements, one row per shipment
+  line, as the "electronic sortable spreadsheet".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from recall_cli.normalize.countries import to_iso2
+from recall_cli.query.result import RecallResult
+
+DOMESTIC = "US"  # a report to the US FDA: domestic means shipped to the US
+DEFAULT_UNIT = "each"
+
+FDA806_COLUMNS = (
+    "lot", "consignee_id", "name", "address", "city", "region", "postal_code",
+    "country", "phone", "distribution", "ship_date", "units", "shipments",
+)  # fmt: skip
+TOTALS_COLUMNS = ("lot", "distribution", "consignees", "units", "shipments")
+FSMA_COLUMNS = (
+    "traceability_lot_code", "quantity", "unit_of_measure", "product_description",
+    "ship_to_location", "ship_from_location", "ship_date", "reference_document_type",
+    "reference_document_number",
+)  # fmt: skip
+
+
+def _distribution(country: pd.Series, domestic: str) -> pd.Series:
+    return country.map(lambda c: "domestic" if c == domestic else ("foreign" if c else "unknown"))
+
+
+def fda806_frame(result: RecallResult, domestic: str = DOMESTIC) -> pd.DataFrame:
+    """One row per lot, consignee and ship date, with the devices sent that day.
+
+    Contact details are the consignee's latest (as in `recall affected`); sorted
+    by lot, consignee and date so the regulator can read each lot's list in turn.
+    """
+    matched = result.matched
+    if matched.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in FDA806_COLUMNS})
+    lines = pd.DataFrame(
+        {
+            "customer_key": matched["customer_key"].to_numpy(),
+            "lot": matched["lot"].to_numpy(),
+            "ship_date": matched["ship_date"].dt.date.to_numpy(),
+            "units": matched["quantity"].fillna(0).to_numpy(),
+        }
+    )
+    per_day = (
+        lines.groupby(["lot", "customer_key", "ship_date"], sort=False)
+        .agg(units=("units", "sum"), shipments=("units", "size"))
+        .reset_index()
+    )
+    per_day["units"] = per_day["units"].round().astype("int64")
+    contact = result.customers.set_index("customer_key")
+    cols = ["customer_id", "name", "address", "city", "region", "postal_code",
+            "country", "phone"]  # fmt: skip
+    info = contact.reindex(columns=cols, fill_value="").reindex(per_day["customer_key"])
+    out = pd.concat([per_day.reset_index(drop=True), info.reset_index(drop=True)], axis=1)
+    out = out.rename(columns={"customer_id": "consignee_id"})
+    out["distribution"] = _distribution(out["country"], domestic.upper())
+    out = out.sort_values(["lot", "consignee_id", "customer_key", "ship_date"], kind="stable")
+    return out[list(FDA806_COLUMNS)].reset_index(drop=True)
+
+
+def fda806_totals(result: RecallResult, domestic: str = DOMESTIC) -> pd.DataFrame:
+    """Per lot: consignees, devices and shipment lines, domestic, foreign and all."""
+    matched = result.matched
+    frame = pd.DataFrame(
+        {
+            "lot": matched["lot"].to_numpy(),
+            "distribution": _distribution(matched["country"], domestic.upper()).to_numpy(),
+            "customer_key": matched["customer_key"].to_numpy(),
+            "units": matched["quantity"].fillna(0).to_numpy(),
+        }
+    )
+    rows = []
+    for lot in [*result.scope.lots, "all lots"]:
+        mine = frame if lot == "all lots" else frame[frame["lot"] == lot]
+        for part in ("domestic", "foreign", "unknown", "all"):
+            sub = mine if part == "all" else mine[mine["distribution"] == part]
+            if part == "unknown" and sub.empty:
+                continue  # only shown when some country is blank
+            rows.append(
+                {
+                    "lot": lot,
+                    "distribution": part,
+                    "consignees": int(sub["customer_key"].nunique()),
+                    "units": round(float(sub["units"].sum())),
+                    "shipments": len(sub),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(TOTALS_COLUMNS))
+
+
+def _joined(*parts: pd.Series) -> pd.Series:
+    frame = pd.concat([p.fillna("").astype(str).str.strip() for p in parts], axis=1)
+    return frame.apply(lambda r: ", ".join(v for v in r if v), axis=1)
+
+
+def fsma_frame(result: RecallResult, ship_from: str | None = None) -> pd.DataFrame:
+    """FSMA 204 shipping KDEs, one row per matched shipment line, by lot then date.
+
+    The ship-from location is the row's own column when it has one, else `ship_from`.
+    """
+    m = result.matched
+    if m.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in FSMA_COLUMNS})
+    m = m.sort_values(["lot", "ship_date", "customer_id"], kind="stable")
+    order = m["order_id"].fillna("").astype(str)
+    own_from = m["ship_from"].fillna("").astype(str).str.strip()
+    out = pd.DataFrame(
+        {
+            "traceability_lot_code": m["lot"].to_numpy(),
+            "quantity": m["quantity"].fillna(0).round().astype("int64").to_numpy(),
+            "unit_of_measure": m["unit"].fillna("").replace("", DEFAULT_UNIT).to_numpy(),
+            "product_description": m["product"].fillna("").to_numpy(),
+            "ship_to_location": _joined(
+                m["name"],
+                m["address"],
+                m["address2"],
+                m["city"],
+                m["region"],
+                m["postal_code"],
+                m["country"],
+            ).to_numpy(),
+            "ship_from_location": own_from.where(own_from != "", ship_from or "").to_numpy(),
+            "ship_date": m["ship_date"].dt.date.to_numpy(),
+            "reference_document_type": order.map(lambda o: "order" if o else "").to_numpy(),
+            "reference_document_number": order.to_numpy(),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+# --- `recall export` kinds (campaign.py imports this module to complete its registry) ---
+
+from recall_cli.tasks.campaign import Campaign, Params, register_kind  # noqa: E402
+
+
+def _domestic(params: Params) -> str:
+    given = params.domestic or DOMESTIC
+    return to_iso2(given) or given.strip().upper()
+
+
+@register_kind(
+    "fda-806",
+    help="21 CFR 806.10(c)(11) consignee list: name, address, phone, date and devices per lot.",
+    sheet="Consignees",
+)
+def _fda806_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
+    return fda806_frame(campaign.result, _domestic(params))
+
+
+@register_kind(
+    "fda-806-totals",
+    help="21 CFR 806.10(c)(9): consignees, devices and shipments per lot, domestic/foreign.",
+    sheet="Totals",
+)
+def _fda806_totals_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
+    return fda806_totals(campaign.result, _domestic(params))
+
+
+@register_kind(
+    "fsma",
+    help="FSMA 204 shipping KDEs, one row per shipment line (sortable spreadsheet).",
+    sheet="FSMA 204",
+)
+def _fsma_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
+    return fsma_frame(campaign.result, params.ship_from)

@@ -1,0 +1,116 @@
+"""Support-desk answers: "is my lot affected?" and "is this patient affected?".
+
+Built on lookup.py (Arrow questions over the classified rows) and lots.py
+(barcodes, look-alikes); returns plain data so the CLI, the interactive shell
+and the cached fast path (quick.py) all call the same functions. Nothing here
+prints, and nothing here imports pandas.
+
+Exit statuses are part of the answer, so scripts can branch without parsing text:
+
+- 0 (AFFECTED): the lot is on the recall list / a matching customer is affected.
+  A recalled lot with no shipment inside the scope still gives 0: the patient
+  holds the box, so the data is incomplete rather than the box safe, and the
+  verdict line says IN RECALL.
+- 3 (NOT_AFFECTED): the lot is not on the recall list (suggestions may follow) /
+  every matching customer is unaffected.
+- 4 (NOT_FOUND): no customer matches the query (it may be mistyped; this is
+  not a "not affected").
+- 1 and 2 stay errors and usage errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from recall_cli.normalize.lots import ScannedCode, parse_code, suggest_lots
+from recall_cli.query.lookup import (
+    Classified,
+    check_lot,
+    find_customers,
+    known_lots,
+    lot_in_data,
+    lot_rows,
+)
+from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
+
+__all__ = [
+    "AFFECTED",
+    "NOT_AFFECTED",
+    "NOT_FOUND",
+    "CheckAnswer",
+    "check_code",
+    "check_exit_status",
+    "customer_exit_status",
+    "customer_lookup",
+    "mask_contact",
+]
+
+AFFECTED = 0
+NOT_AFFECTED = 3
+NOT_FOUND = 4
+
+# Contact fields an agent never needs in full to confirm who is calling.
+_MASKERS = {"email": mask_email, "phone": mask_phone, "address": mask_address}
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    """One `check`: `answer` is the JSON payload; `in_data` and `scanned` feed the text view."""
+
+    answer: dict[str, Any]
+    in_data: dict[str, int]
+    scanned: ScannedCode
+
+    @property
+    def exit_status(self) -> int:
+        return check_exit_status(self.answer)
+
+
+def check_exit_status(answer: dict[str, Any]) -> int:
+    return AFFECTED if answer["recalled"] else NOT_AFFECTED
+
+
+def check_code(rows: Classified, code: str, *, show_rows: bool = False) -> CheckAnswer:
+    """Answer `check` for a typed lot, a scanned GS1 element string or a Digital Link.
+
+    Raises RecallError (exit 1) for an empty code or a barcode without a lot.
+    """
+    scanned = parse_code(code)
+    answer = check_lot(rows, scanned.lot)
+    if scanned.source != "plain":
+        answer["gs1"] = {"gtin": scanned.gtin, "expiry": scanned.expiry, "serial": scanned.serial}
+    in_data = lot_in_data(rows, scanned.lot)
+    if not answer["recalled"] and not in_data["shipments"]:
+        # A suggestion is never a verdict: the answer stays "not recalled".
+        answer["suggestions"] = suggest_lots(scanned.lot, known_lots(rows))
+    if show_rows:
+        answer["rows"] = lot_rows(rows, scanned.lot)
+    return CheckAnswer(answer=answer, in_data=in_data, scanned=scanned)
+
+
+# --- customers -------------------------------------------------------------------
+
+
+def mask_contact(contact: dict[str, str], *, reveal: bool = False) -> dict[str, str]:
+    """Email, phone and street address masked; city, postal code and country kept."""
+    if reveal:
+        return dict(contact)
+    return {k: _MASKERS[k](v) if k in _MASKERS else v for k, v in contact.items()}
+
+
+def customer_lookup(rows: Classified, query: str, *, reveal: bool = False) -> dict[str, Any]:
+    """Customers matching the query, each with its verdict, lots and a `contact`
+    block that is masked unless `reveal`. Names are kept: the agent confirms who
+    is calling by name."""
+    found = find_customers(rows, query)
+    matches = [
+        {**m, "contact": mask_contact(m["contact"], reveal=reveal)} for m in found["matches"]
+    ]
+    return {"query": found["query"], "matches": matches}
+
+
+def customer_exit_status(found: dict[str, Any]) -> int:
+    if not found["matches"]:
+        return NOT_FOUND
+    return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
