@@ -1,3 +1,3 @@
-from recall_cli.cli.commands import main
+from recall_cli.cli import main
 
 main()

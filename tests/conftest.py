@@ -37,7 +37,7 @@ def runner() -> CliRunner:
 
 
 def invoke(runner: CliRunner, *args: str, **kwargs: Any) -> Any:
-    from recall_cli.cli.commands import cli
+    from recall_cli.cli import cli
 
     return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, **kwargs)
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from recall_cli.cache import store as cache
-from recall_cli.cli.commands import cli
+from recall_cli.cli import cli
 from recall_cli.normalize import sheet as normalize
 from recall_cli.normalize.sheet import NormalizeOptions
 from recall_cli.read.load import LoadOptions

@@ -220,7 +220,7 @@ def test_workbook(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_workbook_is_xlsx_only(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
-        __import__("recall_cli.cli.commands", fromlist=["cli"]).cli,
+        __import__("recall_cli.cli", fromlist=["cli"]).cli,
         ["export", "workbook", "--recall", str(RECALL), "--format", "csv", "-o",
          str(tmp_path / "w.csv")],
     )  # fmt: skip
@@ -264,7 +264,7 @@ def test_atomic_write(
     monkeypatch.setitem(export.WRITERS, "csv", broken)
     out = tmp_path / "e.csv"
     result = runner.invoke(
-        __import__("recall_cli.cli.commands", fromlist=["cli"]).cli,
+        __import__("recall_cli.cli", fromlist=["cli"]).cli,
         ["export", "email", str(hostile), "--lot", "L1", "-o", str(out)],
     )
     assert result.exit_code == 1

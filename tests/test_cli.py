@@ -217,7 +217,7 @@ def test_no_color_off_a_terminal(runner) -> None:  # type: ignore[no-untyped-def
 def test_arrow_allocates_with_malloc_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow as pa
 
-    from recall_cli.cli.commands import prefer_system_allocator
+    from recall_cli.read.memory import prefer_system_allocator
 
     before = pa.default_memory_pool()
     try:
@@ -233,7 +233,7 @@ def test_arrow_allocates_with_malloc_unless_the_user_chose(monkeypatch: pytest.M
     # In a fresh process nothing has loaded pyarrow yet: the variable does it.
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     code = (
-        "import sys; from recall_cli.cli.commands import prefer_system_allocator; "
+        "import sys; from recall_cli.read.memory import prefer_system_allocator; "
         "prefer_system_allocator(); assert 'pyarrow' not in sys.modules; "
         "import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
     )

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from recall_cli.cli.commands import cli
+from recall_cli.cli import cli
 
 from .conftest import ROOT
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from recall_cli.cache import store as cache
-from recall_cli.cli.commands import cli
+from recall_cli.cli import cli
 from recall_cli.output.terminal import load_progress
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "recall.toml"

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from recall_cli.cli.commands import SUPPORT_EXIT_HELP
+from recall_cli.cli.support import SUPPORT_EXIT_HELP
 from recall_cli.tasks import support
 
 from .conftest import invoke, write_csv, write_xlsx
