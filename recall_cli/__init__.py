@@ -14,15 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from recall_cli.errors import RecallError
 from recall_cli.query.scope import RecallScope
+from recall_cli.version import __version__
 
 if TYPE_CHECKING:
     from recall_cli.normalize.sheet import load_shipments
     from recall_cli.query.result import find_affected, summarize
 
-# The one place the version is written (pyproject.toml reads it from here).
-__version__ = "0.1.0"
 
-__all__ = ["RecallError", "RecallScope", "find_affected", "load_shipments", "summarize"]
+__all__ = [
+    "RecallError",
+    "RecallScope",
+    "__version__",
+    "find_affected",
+    "load_shipments",
+    "summarize",
+]
 
 # Imported on first use: `recall check` on cached data never needs pandas (0.3-0.5 s).
 _LAZY = {

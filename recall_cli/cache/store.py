@@ -122,7 +122,7 @@ def _hash_bytes(path: Path) -> str:
 
 
 def _code_stamp() -> str:
-    from recall_cli import __version__ as v
+    from recall_cli.version import __version__ as v
 
     root = Path(__file__).resolve().parent.parent
     stamps = []

@@ -73,7 +73,7 @@ def _current_user() -> str:
 
 
 def _tool_version() -> str:
-    from recall_cli import __version__
+    from recall_cli.version import __version__
 
     return __version__
 
