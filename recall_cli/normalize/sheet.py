@@ -35,6 +35,7 @@ from recall_cli.normalize.countries import to_iso2
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
+from recall_cli.normalize.problems import UNREADABLE_QUANTITY
 from recall_cli.read.load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
 from recall_cli.read.options import LoadOptions
 
@@ -282,6 +283,10 @@ class EncodedColumns:
 
 _TOTAL_WORDS = "tot|sum|somme|count"
 
+# Past 2**53 a float no longer holds every whole number: the count read would not be
+# the count written, and sums of such counts leave every integer type.
+MAX_QUANTITY = 2.0**53
+
 _UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
 
 
@@ -299,9 +304,10 @@ def _parse_quantity(text: str) -> float:
     if s.startswith("(") and s.endswith(")"):
         s = "-" + s[1:-1]  # accounting negative
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
         return np.nan
+    return value if abs(value) < MAX_QUANTITY else np.nan  # inf and nan fail this too
 
 
 def _names_column(canon: str, text: str) -> bool:
@@ -555,8 +561,11 @@ def normalize_sheet(
     quantity = distinct.values(text["quantity"], _parse_quantity, float)
     bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
     if bad_qty.any():
+        problem.set(bad_qty & (problem.codes == 0), UNREADABLE_QUANTITY)
+        k = int(bad_qty.sum())
         info.warnings.append(
-            f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)"
+            f"{k:,} row{'s' if k != 1 else ''} with an unreadable quantity (not a number, "
+            "infinite or too large): a recalled one goes to review"
         )
     fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
     if fractional.any():

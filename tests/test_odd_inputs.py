@@ -1,0 +1,82 @@
+"""Odd inputs a bad day brings: each is read right, sent to review with a reason, or refused
+with one line; never a dropped row, a wrong count, a hang or an internal error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import as_json, invoke, write_csv
+
+HEADER = ["lot", "ship_date", "customer_id", "name", "quantity"]
+SCOPE = ("--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04")
+
+
+def _summary(runner: CliRunner, *paths: Path, extra: tuple[str, ...] = ()) -> dict:
+    return as_json(invoke(runner, "summary", *paths, *SCOPE, "--format", "json", *extra))
+
+
+def _review(runner: CliRunner, *paths: Path) -> list[dict]:
+    return as_json(invoke(runner, "review", *paths, *SCOPE, "--format", "json"))
+
+
+# --- quantities (item 4) ------------------------------------------------------
+
+ODD_QUANTITIES = ["abc", "inf", "-inf", "Infinity", "1e400", "nan", "NaN", str(2**63),
+                  str(2**53), "-" + str(2**64)]  # fmt: skip
+
+
+@pytest.mark.parametrize("quantity", ODD_QUANTITIES)
+@pytest.mark.parametrize("command", ["summary", "affected", "inspect", "fda-806", "fsma"])
+def test_an_unreadable_quantity_is_one_rule_and_never_a_crash(
+    runner: CliRunner, tmp_path: Path, quantity: str, command: str
+) -> None:
+    data = write_csv(tmp_path / "q.csv", [HEADER, ["B201575", "2010-12-01", "C1", "Ann", "5"],
+                                          ["B201575", "2010-12-02", "C2", "Bob", quantity]])  # fmt: skip
+    args = {
+        "fda-806": ("export", "fda-806", data, *SCOPE, "-o", tmp_path / "o.csv"),
+        "fsma": ("export", "fsma", data, *SCOPE, "-o", tmp_path / "o.csv"),
+    }.get(command, (command, data, *SCOPE, "--format", "json"))
+    result = invoke(runner, *args)
+    assert result.exit_code == 0, result.stderr
+    assert "internal error" not in result.stderr
+    assert "unreadable quantity" in result.stderr + result.stdout
+    if command == "summary":
+        summary = json.loads(result.stdout)
+        assert summary["rows"]["matched"] == 1 and summary["rows"]["needs_review"] == 1
+        assert summary["units"] == 5
+    if command == "affected":
+        assert [c["customer_id"] for c in json.loads(result.stdout)] == ["C1"]
+    if command in ("fda-806", "fsma"):
+        text = (tmp_path / "o.csv").read_text(encoding="utf-8-sig")
+        assert "C2" not in text and "-9223372036854775808" not in text
+
+
+def test_the_largest_exact_quantity_is_read_and_its_sums_do_not_overflow(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    big = 2**53 - 1
+    rows = [["B201575", "2010-12-01", "C1", "Ann", str(big)] for _ in range(2048)]
+    data = write_csv(tmp_path / "big.csv", [HEADER, *rows])
+    summary = _summary(runner, data)
+    assert summary["rows"]["matched"] == 2048
+    assert summary["units"] == pytest.approx(big * 2048, rel=1e-12)
+    affected = as_json(invoke(runner, "affected", data, *SCOPE, "--format", "json"))
+    assert affected[0]["units"] == summary["units"] > 2**63
+    out = tmp_path / "806.csv"
+    assert invoke(runner, "export", "fda-806", data, *SCOPE, "-o", out).exit_code == 0
+    import csv
+
+    [row] = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert int(row["units"]) == pytest.approx(summary["units"], rel=1e-12)
+
+
+def test_review_names_an_unreadable_quantity(runner: CliRunner, tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "q.csv", [HEADER, ["B201575", "2010-12-02", "C2", "Bob", "inf"],
+                                          ["B999999", "2010-12-02", "C3", "Cy", "inf"]])  # fmt: skip
+    review = _review(runner, data)
+    # Only the recalled row needs a person: an unrecalled one is not matched whatever its units.
+    assert [(r["customer_id"], r["reason"]) for r in review] == [("C2", "unreadable quantity")]
