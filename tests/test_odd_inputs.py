@@ -34,8 +34,14 @@ ODD_QUANTITIES = ["abc", "inf", "-inf", "Infinity", "1e400", "nan", "NaN", str(2
 def test_an_unreadable_quantity_is_one_rule_and_never_a_crash(
     runner: CliRunner, tmp_path: Path, quantity: str, command: str
 ) -> None:
-    data = write_csv(tmp_path / "q.csv", [HEADER, ["B201575", "2010-12-01", "C1", "Ann", "5"],
-                                          ["B201575", "2010-12-02", "C2", "Bob", quantity]])  # fmt: skip
+    data = write_csv(
+        tmp_path / "q.csv",
+        [
+            HEADER,
+            ["B201575", "2010-12-01", "C1", "Ann", "5"],
+            ["B201575", "2010-12-02", "C2", "Bob", quantity],
+        ],
+    )
     args = {
         "fda-806": ("export", "fda-806", data, *SCOPE, "-o", tmp_path / "o.csv"),
         "fsma": ("export", "fsma", data, *SCOPE, "-o", tmp_path / "o.csv"),
@@ -75,8 +81,14 @@ def test_the_largest_exact_quantity_is_read_and_its_sums_do_not_overflow(
 
 
 def test_review_names_an_unreadable_quantity(runner: CliRunner, tmp_path: Path) -> None:
-    data = write_csv(tmp_path / "q.csv", [HEADER, ["B201575", "2010-12-02", "C2", "Bob", "inf"],
-                                          ["B999999", "2010-12-02", "C3", "Cy", "inf"]])  # fmt: skip
+    data = write_csv(
+        tmp_path / "q.csv",
+        [
+            HEADER,
+            ["B201575", "2010-12-02", "C2", "Bob", "inf"],
+            ["B999999", "2010-12-02", "C3", "Cy", "inf"],
+        ],
+    )
     review = _review(runner, data)
     # Only the recalled row needs a person: an unrecalled one is not matched whatever its units.
     assert [(r["customer_id"], r["reason"]) for r in review] == [("C2", "unreadable quantity")]
