@@ -92,3 +92,48 @@ def test_review_names_an_unreadable_quantity(runner: CliRunner, tmp_path: Path) 
     review = _review(runner, data)
     # Only the recalled row needs a person: an unrecalled one is not matched whatever its units.
     assert [(r["customer_id"], r["reason"]) for r in review] == [("C2", "unreadable quantity")]
+
+
+# --- pipes and devices (item 16), long cells (item 15) -------------------------
+
+
+def _recall(*args: object, env: dict[str, str] | None = None, timeout: float = 60):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "recall_cli", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pipe_or_a_device_is_refused_and_nothing_hangs(tmp_path: Path, kind: str) -> None:
+    import os
+
+    if kind == "fifo":
+        target = tmp_path / "shipments.csv"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/zero")
+    # Before the fix the error printed, then the cache's hash thread read forever.
+    done = _recall("summary", target, *SCOPE, env={"RECALL_CACHE_DIR": str(tmp_path / "c")},
+                   timeout=30)  # fmt: skip
+    assert done.returncode == 1
+    assert "not a regular file" in done.stderr
+    assert "FIFO" in done.stderr if kind == "fifo" else "device" in done.stderr
+
+
+def test_a_cell_longer_than_the_csv_field_limit_is_read(runner: CliRunner, tmp_path: Path) -> None:
+    name = "x" * 1_000_000
+    rows = [
+        HEADER,
+        ["B201575", "2010-12-01", "C1", name, "5"],
+        ["B201575", "2010-12-02", "C2", "Bob", "2"],
+    ]
+    data = write_csv(tmp_path / "long.csv", rows)
+    summary = _summary(runner, data)
+    assert summary["rows"]["matched"] == 2 and summary["units"] == 7
+    affected = as_json(invoke(runner, "affected", data, *SCOPE, "--format", "json"))
+    assert affected[0]["name"] == name

@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -115,7 +116,12 @@ def _hash_memo_path(path: Path) -> Path:
 
 def _hash_bytes(path: Path) -> str:
     h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
+    # Non-blocking, and only a regular file: a FIFO must never hang the hash thread.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    with os.fdopen(fd, "rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             h.update(chunk)
     return h.hexdigest()

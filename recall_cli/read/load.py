@@ -28,6 +28,9 @@ TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
 FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
 DELIMITERS = (",", ";", "\t", "|")
+# The stdlib's field limit (131,072 characters) made a long cell an internal error.
+# The whole file is in memory already, so a field as long as the file costs nothing more.
+csv.field_size_limit(2**31 - 1)
 NFIELDS = "__nfields__"
 
 
@@ -105,6 +108,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
                 )
             found.extend(inside)
         elif p.exists():
+            refuse_special(p)
             found.append(p)
         else:
             raise InputFileError("no such file or folder", file=p, hint="check the path")
@@ -116,6 +120,27 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def refuse_special(path: Path) -> None:
+    """Refuse a pipe, socket or device before any thread opens it.
+
+    Reading a FIFO blocks until a writer comes and /dev/zero never ends: the
+    cache's hash thread would hang the process after the error was printed.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # the reader's own checks say what is wrong with it
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise InputFileError(
+            f"is {kind}, not a regular file",
+            file=path,
+            hint="save the data to a file first and pass that file",
+        )
 
 
 def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawSheet]:
