@@ -137,3 +137,91 @@ def test_a_cell_longer_than_the_csv_field_limit_is_read(runner: CliRunner, tmp_p
     assert summary["rows"]["matched"] == 2 and summary["units"] == 7
     affected = as_json(invoke(runner, "affected", data, *SCOPE, "--format", "json"))
     assert affected[0]["name"] == name
+
+
+# --- stray quotes (item 1) -------------------------------------------------------------
+
+
+def test_a_stray_quote_does_not_swallow_the_rows_after_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "stray.csv"
+    data.write_text(
+        "lot,ship_date,customer_id,name,quantity\n"
+        "B201575,2010-12-01,C1,Ann,5\n"
+        'B201575,2010-12-02,C2,"Unclosed name,5\n'
+        "B201575,2010-12-03,C3,Cy,4\n"
+        "B201575,2010-12-04,C4,Di,3\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, "summary", data, *SCOPE, "--format", "json")
+    summary = json.loads(result.stdout)
+    # Before: 2 rows read, C3 and C4 inside C2's name, and the check mark printed.
+    assert summary["rows"]["read"] == 4
+    assert summary["rows"]["needs_review"] == 3 and summary["rows"]["matched"] == 1
+    assert "field 4 of line 3 is never closed" in result.stderr
+    assert "lines 3-5" in result.stderr
+    review = _review(runner, data)
+    assert [(r["row"], r["customer_id"]) for r in review] == [(3, "C2"), (4, "C3"), (5, "C4")]
+    assert all(r["reason"].startswith("unclosed quote in field 4 of line 3") for r in review)
+
+
+def test_a_stray_quote_in_a_long_file_is_found_and_the_lines_counted(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    rows = [["B201575", "2010-12-01", f"C{i}", f"N{i}", "1"] for i in range(20_000)]
+    data = write_csv(tmp_path / "long.csv", [HEADER, *rows])
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[5000] = lines[5000].replace(",N4999,", ',"N4999,')
+    lines[5011] = lines[5011].replace(",N5010,", ',N5010",')  # closes 11 lines on
+    data.write_text("".join(lines), encoding="utf-8")
+    summary = _summary(runner, data)
+    assert summary["rows"]["read"] == 20_000
+    assert summary["rows"]["needs_review"] == 12  # lines 5001-5012, one row each
+    assert summary["rows"]["matched"] == 20_000 - 12
+
+
+def test_quoted_line_breaks_are_kept_and_the_line_count_is_said(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "addr.csv"
+    data.write_text(
+        "lot,ship_date,customer_id,name,address,quantity\n"
+        'B201575,2010-12-01,C1,Ann,"12 rue X\nApt 4",5\n'
+        '"B201575\n",2010-12-02,C2,Bob,1 Main,2\n'
+        'B201575,2010-12-03,C3,Cy,1 Main,"3\n"\n',
+        encoding="utf-8",
+    )
+    result = invoke(runner, "affected", data, *SCOPE, "--format", "json")
+    affected = as_json(result)
+    assert [(c["customer_id"], c["units"]) for c in affected] == [("C1", 5), ("C2", 2), ("C3", 3)]
+    assert affected[0]["address"] == "12 rue X\nApt 4"
+    assert "7 lines were read as 4 rows: 3 line breaks inside quoted cells" in result.stderr
+
+
+# --- NUL bytes (item 19) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_one_nul_byte_sends_its_row_to_review_not_the_file_away(
+    runner: CliRunner, tmp_path: Path, encoding: str
+) -> None:
+    data = tmp_path / "nul.csv"
+    text = "lot,ship_date,customer_id,name,quantity\nB201575,2010-12-01,C1,Anné,5\n"
+    text += "B201575,2010-12-02,C2,Bo\x00b,5\nB201575,2010-12-03,C3,Cy,4\n"
+    data.write_bytes(text.encode(encoding))
+    summary = _summary(runner, data)
+    assert summary["rows"] == {"read": 3, "matched": 2, "not_matched": 0, "not_data": 0,
+                               "needs_review": 1}  # fmt: skip
+    [row] = _review(runner, data)
+    assert row["customer_id"] == "C2" and "NUL byte" in row["reason"]
+
+
+def test_a_binary_file_is_still_refused(runner: CliRunner, tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(1)
+    data = tmp_path / "blob.csv"
+    data.write_bytes(bytes(rng.choice([0, 0, 0, 1, 65, 66, 200]) for _ in range(20_000)))
+    result = invoke(runner, "summary", data, *SCOPE)
+    assert result.exit_code == 1 and "binary" in result.stderr

@@ -376,6 +376,7 @@ def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
+    info.warnings.extend(raw.warnings)
     cells = raw.cells
     merged = info.details.pop("merged_ranges", None)
     if merged:
@@ -542,6 +543,9 @@ def normalize_sheet(
         for i in np.flatnonzero(ragged):
             problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
 
+    _apply_flags(raw.flagged, header_idx, kind, problem)
+    is_data &= kind == 0
+
     country = distinct.text(text["country"], _country_code)
     raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
     french = header_language(raw_headers) == "fr"
@@ -612,6 +616,17 @@ def normalize_sheet(
     out["postal_code"] = postal
     out["country"] = country
     return info, pd.DataFrame(out)
+
+
+def _apply_flags(
+    flagged: Mapping[int, str], header_idx: int, kind: np.ndarray, problem: _Problems
+) -> None:
+    """Rows the reader could not trust (RawSheet.flagged) go to review with its reason."""
+    for at, reason in flagged.items():
+        i = at - header_idx - 1
+        if 0 <= i < len(kind):
+            kind[i] = _KIND["bad"]
+            problem.set(i, reason)
 
 
 class _Problems:

@@ -437,5 +437,6 @@ class Tally:
             )
         review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
         if review:
-            out.append(f"{review:,} rows need review: run `recall review` to list them")
+            rows = "1 row needs" if review == 1 else f"{review:,} rows need"
+            out.append(f"{rows} review: run `recall review` to list them")
         return out

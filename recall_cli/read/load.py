@@ -51,6 +51,10 @@ class RawSheet:
     decoded: Any  # pd.DataFrame, or the reader's Arrow table until `cells` is read
     first_row: int = 1
     details: dict[str, object] = field(default_factory=dict)
+    # Rows of `cells` (by position) the reader could not trust, with the reason:
+    # normalize sends them to review whatever they hold.
+    flagged: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def cells(self) -> pd.DataFrame:
@@ -277,7 +281,7 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096]:
+    if data[:4096].count(0) * 4 > len(data[:4096]):
         # UTF-16 without a BOM: every other byte of ASCII text is zero.
         evens = data[:4096:2].count(0)
         return "utf-16-be" if evens > len(data[:4096]) // 4 else "utf-16-le"
@@ -327,7 +331,18 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
     hint = re.match(r"sep=(.)\r?\n", text)
     delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    records, ends = _records(text, delimiter)
+    flagged: dict[int, str] = {}
+    warnings: list[str] = []
+    if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
+        lines = io.StringIO(text, newline="").readlines()
+        records, flagged, notes = split_stray_quotes(records, ends, lines, delimiter)
+        warnings.extend(notes)
+        warnings.extend(_line_count_warning(len(lines), records))
+    if "\x00" in text:
+        for i, reason in nul_rows(records).items():
+            flagged.setdefault(i, reason)
+            records[i] = [v.replace("\x00", "") for v in records[i]]
     width = max((len(r) for r in records), default=0)
     nfields = [len(r) for r in records]
     for r in records:
@@ -342,7 +357,106 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         "encoding": encoding,
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
-    return RawSheet(path, "", frame, 1, details)
+    return RawSheet(path, "", frame, 1, details, flagged=flagged, warnings=warnings)
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int] | None]:
+    """The CSV records, and the physical line each ends on (None when every record is one line)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records = list(reader)
+    if reader.line_num == len(records):
+        return records, None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records, ends = [], []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+    return records, ends
+
+
+def table_width(records: Sequence[Sequence[str]]) -> int:
+    """The field count most records have (a title line of one field does not count)."""
+    from collections import Counter
+
+    counts = Counter(len(r) for r in records if len(r) > 1)
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def _unquoted(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE))
+
+
+def is_stray_quote(span: Sequence[str], delimiter: str, width: int) -> bool:
+    """Whether a record over several lines is a quote left open, not a quoted line break.
+
+    A genuine quoted line break (an address over two lines) leaves at most one
+    of its lines looking like a whole row on its own; a stray quote swallows
+    lines that each are one.
+    """
+    whole = sum(1 for line in span if width > 1 and len(_unquoted(line, delimiter)) >= width)
+    return whole >= 2
+
+
+def split_stray_quotes(
+    records: list[list[str]], ends: Sequence[int], lines: Sequence[str], delimiter: str
+) -> tuple[list[list[str]], dict[int, str], list[str]]:
+    """Records with every stray-quote record re-read as its lines, one row each, unquoted.
+
+    Returns the records, the rows flagged for review (by position), each
+    reason naming the line and field where the quote was opened, and one
+    warning per stray quote.
+    """
+    width = table_width(records)
+    out: list[list[str]] = []
+    flagged: dict[int, str] = {}
+    notes: list[str] = []
+    start = 1
+    for record, end in zip(records, ends, strict=True):
+        span = lines[start - 1 : end]
+        if end > start and is_stray_quote(span, delimiter, width):
+            first = _unquoted(span[0], delimiter)
+            field_no = next(
+                (k + 1 for k, v in enumerate(first) if v.startswith('"') and not v.endswith('"')),
+                None,
+            )
+            where = f"field {field_no} of line {start}" if field_no else f"line {start}"
+            reason = (
+                f"unclosed quote in {where}: lines {start}-{end} were read one per row, "
+                "without quotes; check them at the source"
+            )
+            notes.append(
+                f"a quote opened in {where} is never closed: it ran over lines "
+                f"{start}-{end}, which were read one per row and sent to review"
+            )
+            for line in span:
+                flagged[len(out)] = reason
+                out.append(_unquoted(line, delimiter))
+        else:
+            out.append(record)
+        start = end + 1
+    return out, flagged, notes
+
+
+def _line_count_warning(lines: int, records: Sequence[Sequence[str]]) -> list[str]:
+    """Physical lines against rows read: they differ by the quoted line breaks kept."""
+    if lines == len(records):
+        return []
+    joined = lines - len(records)
+    return [
+        f"{lines:,} lines were read as {len(records):,} rows: {joined:,} line "
+        f"break{'s' if joined != 1 else ''} inside quoted cells {'were' if joined != 1 else 'was'}"
+        " kept in the value"
+    ]
+
+
+# A text file with a NUL here and there (a damaged export, a cell pasted from a
+# binary field) is still a text file; the rows that hold one are not trusted.
+NUL_REASON = "a cell holds a NUL byte (damaged bytes in the export); check the row at the source"
+
+
+def nul_rows(records: Sequence[Sequence[str]]) -> dict[int, str]:
+    """The records (by position) with a NUL character in any field."""
+    return {i: NUL_REASON for i, r in enumerate(records) if any("\x00" in v for v in r)}
 
 
 # --- running per-file work ---------------------------------------------------
