@@ -225,3 +225,48 @@ def test_a_binary_file_is_still_refused(runner: CliRunner, tmp_path: Path) -> No
     data.write_bytes(bytes(rng.choice([0, 0, 0, 1, 65, 66, 200]) for _ in range(20_000)))
     result = invoke(runner, "summary", data, *SCOPE)
     assert result.exit_code == 1 and "binary" in result.stderr
+
+
+# --- very wide sheets (item 14) ---------------------------------------------------------
+
+
+def test_a_stray_cell_in_column_xfd_is_read_as_an_ordinary_sheet(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for i in range(29):
+        ws.append(["B201575", "2010-12-01", f"C{i}", f"N{i}", 2])
+    ws.cell(row=5, column=16384, value="stray")
+    wb.save(tmp_path / "xfd.xlsx")
+    summary = _summary(runner, tmp_path / "xfd.xlsx")
+    assert summary["rows"]["matched"] == 29 and summary["units"] == 58
+    inspected = as_json(invoke(runner, "inspect", tmp_path / "xfd.xlsx", "--format", "json"))
+    assert inspected[0]["header_row"] == 1
+
+
+@pytest.mark.parametrize("filled", [False, True], ids=["empty", "filled"])
+def test_a_csv_with_10000_columns_is_read(runner: CliRunner, tmp_path: Path, filled: bool) -> None:
+    extra = [f"x{i}" for i in range(9_995)]
+    body = [
+        ["B201575", "2010-12-01", f"C{i}", f"N{i}", "3"]
+        + ([str(j) for j in range(9_995)] if filled else [""] * 9_995)
+        for i in range(30)
+    ]
+    data = write_csv(tmp_path / "wide.csv", [HEADER + extra, *body])
+    summary = _summary(runner, data)
+    assert summary["rows"]["matched"] == 30 and summary["units"] == 90
+
+
+def test_trailing_separators_make_no_columns_and_no_ragged_rows(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "trailing.csv"
+    lines = ["lot,ship_date,customer_id,name,quantity" + "," * 5000]
+    lines += [f"B201575,2010-12-01,C{i},N{i},1" + "," * (i % 7) for i in range(20)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = _summary(runner, data)
+    assert summary["rows"]["matched"] == 20 and summary["rows"]["needs_review"] == 0

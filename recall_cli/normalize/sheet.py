@@ -105,15 +105,25 @@ class Shipments:
 def find_header(
     cells: pd.DataFrame, overrides: Mapping[str, str]
 ) -> tuple[int, dict[int, str], list[str]] | None:
-    """The header row index, the column → canonical mapping, and the duplicate headers."""
+    """The header row index, the column → canonical mapping, and the duplicate headers.
+
+    Linear in cells: the top rows are one object grid read by position, so a
+    sheet 16,384 columns wide (a stray cell in XFD) costs no more than its cells.
+    """
     override_keys = {fold(h): canon for canon, h in overrides.items()}
     data_cols = [c for c in cells.columns if c != NFIELDS]
     best: tuple[int, int] | None = None
     # One small block of objects: a row of fourteen Arrow-backed columns is slow to pick.
-    top = cells.head(HEADER_SEARCH_ROWS).astype(object)
-    for i in range(len(top)):
-        values = top.iloc[i][data_cols]
-        found = {_canonical(v, override_keys) for v in values}
+    grid = cells[data_cols].head(HEADER_SEARCH_ROWS).to_numpy(dtype=object)
+    known: dict[object, str | None] = {}  # each distinct cell text is folded once
+
+    def canonical(v: object) -> str | None:
+        if v not in known:
+            known[v] = _canonical(v, override_keys)
+        return known[v]
+
+    for i in range(len(grid)):
+        found = {canonical(v) for v in grid[i]}
         found.discard(None)
         score = len(found)
         if score >= 2 and (best is None or score > best[1]):
@@ -123,16 +133,16 @@ def find_header(
     idx = best[0]
     mapping: dict[int, str] = {}
     duplicates: list[str] = []
-    for j in data_cols:
-        canon = _canonical(top.iloc[idx][j], override_keys)
+    header = list(zip(data_cols, grid[idx].tolist(), strict=True))
+    for j, value in header:
+        canon = _canonical(value, override_keys)
         if canon is None:
             continue
         if canon in mapping.values():
-            duplicates.append(str(top.iloc[idx][j]).strip())
+            duplicates.append(str(value).strip())
             continue
         mapping[j] = canon
-    for j in data_cols:
-        value = top.iloc[idx][j]
+    for j, value in header:
         if j in mapping or not isinstance(value, str):
             continue
         weak = canonical_for(value, weak=True)
@@ -141,10 +151,8 @@ def find_header(
     # A group label above the header ("Customer" merged over "ID | Name | ZIP"):
     # a merged label stands in its first cell only, so it is carried right.
     if idx > 0:
-        above, here = top.iloc[idx - 1], top.iloc[idx]
         carried: str | None = None
-        for j in data_cols:
-            a, b = above[j], here[j]
+        for (j, b), a in zip(header, grid[idx - 1].tolist(), strict=True):
             if isinstance(a, str) and a.strip():
                 carried = a.strip()
             if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
@@ -154,11 +162,9 @@ def find_header(
                 mapping[j] = canon
     # A header over two rows ("Ship" above "Date"): names that only map once joined
     # move the header down to the second row, which then is not read as data.
-    if idx + 1 < len(top):
-        upper, below = top.iloc[idx], top.iloc[idx + 1]
+    if idx + 1 < len(grid):
         joined: dict[int, str] = {}
-        for j in data_cols:
-            a, b = upper[j], below[j]
+        for (j, a), b in zip(header, grid[idx + 1].tolist(), strict=True):
             if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
                 continue
             canon = _canonical(f"{a.strip()} {b.strip()}", override_keys)
@@ -203,6 +209,28 @@ def as_text(col: pd.Series) -> pd.Series:
     if col.dtype != STR:
         col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
     return pd.Series(trimmed(col.array.__arrow_array__()), index=col.index, dtype=STR)
+
+
+# Past this many columns, blank cells are counted over one object grid, not column by
+# column: a column's fixed cost times 10,000 columns outweighs the cells themselves.
+_GRID_COLUMNS = 64
+
+
+def filled_cells(body: pd.DataFrame, columns: list[object]) -> np.ndarray:
+    """Per row, how many of `columns` hold something other than blanks."""
+    n = len(body)
+    if len(columns) <= _GRID_COLUMNS:
+        out = np.zeros(n, dtype=np.int64)
+        for j in columns:
+            out += nonblank(as_text(body[j]))
+        return out
+    grid = body[columns].to_numpy(dtype=object)
+    filled = pd.notna(grid) & (grid != "")
+    for r, c in zip(*np.nonzero(filled), strict=True):  # spaces alone are blank too
+        value = grid[r, c]
+        if isinstance(value, str) and not value.strip():
+            filled[r, c] = False
+    return filled.sum(axis=1).astype(np.int64)
 
 
 @dataclass
@@ -450,9 +478,9 @@ def normalize_sheet(
 
     data_cols = [c for c in cells.columns if c != NFIELDS]
     nonempty = np.zeros(n, dtype=np.int64)
-    for j in data_cols:
-        col = text[mapping[j]] if j in mapping else as_text(body[j])
-        nonempty += nonblank(col)
+    for j in mapping:
+        nonempty += nonblank(text[mapping[j]])
+    nonempty += filled_cells(body, [j for j in data_cols if j not in mapping])
 
     # First and last names: a French "Nom" beside "Prénom" is the family name.
     has_name = "name" in mapped
@@ -531,11 +559,11 @@ def normalize_sheet(
             "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
         )
     if NFIELDS in cells.columns:
-        width = int(header_cells[NFIELDS])
+        # The header's width up to its last name: empty trailing fields are no columns.
+        named = [j for j in data_cols if isinstance(header_cells[j], str) and header_cells[j]]
+        width = min(int(header_cells[NFIELDS]), int(named[-1]) + 1 if named else 0)
         fields = body[NFIELDS].to_numpy()
-        beyond = np.zeros(n, dtype=bool)
-        for j in data_cols[width:]:
-            beyond |= nonblank(as_text(body[j]))
+        beyond = filled_cells(body, [j for j in data_cols if j >= width]) > 0
         # Extra trailing separators with nothing after them are not ragged.
         ragged = ((fields < width) | beyond) & ~is_blank & is_data
         kind[ragged] = _KIND["bad"]

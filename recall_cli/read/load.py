@@ -62,8 +62,13 @@ class RawSheet:
 
         if not isinstance(self.decoded, pd.DataFrame):
             # The cast to large_string is mostly fresh memory: both cores take page faults.
-            columns = parallel_map(_series, self.decoded.columns)
-            self.decoded = pd.DataFrame(dict(enumerate(columns)), copy=False)
+            # Columns with no cell at all (a stray cell in XFD leaves 16,000 of them) are
+            # dropped before pandas sees them; the others keep their sheet position as label.
+            kept = [(j, c) for j, c in enumerate(self.decoded.columns) if c.null_count < len(c)]
+            columns = parallel_map(_series, [c for _, c in kept])
+            self.decoded = pd.DataFrame(
+                dict(zip((j for j, _ in kept), columns, strict=True)), copy=False
+            )
         return self.decoded
 
 
@@ -343,11 +348,13 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         for i, reason in nul_rows(records).items():
             flagged.setdefault(i, reason)
             records[i] = [v.replace("\x00", "") for v in records[i]]
-    width = max((len(r) for r in records), default=0)
+    width = used_width(records)  # trailing separators make no columns
     nfields = [len(r) for r in records]
-    for r in records:
+    for i, r in enumerate(records):
         if len(r) < width:
             r.extend([""] * (width - len(r)))
+        elif len(r) > width:
+            records[i] = r[:width]  # only empty fields go
     import pandas as pd
 
     frame = pd.DataFrame(records, columns=range(width), dtype=object) if records else pd.DataFrame()
@@ -358,6 +365,20 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
     return RawSheet(path, "", frame, 1, details, flagged=flagged, warnings=warnings)
+
+
+def used_width(records: Sequence[Sequence[str]]) -> int:
+    """The number of columns up to the last one any record fills (empty trailing ones dropped).
+
+    Only records longer than the width found so far are looked at, from their end.
+    """
+    used = 0
+    for r in records:
+        k = len(r)
+        while k > used and not r[k - 1]:
+            k -= 1
+        used = max(used, k)
+    return used
 
 
 def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int] | None]:
