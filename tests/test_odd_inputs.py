@@ -270,3 +270,57 @@ def test_trailing_separators_make_no_columns_and_no_ragged_rows(
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = _summary(runner, data)
     assert summary["rows"]["matched"] == 20 and summary["rows"]["needs_review"] == 0
+
+
+# --- a second header mid-file (item 2) -----------------------------------------------------
+
+FIRST = (
+    "lot,ship_date,customer_id,name,quantity\n"
+    "B201575,2010-12-01,C1,Ann,5\nB999999,2010-12-02,C2,Bob,5\n"
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_second_header_in_another_order_starts_a_table_of_its_own(
+    runner: CliRunner, tmp_path: Path, suffix: str
+) -> None:
+    text = FIRST + "customer_id,name,lot,ship_date,quantity\nC3,Cy,B201575,2010-12-03,4\n"
+    text += "C4,Di,B999999,2010-12-04,3\nlot,ship_date,customer_id,name,quantity\n"
+    text += "B201575,2010-12-05,C5,Ed,2\n"
+    rows = [line.split(",") for line in text.splitlines()]
+    if suffix == ".csv":
+        data = write_csv(tmp_path / "two.csv", rows)
+    else:
+        from tests.conftest import write_xlsx
+
+        data = write_xlsx(tmp_path / "two.xlsx", {"Shipments": rows})
+    result = invoke(runner, "affected", data, *SCOPE, "--format", "json")
+    # Before: C3's row, read in the first header's order, was "not matched".
+    assert {c["customer_id"]: c["units"] for c in as_json(result)} == {"C1": 5, "C3": 4, "C5": 2}
+    assert "a header at row 4 names the columns in another order" in result.stderr
+    summary = _summary(runner, data)
+    assert [s["header_row"] for s in summary["sources"]] == [1, 4, 7]
+    assert summary["rows"] == {"read": 5, "matched": 3, "not_matched": 2, "not_data": 0,
+                               "needs_review": 0}  # fmt: skip
+
+
+def test_an_identical_repeated_header_is_not_data_and_not_a_new_table(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "same.csv"
+    data.write_text(FIRST + FIRST.replace("C1", "C3").replace("C2", "C4"), encoding="utf-8")
+    result = invoke(runner, "summary", data, *SCOPE, "--format", "json")
+    summary = as_json(result)
+    assert len(summary["sources"]) == 1
+    assert summary["rows"]["not_data"] == 1 and summary["rows"]["matched"] == 2
+    assert "another order" not in result.stderr
+
+
+def test_a_different_header_missing_columns_sends_what_follows_to_review(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "part.csv"
+    data.write_text(FIRST + "name,lot,quantity\nCy,B201575,4\n", encoding="utf-8")
+    review = _review(runner, data)
+    assert [r["row"] for r in review] == [4, 5]
+    assert all("below a header at row 4 whose columns differ" in r["reason"] for r in review)

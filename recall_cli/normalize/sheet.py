@@ -189,6 +189,102 @@ def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
     return canon
 
 
+def _row_mapping(values: Iterable[tuple[object, object]], keys: Mapping[str, str]) -> dict:
+    """Column → canonical name of one row read as a header (the first of each name wins)."""
+    out: dict[object, str] = {}
+    for j, v in values:
+        canon = _canonical(v, keys)
+        if canon is not None and canon not in out.values():
+            out[j] = canon
+    return out
+
+
+def later_headers(
+    cells: pd.DataFrame, header_idx: int, mapping: Mapping[int, str], overrides: Mapping[str, str]
+) -> list[tuple[int, dict]]:
+    """Rows below the header that are a header with other columns, each with its own mapping.
+
+    Two exports pasted one under the other: the second one's header names the
+    columns in another order. A row repeating the first header is not one of
+    these (it is a header row, not data). Only rows whose lot or date cell is a
+    column name are looked at closely, so a million rows cost two passes.
+    """
+    keys = {fold(h): canon for canon, h in overrides.items()}
+    data_cols = [c for c in cells.columns if c != NFIELDS]
+    header = cells.iloc[header_idx][data_cols].tolist()
+    strong = _row_mapping(zip(data_cols, header, strict=True), keys)
+    rows = np.zeros(len(cells), dtype=bool)
+    for j in (j for j, c in mapping.items() if c in ("lot", "ship_date")):
+        codes, uniques = pd.factorize(cells[j], use_na_sentinel=True)
+        named = np.array([_canonical(u, keys) is not None for u in uniques] + [False], dtype=bool)
+        rows |= named[codes]  # the sentinel -1 picks the trailing False
+    rows[: header_idx + 1] = False
+    found = []
+    for r in np.flatnonzero(rows).tolist():
+        values = cells.iloc[r][data_cols].tolist()
+        m = _row_mapping(zip(data_cols, values, strict=True), keys)
+        if len(m) < 2 or all(strong.get(j) == c for j, c in m.items()):
+            continue  # a repeat of the header (or a lone word): not another table
+        found.append((r, m))
+    return found
+
+
+def split_tables(raw: RawSheet, options: NormalizeOptions) -> list[RawSheet]:
+    """The sheet as one table per header: a second, different header starts a new table.
+
+    A different header that lacks a required column cannot be read by itself:
+    it and the rows under it (to the next table) go to review, with the reason.
+    """
+    pieces: list[RawSheet] = []
+    rest: RawSheet | None = raw
+    while rest is not None:
+        table, rest = _first_table(rest, options)
+        pieces.append(table)
+    return pieces
+
+
+def _first_table(raw: RawSheet, options: NormalizeOptions) -> tuple[RawSheet, RawSheet | None]:
+    """The sheet's first table, and what follows its end (None when it is the whole sheet)."""
+    cells = raw.cells
+    found = find_header(cells, options.columns) if len(cells) else None
+    if found is None:
+        return raw, None
+    idx, mapping, _ = found
+    later = later_headers(cells, idx, mapping, options.columns)
+    end = next((r for r, m in later if not missing_required(set(m.values()))), len(cells))
+    where = f"row {raw.first_row + idx}"
+    flagged = dict(raw.flagged)
+    for r, m in later:
+        if r >= end:
+            break
+        reason = (
+            f"below a header at row {raw.first_row + r} whose columns differ from the "
+            f"header at {where} and lack {', '.join(missing_required(set(m.values())))}: "
+            "read it by hand"
+        )
+        for k in range(r, end):
+            flagged.setdefault(k, reason)
+    if end == len(cells):
+        if flagged == raw.flagged:
+            return raw, None
+        return RawSheet(raw.file, raw.sheet, cells, raw.first_row, raw.details, flagged=flagged,
+                        warnings=raw.warnings), None  # fmt: skip
+    at = raw.first_row + end
+    head = RawSheet(
+        raw.file, raw.sheet, cells.iloc[:end].reset_index(drop=True), raw.first_row,
+        dict(raw.details), flagged={i: v for i, v in flagged.items() if i < end},
+        warnings=[*raw.warnings, f"a header at row {at} names the columns in another order "
+                  "(two exports pasted together?): the rows below it are read as a table "
+                  "of their own"],
+    )  # fmt: skip
+    tail = RawSheet(
+        raw.file, raw.sheet, cells.iloc[end:].reset_index(drop=True), at, dict(raw.details),
+        flagged={i - end: v for i, v in flagged.items() if i >= end},
+        warnings=[f"a table of its own, below the one with its header at {where}"],
+    )  # fmt: skip
+    return head, tail
+
+
 # --- values ------------------------------------------------------------------
 
 
@@ -727,10 +823,11 @@ def normalize_file(
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
     for raw in sheets:
-        info, frame = normalize_sheet(raw, len(sources), options)
-        sources.append(info)
-        if frame is not None:
-            frames.append(frame)
+        for table in split_tables(raw, options):
+            info, frame = normalize_sheet(table, len(sources), options)
+            sources.append(info)
+            if frame is not None:
+                frames.append(frame)
         if progress:
             progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
