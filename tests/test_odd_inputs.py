@@ -324,3 +324,83 @@ def test_a_different_header_missing_columns_sends_what_follows_to_review(
     review = _review(runner, data)
     assert [r["row"] for r in review] == [4, 5]
     assert all("below a header at row 4 whose columns differ" in r["reason"] for r in review)
+
+
+# --- folders, .csv.gz and .csv.zip (item 18) ------------------------------------------------
+
+
+def _one(customer: str) -> str:
+    return f"lot,ship_date,customer_id,name,quantity\nB201575,2010-12-01,{customer},N,2\n"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    import gzip
+    import zipfile
+
+    root = tmp_path / "exports"
+    (root / "2010" / "december").mkdir(parents=True)
+    (root / "a.csv").write_text(_one("A1"), encoding="utf-8")
+    (root / "b.csv.gz").write_bytes(gzip.compress(_one("G1").encode()))
+    with zipfile.ZipFile(root / "c.csv.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export/c.csv", _one("Z1"))
+        zf.writestr("__MACOSX/export/._c.csv", b"\x00\x05\x16\x07")
+    (root / "notes.txt").write_text(_one("T1"), encoding="utf-8")
+    (root / "report.pdf").write_bytes(b"%PDF-1.4")
+    (root / "old.tar.gz").write_bytes(gzip.compress(b"x"))
+    (root / "2010" / "d.csv").write_text(_one("D1"), encoding="utf-8")
+    (root / "2010" / "december" / "e.csv").write_text(_one("E1"), encoding="utf-8")
+    return root
+
+
+def test_a_folder_says_what_it_skipped_and_reads_compressed_exports(
+    runner: CliRunner, folder: Path
+) -> None:
+    result = invoke(runner, "affected", folder, *SCOPE, "--format", "json")
+    assert [c["customer_id"] for c in as_json(result)] == ["A1", "G1", "Z1"]
+    line = [ln for ln in result.stderr.splitlines() if "not read" in ln]
+    assert line == [
+        f"warning: {folder}: not read: 1 subfolder (read them with --recursive); "
+        "1 .txt file (name one to read it); 2 other files (.gz, .pdf)"
+    ]
+    deep = invoke(runner, "affected", folder, *SCOPE, "--format", "json", "--recursive")
+    assert [c["customer_id"] for c in as_json(deep)] == ["A1", "D1", "E1", "G1", "Z1"]
+    assert "subfolder" not in deep.stderr
+    review = as_json(invoke(runner, "summary", folder, *SCOPE, "--format", "json"))
+    assert {(Path(s["file"]).name, s["sheet"]) for s in review["sources"]} == {
+        ("a.csv", ""), ("b.csv.gz", ""), ("c.csv.zip", "export/c.csv")}  # fmt: skip
+
+
+def test_a_gzip_bomb_and_an_over_limit_gzip_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    import gzip
+
+    big = tmp_path / "big.csv.gz"
+    with gzip.open(big, "wb") as fh:
+        fh.write(_one("C1").encode())
+        for _ in range(2):
+            fh.write(b"B201575,2010-12-01,C1,N,2\n" * 100_000)
+    result = invoke(runner, "summary", big, *SCOPE, "--max-unzipped-mb", "1")
+    assert result.exit_code == 1 and "more than the 1 MB limit" in result.stderr
+    bomb = tmp_path / "bomb.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        fh.write(_one("C1").encode())
+        zeros = b"\n" * 2**20
+        for _ in range(120):
+            fh.write(zeros)
+    result = invoke(runner, "summary", bomb, *SCOPE)
+    assert result.exit_code == 1 and "zip bomb" in result.stderr
+
+
+def test_a_damaged_or_empty_compressed_export_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    import gzip
+
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(_one("C1").encode() * 1000)[:-40])
+    result = invoke(runner, "summary", cut, *SCOPE)
+    assert result.exit_code == 1 and "is damaged" in result.stderr
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "empty.csv.zip", "w") as zf:
+        zf.writestr("readme.md", "nothing")
+    result = invoke(runner, "summary", tmp_path / "empty.csv.zip", *SCOPE)
+    assert result.exit_code == 1 and "holds no .csv" in result.stderr

@@ -794,7 +794,7 @@ def load_shipments(
                 _store_in_background(entry, fresh)
             return fresh
 
-        parts = parallel_map(one, discover(paths))
+        parts = parallel_map(one, discover(paths, recursive=load_options.recursive))
         from recall_cli.normalize.sheet import combine
 
         return combine(parts)

@@ -857,7 +857,7 @@ def load_shipments(
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """Read every sheet of every file and normalise it, keeping every row."""
-    files = discover(paths)
+    files = discover(paths, recursive=load_options.recursive)
     return combine(
         parallel_map(lambda path: load_file(path, load_options, options, progress), files)
     )

@@ -84,7 +84,7 @@ def _worth_trying(request: Request) -> list[Path] | None:
         return None
     from recall_cli.read.load import discover
 
-    paths = discover(request.paths)
+    paths = discover(request.paths, recursive=request.load.recursive)
     return paths if all(cache.has_entries(path) for path in paths) else None
 
 

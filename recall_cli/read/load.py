@@ -8,6 +8,7 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -95,27 +96,117 @@ def _series(col: Any) -> pd.Series:
     return col.to_pandas()
 
 
-def discover(paths: Iterable[str | Path]) -> list[Path]:
+COMPRESSED = (".gz", ".zip")  # ERPs send their CSV exports as .csv.gz or .csv.zip
+
+
+def compression(path: Path) -> str | None:
+    """ ".gz" or ".zip" for a compressed text export (data.csv.gz), else None."""
+    suffixes = [x.lower() for x in path.suffixes[-2:]]
+    if len(suffixes) == 2 and suffixes[1] in COMPRESSED and suffixes[0] in TEXT_SUFFIXES:
+        return suffixes[1]
+    return None
+
+
+def _found_in_folder(f: Path) -> bool:
+    name = f.name.lower()
+    if compression(f) is not None:
+        return not name.endswith((".txt.gz", ".txt.zip"))
+    return f.suffix.lower() in FOLDER_SUFFIXES
+
+
+@dataclass
+class FolderScan:
+    files: list[Path] = field(default_factory=list)
+    subfolders: int = 0
+    txt: int = 0
+    locks: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # by suffix
+
+
+def scan_folder(folder: Path, recursive: bool = False) -> FolderScan:
+    """The files a folder holds for reading, and what in it is not read.
+
+    Excel's lock files (~$x.xlsx), hidden files and .txt notes are not exports;
+    subfolders are read with `recursive` (never through a symbolic link, which
+    could loop), hidden ones never.
+    """
+    out = FolderScan()
+    todo = [folder]
+    while todo:
+        here = todo.pop()
+        for f in sorted(here.iterdir()):
+            if f.name.startswith("."):
+                continue
+            if f.is_dir():
+                if recursive and not f.is_symlink():
+                    todo.append(f)
+                else:
+                    out.subfolders += 1
+            elif not f.is_file():
+                continue
+            elif f.name.startswith("~$"):
+                out.locks += 1
+            elif _found_in_folder(f):
+                out.files.append(f)
+            elif f.suffix.lower() == ".txt":
+                out.txt += 1
+            else:
+                key = "".join(f.suffixes[-2:]).lower() if compression(f) else f.suffix.lower()
+                out.other[key or "(no suffix)"] = out.other.get(key or "(no suffix)", 0) + 1
+    out.files.sort()
+    return out
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def skipped_line(scan: FolderScan) -> str:
+    """What a folder holds that is not read, in one line ("" when nothing)."""
+    parts = []
+    if scan.subfolders:
+        parts.append(_count(scan.subfolders, "subfolder") + " (read them with --recursive)")
+    if scan.txt:
+        parts.append(_count(scan.txt, ".txt file") + " (name one to read it)")
+    if scan.locks:
+        parts.append(_count(scan.locks, "Excel lock file") + " (~$)")
+    if scan.other:
+        kinds = sorted(scan.other, key=lambda k: (-scan.other[k], k))
+        shown = ", ".join(kinds[:4]) + (", ..." if len(kinds) > 4 else "")
+        parts.append(_count(sum(scan.other.values()), "other file") + f" ({shown})")
+    return "not read: " + "; ".join(parts) if parts else ""
+
+
+def folder_notes(paths: Iterable[str | Path], recursive: bool = False) -> list[str]:
+    """For each folder given, one line saying what in it is not read."""
+    notes = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            with contextlib.suppress(OSError):
+                line = skipped_line(scan_folder(p, recursive))
+                if line:
+                    notes.append(f"{p}: {line}")
+    return notes
+
+
+def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
     """Expand folders into their supported files, in sorted order."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            # Excel's lock files (~$x.xlsx), hidden files and .txt notes are not exports.
-            inside = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file()
-                and f.suffix.lower() in FOLDER_SUFFIXES
-                and not f.name.startswith(("~$", "."))
-            )
-            if not inside:
+            scan = scan_folder(p, recursive)
+            if not scan.files:
+                skipped = skipped_line(scan)
                 raise InputFileError(
-                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv or .tsv file",
+                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv, .csv.gz or "
+                    ".csv.zip file",
                     file=p,
-                    hint="point at the folder with the shipment exports",
+                    hint="point at the folder with the shipment exports"
+                    + (f"; {skipped}" if skipped else ""),
                 )
-            found.extend(inside)
+            found.extend(scan.files)
         elif p.exists():
             refuse_special(p)
             found.append(p)
@@ -157,6 +248,10 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
     options = options or LoadOptions()
     from recall_cli.read.sniff import check_readable
 
+    if compression(path) is not None:
+        for member, data in read_compressed(path, options):
+            yield text_sheet(path, data, options, sheet=member)
+        return
     suffix = path.suffix.lower()
     expected = "text" if suffix in TEXT_SUFFIXES else suffix.lstrip(".")
     kind = check_readable(path, expected_from_suffix=expected, password=options.password)
@@ -321,7 +416,11 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_text(path: Path, options: LoadOptions) -> RawSheet:
-    data = path.read_bytes()
+    return text_sheet(path, path.read_bytes(), options)
+
+
+def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
+    """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
     encoding = options.encoding or detect_encoding(data)
     try:
         text = data.decode(encoding)
@@ -364,7 +463,94 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         "encoding": encoding,
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
-    return RawSheet(path, "", frame, 1, details, flagged=flagged, warnings=warnings)
+    return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)
+
+
+# --- compressed text ----------------------------------------------------------
+
+
+def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
+    """The CSV members of a .csv.gz or .csv.zip, inflated piece by piece within the limits.
+
+    The zip is checked from its directory first (sniff.check_zip: entries,
+    declared sizes, ratio, layout); then, as for a gzip, the bytes coming out
+    are counted as they come, so a size that lies cannot carry a bomb past
+    --max-unzipped-mb or the ratio limit. Each member is a sheet named after it.
+    """
+    from recall_cli.read import sniff
+
+    refuse_special(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputFileError("file is empty (0 bytes)", file=path, hint="re-export it")
+    limit = (options.max_unzipped_mb or sniff.DEFAULT_MAX_UNCOMPRESSED // 2**20) * 2**20
+    kind = compression(path)
+    members: list[tuple[str, bytes]] = []
+    try:
+        if kind == ".gz":
+            import gzip
+
+            with gzip.open(path, "rb") as fh:
+                members.append(("", _inflate(fh, path, size, limit)))
+        else:
+            import zipfile
+
+            sniff.check_zip(path, **_zip_limits(options))
+            with zipfile.ZipFile(path) as zf:
+                names = [
+                    i for i in zf.infolist()
+                    if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                    and not Path(i.filename).name.startswith(".")
+                    and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
+                ]  # fmt: skip
+                if not names:
+                    raise InputFileError(
+                        "is a zip archive that holds no .csv, .tsv or .txt file",
+                        file=path,
+                        hint="unzip it and pass the spreadsheet inside",
+                    )
+                for info in names:
+                    with zf.open(info) as fh:
+                        members.append((info.filename, _inflate(fh, path, size, limit)))
+    except InputFileError:
+        raise
+    except (OSError, EOFError, ValueError, RuntimeError) as exc:  # zlib/gzip/zipfile damage
+        raise InputFileError(
+            f"is damaged (not a complete {kind.lstrip('.') if kind else ''} file: "
+            f"{type(exc).__name__})",
+            file=path,
+            hint="the download or copy was probably cut short: fetch it again",
+        ) from None
+    for member, data in members:
+        if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
+            raise InputFileError(
+                f"holds {member or 'data'} that is not a text (CSV) file",
+                file=path,
+                hint="unzip it and check what it is",
+            )
+    return members
+
+
+def _inflate(fh: Any, path: Path, packed: int, limit: int) -> bytes:
+    from recall_cli.read import sniff
+
+    out = bytearray()
+    while chunk := fh.read(4 * 2**20):
+        out += chunk
+        if len(out) > limit:
+            raise InputFileError(
+                f"would unzip to more than the {limit // 2**20:,} MB limit",
+                file=path,
+                hint=f"if the file is genuine, raise the limit with {sniff.MAX_UNZIPPED_FLAG}",
+            )
+        if len(out) > sniff.RATIO_MIN_SIZE and len(out) > sniff.DEFAULT_MAX_RATIO * packed:
+            raise InputFileError(
+                f"expands more than {sniff.DEFAULT_MAX_RATIO:,.0f} times (a zip bomb?); "
+                "refusing to read it",
+                file=path,
+                hint="if the file is genuine, unzip it and pass the CSV",
+            )
+    return bytes(out)
 
 
 def used_width(records: Sequence[Sequence[str]]) -> int:
