@@ -8,6 +8,7 @@ Prints a table and writes bench/RESULTS.md.
 
     .venv/bin/python bench/run.py            # both sizes
     .venv/bin/python bench/run.py --quick    # 100k only, fewer runs
+    .venv/bin/python bench/run.py --entry-check  # what checking a 1M-row entry costs
 """
 
 from __future__ import annotations
@@ -224,6 +225,49 @@ def write_results(timings: list[Timing], settle: float) -> str:
     return text
 
 
+ENTRY_CHECK = """
+import sys, time
+from pathlib import Path
+import pyarrow as pa, pyarrow.feather as feather
+from recall_cli.cache import store
+from recall_cli.query.lookup import LOOKUP_COLUMNS
+from recall_cli.query.tally import READS
+
+[meta] = [p for p in Path(sys.argv[1]).glob("*-*.json")]
+entry = store.Entry(meta.with_suffix(".arrow"), meta)
+def best(f, n=7):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); times.append(time.perf_counter() - t)
+    return min(times)
+for label, cols in (("check", ["source", *LOOKUP_COLUMNS]),
+                    ("summary", ["source", *dict.fromkeys((*LOOKUP_COLUMNS, *READS))])):
+    parts = [feather.read_table(p, memory_map=True) for p in entry.parts]
+    have = {n: p[n] for p in parts for n in p.column_names}
+    table = pa.table({n: have[n] for n in cols if n in have})
+    mapped = best(lambda: [feather.read_table(p, memory_map=True) for p in entry.parts])
+    sums = best(lambda: [store._fingerprint(n, table[n]) for n in table.column_names])
+    valid = best(lambda: table.validate(full=True))
+    whole = best(lambda: store.read_table(entry, cols))
+    print(f"| {label} | {table.nbytes / 1e6:,.0f} | {mapped:.3f} | {sums:.3f} | {valid:.3f} "
+          f"| {whole:.3f} |")
+"""
+
+
+def bench_entry_check(env: dict[str, str]) -> str:
+    """In one process: mapping a 1M-row entry, its checksums, its validation, all of read_table."""
+    data = make_data(1_000_000)
+    shutil.rmtree(CACHE, ignore_errors=True)
+    subprocess.run([*RECALL, "-q", "summary", "--recall", str(data / "recall.toml")],
+                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run([PY, "-c", ENTRY_CHECK, str(CACHE)], check=True, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    return (
+        "| columns of | MB checked | map (s) | xxh3 (s) | validate(full=True) (s) "
+        "| read_table, all checks (s) |\n|---|---:|---:|---:|---:|---:|\n" + done.stdout
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
@@ -231,8 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first-runs", type=int, default=7, help="rounds of the 1M first queries")
     p.add_argument("--settle", type=float, default=8.0,
                    help="seconds of idle before each first query (see rounds)")  # fmt: skip
+    p.add_argument("--entry-check", action="store_true",
+                   help="only time checking a 1M-row cache entry (printed)")  # fmt: skip
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
+    if args.entry_check:
+        print(bench_entry_check(env))
+        return 0
     timings = bench_size(100_000, 3, args.runs, env, args.settle)
     timings += bench_parallel(100_000, 3, env)
     if not args.quick:

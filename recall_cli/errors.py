@@ -69,3 +69,7 @@ class ScopeError(UsageError):
 
 class ExportError(RecallError):
     """An output that cannot be written (exists without --force, bad folder...)."""
+
+
+class CacheError(RecallError):
+    """A cache folder the tool will not touch (not its own, another user's)."""

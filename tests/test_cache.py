@@ -150,7 +150,7 @@ def test_cache_files_are_private(sample: Path, cache_home: Path) -> None:
     _load([sample / "fr_expeditions_2010.csv"])
     assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
     files = list(cache_home.iterdir())
-    assert {p.suffix for p in files} == {".arrow", ".json", ".hash"}
+    assert {p.suffix for p in files} == {".arrow", ".json", ".hash", ".TAG"}
     for p in files:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
 

@@ -419,3 +419,22 @@ def test_cli_export_kinds_are_the_registered_kinds() -> None:
     from recall_cli.tasks.campaign import KINDS
 
     assert sorted(EXPORT_KINDS) == sorted(KINDS)
+
+
+def test_status_counts_only_readable_responses_and_refuses_negative_units(
+    runner: CliRunner, case: dict
+) -> None:
+    responses = write_csv(case["dir"] / "odd.csv", [
+        ["Customer ID", "Response Date", "Units Returned", "Units on hand"],
+        ["C001", "soon", "abc", ""],  # nothing readable: not a response
+        ["C002", "2011-03-02", "-5", "-3"],  # responded, but no negative units counted
+        ["C003", "", "2", ""],
+    ])  # fmt: skip
+    result = invoke(runner, "status", "--recall", case["after"], "--responses", responses,
+                    "--format", "json")  # fmt: skip
+    counts = as_json(result)
+    assert counts["responded"] == 2 and counts["not_responded"] == 1
+    assert counts["units_returned"] == 2 and counts["units_on_hand"] == 0
+    assert "1 response line with an unreadable date and no readable units" in result.stderr
+    assert "1 response with negative units returned" in result.stderr
+    assert "1 response with negative units on hand" in result.stderr

@@ -24,6 +24,18 @@ When a file changes, the next run stores a new entry and deletes the old
 entries of the same path. Encrypted workbooks (a password given) are never
 cached: the copy would be readable without the password. A cache file that
 cannot be read is ignored and rebuilt, never an error.
+
+Trust: the folder carries a `CACHEDIR.TAG` (the standard signature, so backup
+tools skip it), and the tool reads, writes, chmods or clears only a folder it
+made: one with the tag, or an empty one it adopts. A folder or entry file that
+another user owns or others may write to is not used at all (said once on
+stderr); the answer then comes from the files themselves.
+
+Damage: the meta holds an xxh3 checksum of itself, of each part's schema and
+of every stored column's buffers; a read checks the columns it uses, then
+validates them with Arrow, before any value is looked at. A mismatch is a miss
+and the entry is rebuilt. Temporary files left by a killed write are deleted
+by a later run once no process holds them (an flock) and they are a minute old.
 """
 
 from __future__ import annotations
@@ -32,8 +44,13 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
+import struct
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,7 +64,7 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     from recall_cli.read.load import LoadOptions
 
 CACHE_ENV = "RECALL_CACHE_DIR"
-LAYOUT = 4  # bump when the entry layout changes
+LAYOUT = 5  # bump when the entry layout changes
 # Text columns stored as codes into their distinct values (Arrow dictionaries)
 # where that is smaller. Writing fewer bytes is most of the cost of filling the
 # cache (the kernel finds a fresh page for every 4 kB written), and a year of
@@ -77,12 +94,206 @@ def cache_dir() -> Path:
     return user_cache_path("recall_cli", appauthor=False)
 
 
-def _ensure_dir() -> Path:
+# --- whose folder it is --------------------------------------------------------
+
+TAG_NAME = "CACHEDIR.TAG"
+TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+_TAG = TAG_SIGNATURE + (
+    b"\n# This file is a cache directory tag created by recall_cli.\n"
+    b"# `recall cache clear` deletes the files recall_cli made here.\n"
+    b"# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+# Every name the tool gives a file in its folder; nothing else is ever deleted.
+_OURS = re.compile(
+    r"[0-9a-f]{16}-[0-9a-f]{32}\.(arrow|2\.arrow|json|parquet)"
+    r"|[0-9a-f]{16}\.hash"
+    r"|\.tmp-[A-Za-z0-9_]+\.(arrow|json|hash)"
+)
+_TEMP = re.compile(r"\.tmp-[A-Za-z0-9_]+\.(arrow|json|hash)")
+TEMP_AGE = 60.0  # seconds: a temp file younger than this may be a write just starting
+
+Notify = Callable[[str], None]
+_notify: Notify | None = None
+_said: set[str] = set()
+_SAY_LOCK = threading.Lock()
+
+
+def set_notifier(notify: Notify | None) -> None:
+    """Where the cache's one-line notices go (the CLI's warnings); each is said once."""
+    global _notify
+    with _SAY_LOCK:
+        _notify = notify
+        _said.clear()
+
+
+def _say(message: str) -> None:
+    with _SAY_LOCK:
+        if message in _said:
+            return
+        _said.add(message)
+        notify = _notify
+    if notify is not None:
+        notify(message)
+    else:
+        sys.stderr.write(f"warning: {message}\n")
+
+
+def is_ours(name: str) -> bool:
+    """Whether a file name in the cache folder is one the tool gives its files."""
+    return name == TAG_NAME or _OURS.fullmatch(name) is not None
+
+
+def _tagged(d: Path) -> bool:
+    try:
+        with open(d / TAG_NAME, "rb") as fh:
+            return fh.read(len(TAG_SIGNATURE)) == TAG_SIGNATURE
+    except OSError:
+        return False
+
+
+def _write_tag(d: Path) -> None:
+    fd = os.open(d / TAG_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(_TAG)
+
+
+def folder_problem(d: Path) -> str | None:
+    """Why the existing folder `d` must not hold cache entries, or None if it is ours.
+
+    An untagged folder that is empty, or holds only files named as the tool
+    names its own (a cache from before the tag), is adopted: tagged, and ours.
+    """
+    try:
+        st = os.stat(d)
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a folder"
+    from recall_cli.cache.folders import distrust
+
+    reason = distrust(st)
+    if reason:
+        return reason
+    if _tagged(d):
+        return None
+    try:
+        names = os.listdir(d)
+    except OSError as exc:
+        return f"cannot be listed ({exc.strerror or type(exc).__name__})"
+    if any(not is_ours(n) for n in names):
+        return f"holds files recall did not make (it has no {TAG_NAME})"
+    try:
+        _write_tag(d)
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or type(exc).__name__})"
+    return None
+
+
+_verdicts: dict[tuple[str, int, int, int, int], str | None] = {}
+
+
+def cache_folder(*, create: bool = False) -> Path | None:
+    """The cache folder if entries may be read and written there, else None.
+
+    Missing, it is made (0700, tagged) when `create` is set. Refused, the
+    reason is said once and the tool goes on without the cache.
+    """
     d = cache_dir()
-    d.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask, and an old folder may be wider
+    try:
+        st = os.stat(d)
+    except FileNotFoundError:
+        if not create:
+            return None
+        from recall_cli.cache.folders import make_private_dirs
+
+        try:
+            make_private_dirs(d)
+            if not _tagged(d):
+                _write_tag(d)
+        except OSError:
+            return None  # a read-only disk or a bad path only costs speed
+        return cache_folder()
+    except OSError:
+        return None
+    key = (str(d), st.st_ino, st.st_mode, st.st_uid, st.st_mtime_ns)
+    if key not in _verdicts:
+        _verdicts[key] = folder_problem(d)
+    problem = _verdicts[key]
+    if problem is None:
+        return d
+    _say(
+        f"the cache folder {d} {problem}: the cache is not used "
+        f"(set {CACHE_ENV} to a new folder, or fix the folder)"
+    )
+    return None
+
+
+def _trusted_file(path: Path) -> bool:
+    """An entry file that is a regular file of ours, not writable by others."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    from recall_cli.cache.folders import distrust
+
+    reason = None if stat.S_ISREG(st.st_mode) else "is not a regular file"
+    reason = reason or distrust(st)
+    if reason:
+        _say(f"the cache file {path} {reason}: it is not used")
+        return False
+    return True
+
+
+def _ensure_dir() -> Path:
+    d = cache_folder(create=True)
+    if d is None:
+        raise OSError("the cache folder is not usable")
+    _sweep_temp(d)
     return d
+
+
+_swept: set[str] = set()
+
+
+def _sweep_temp(d: Path) -> None:
+    """Delete temp files that killed writes left behind: ours, old, and held by no one."""
+    if str(d) in _swept:
+        return
+    _swept.add(str(d))
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(d):
+            if not _TEMP.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime < TEMP_AGE:
+                    continue
+                if _unheld(entry.path):
+                    os.unlink(entry.path)
+
+
+def _unheld(path: str) -> bool:
+    """True when no live writer holds the file's lock (a killed one released it)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock: age alone decides
+        return True
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the lock
+    return True
+
+
+def _hold(fd: int) -> None:
+    """Lock a temp file for the time of its write, so a sweep leaves it alone."""
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def content_hash(path: Path) -> str:
@@ -93,16 +304,29 @@ def content_hash(path: Path) -> str:
     """
     stamp = _stamp(path.stat())
     memo = _hash_memo_path(path)
+    trusted = cache_folder() is not None
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        saved = json.loads(memo.read_text(encoding="utf-8"))
-        if saved["stat"] == stamp:
-            return str(saved["hash"])
+        if trusted and _trusted_file(memo):
+            saved = json.loads(memo.read_text(encoding="utf-8"))
+            if saved["stat"] == stamp and saved["check"] == _seal([stamp, saved["hash"]]):
+                return str(saved["hash"])
     digest = _hash_bytes(path)
+    if _stat_stamp(path) != stamp:
+        return digest  # it moved while it was hashed: not worth remembering
     with contextlib.suppress(OSError):
         _ensure_dir()
-        payload = json.dumps({"stat": stamp, "hash": digest}).encode("utf-8")
+        record = {"stat": stamp, "hash": digest, "check": _seal([stamp, digest])}
+        payload = json.dumps(record).encode("utf-8")
         _atomic_write(memo, lambda fh: fh.write(payload))
     return digest
+
+
+def _seal(value: object) -> str:
+    """The checksum of a JSON-able value, as it reads back from JSON."""
+    import xxhash
+
+    text = json.dumps(json.loads(json.dumps(value, default=str)), sort_keys=True)
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8"))
 
 
 def _stamp(st: os.stat_result) -> list[int]:
@@ -115,7 +339,12 @@ def _hash_memo_path(path: Path) -> Path:
 
 def _hash_bytes(path: Path) -> str:
     h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
+    # Non-blocking, and only a regular file: a FIFO must never hang the hash thread.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    with os.fdopen(fd, "rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             h.update(chunk)
     return h.hexdigest()
@@ -179,19 +408,77 @@ def entry_for(path: Path, key: str) -> Entry:
 
 
 def read_meta(entry: Entry) -> dict[str, Any] | None:
+    """The entry's meta if its checksum holds, else None (missing, damaged, not ours)."""
+    if cache_folder() is None or not _trusted_file(entry.meta):
+        return None
     try:
         meta = json.loads(entry.meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(meta, dict) or meta.get("layout") != LAYOUT:
+        if not isinstance(meta, dict) or meta.get("layout") != LAYOUT:
+            return None
+        check = meta.pop("check", None)
+        if check != _seal(meta):
+            return None
+    except Exception:  # damaged bytes may fail in many ways; all of them are a miss
         return None
     return meta
 
 
-def read_table(entry: Entry) -> tuple[pa.Table, dict[str, Any]] | None:
+def _fingerprint(name: str, column: Any) -> str:
+    """xxh3 of a column as Arrow sees it: name, type, lengths, null counts, every buffer.
+
+    Only buffer sizes and bytes are read, never a value through its offsets or
+    codes: damage is caught before anything could read past a buffer.
+    """
+    import xxhash
+
+    h = xxhash.xxh3_128()
+    h.update(f"{name}\0{column.type}\0{column.num_chunks}".encode())
+    for chunk in column.chunks:
+        _feed(h, chunk)
+    return str(h.hexdigest())
+
+
+def _feed(h: Any, array: Any) -> None:
+    import pyarrow as pa
+
+    h.update(struct.pack("<3q", len(array), array.offset, array.null_count))
+    if pa.types.is_dictionary(array.type):
+        _feed(h, array.indices)
+        _feed(h, array.dictionary)
+        return
+    for buf in array.buffers():
+        if buf is None:
+            h.update(b"-")
+        else:
+            h.update(struct.pack("<q", buf.size))
+            h.update(memoryview(buf))
+
+
+def _schema_print(schema: Any) -> str:
+    import xxhash
+
+    return str(xxhash.xxh3_128_hexdigest(memoryview(schema.serialize())))
+
+
+def _part_prints(path: Path) -> dict[str, Any]:
+    """What read_table checks of one part file, read back as a reader will see it."""
+    import pyarrow.feather as feather
+
+    table = feather.read_table(path, memory_map=True)
+    return {
+        "schema": _schema_print(table.schema),
+        "columns": {name: _fingerprint(name, table[name]) for name in table.column_names},
+    }
+
+
+def read_table(
+    entry: Entry, columns: Sequence[str] | None = None
+) -> tuple[pa.Table, dict[str, Any]] | None:
     """The memory-mapped rows of one cached file and its meta; None if missing or unreadable.
 
-    No pandas: the cached support answers (quick.py) use the table as it is.
+    `columns` (default: all) are the ones checked and returned: a question pays
+    the checksum of the columns it reads only. No pandas: the cached support
+    answers (quick.py) use the table as it is.
     """
     meta = read_meta(entry)
     if meta is None:
@@ -200,14 +487,28 @@ def read_table(entry: Entry) -> tuple[pa.Table, dict[str, Any]] | None:
         import pyarrow as pa
         import pyarrow.feather as feather
 
-        # Memory-mapped and uncompressed: the columns are used in place, not decoded.
-        parts = [feather.read_table(p, memory_map=True) for p in entry.parts]
-        if any(part.num_rows != meta["rows"] for part in parts):
+        wanted = list(meta["columns"] if columns is None else dict.fromkeys(columns))
+        aliases = meta.get("aliases", {})
+        if any(name not in meta["columns"] for name in wanted):
+            return None  # an entry without a column this path reads: the full run rebuilds it
+        stored = {aliases.get(name, name) for name in wanted}
+        found: dict[str, Any] = {}
+        for path, prints in zip(entry.parts, meta["parts"], strict=True):
+            if not _trusted_file(path):
+                return None
+            # Memory-mapped and uncompressed: the columns are used in place, not decoded.
+            part = feather.read_table(path, memory_map=True)
+            if part.num_rows != meta["rows"] or _schema_print(part.schema) != prints["schema"]:
+                return None
+            for name in stored.intersection(part.column_names):
+                column = part[name]
+                if _fingerprint(name, column) != prints["columns"].get(name):
+                    return None
+                found[name] = column
+        if len(found) != len(stored):
             return None
-        columns = {name: part[name] for part in parts for name in part.column_names}
-        for name, same in meta.get("aliases", {}).items():
-            columns[name] = columns[same]
-        table = pa.table([columns[name] for name in meta["columns"]], names=meta["columns"])
+        table = pa.table([found[aliases.get(n, n)] for n in wanted], names=wanted)
+        table.validate(full=True)  # offsets, codes and UTF-8 in range: never a crash below
     except Exception:  # a damaged entry is rebuilt, never an error
         return None
     return table, meta
@@ -237,6 +538,7 @@ def _atomic_write(target: Path, write: Callable[[Any], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
         os.fchmod(fd, 0o600)
+        _hold(fd)  # released when the file is closed, or the process killed
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
@@ -260,21 +562,19 @@ def _atomic_write_table(target: Path, table: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
         os.fchmod(fd, 0o600)
-        os.close(fd)
+        _hold(fd)  # held until the rename: a sweep by another process leaves it alone
         with pa.OSFile(tmp, "wb") as sink:  # the file exists: it keeps its 0600 mode
             feather.write_feather(
                 table, sink, compression="uncompressed", chunksize=max(table.num_rows, 1)
             )
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # a copy half on disk after a crash must not pass for rows
-        finally:
-            os.close(fd)
+        os.fsync(fd)  # a copy half on disk after a crash must not pass for rows
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        os.close(fd)
 
 
 _PROBE = 65_536  # rows coded first, to see whether codes can pay
@@ -377,13 +677,15 @@ def write_entry(entry: Entry, sources: Sequence[SourceInfo], frame: pd.DataFrame
             lambda part: _atomic_write_table(*part),
             list(zip(entry.parts, _halves(stored), strict=True)),
         )
-        meta = {
+        meta: dict[str, Any] = {
             "layout": LAYOUT,
             "rows": len(frame),
             "columns": table.column_names,
             "aliases": aliases,
             "sources": [asdict(s) for s in sources],
+            "parts": [_part_prints(p) for p in entry.parts],
         }
+        meta["check"] = _seal(meta)
         payload = json.dumps(meta, default=str).encode("utf-8")
         _atomic_write(entry.meta, lambda fh: fh.write(payload))
     except Exception:  # a full disk or a read-only cache only costs speed
@@ -447,7 +749,7 @@ def load_shipments(
 
     global last_stats
     last_stats = Stats()
-    cached = use_cache and _cacheable(load_options)
+    cached = use_cache and _cacheable(load_options) and cache_folder(create=True) is not None
     try:
         if cached:
             flush()  # an earlier load's entries are complete before this one looks for them
@@ -455,6 +757,7 @@ def load_shipments(
         def one(path: Path) -> Shipments:
             entry: Entry | None = None
             later: _Later | None = None
+            before: list[int] | None = None
 
             def name() -> Entry:
                 return entry_for(path, entry_key(path, load_options, options))
@@ -466,6 +769,7 @@ def load_shipments(
                 later = _Later(path, name)
                 last_stats.add("misses")
             elif cached:
+                before = _stat_stamp(path)  # taken before the key's hash reads the file
                 try:
                     entry = name()
                 except OSError:
@@ -483,11 +787,14 @@ def load_shipments(
             fresh = read_and_normalize(path, load_options, options, progress)
             if later is not None:
                 entry = later.result()
+            elif entry is not None and (before is None or _stat_stamp(path) != before):
+                # Edited while it was read: these rows may be of neither version's key.
+                entry = None
             if entry is not None:
                 _store_in_background(entry, fresh)
             return fresh
 
-        parts = parallel_map(one, discover(paths))
+        parts = parallel_map(one, discover(paths, recursive=load_options.recursive))
         from recall_cli.normalize.sheet import combine
 
         return combine(parts)
@@ -499,7 +806,8 @@ def load_shipments(
 
 def has_entries(path: Path) -> bool:
     """Whether any entry of this path is stored, whatever its key."""
-    return any(cache_dir().glob(f"{path_id(path)}-*.json"))
+    d = cache_folder()
+    return d is not None and any(d.glob(f"{path_id(path)}-*.json"))
 
 
 class _Later:
@@ -608,27 +916,49 @@ def flush() -> None:
 # --- housekeeping --------------------------------------------------------------
 
 
+def _our_files(d: Path) -> list[Path]:
+    try:
+        return [d / n for n in sorted(os.listdir(d)) if _OURS.fullmatch(n) and (d / n).is_file()]
+    except OSError:
+        return []
+
+
 def info() -> dict[str, Any]:
     d = cache_dir()
-    files = [p for p in d.glob("*") if p.is_file()] if d.is_dir() else []
+    files = _our_files(d) if d.is_dir() else []
+    problem = folder_problem(d) if d.is_dir() else None
     return {
         "path": str(d),
-        "entries": sum(1 for p in files if p.suffix == ".json"),
+        "entries": sum(1 for p in files if p.suffix == ".json" and not p.name.startswith(".")),
         "bytes": sum(p.stat().st_size for p in files),
+        "problem": problem,
     }
 
 
 def clear() -> dict[str, Any]:
-    """Delete every cache file (and the folder if it ends up empty)."""
+    """Delete the files the tool made in its folder, then the folder if nothing else is left.
+
+    A folder that is not ours (no tag and other files in it, another owner) is
+    refused, and nothing in it is touched.
+    """
+    from recall_cli.errors import CacheError
+
     before = info()
     d = cache_dir()
-    if d.is_dir():
-        for p in d.glob("*"):
-            if p.is_file() and (
-                p.suffix in (".arrow", ".parquet", ".json", ".hash") or p.name.startswith(".tmp-")
-            ):
-                with contextlib.suppress(OSError):
-                    p.unlink()
+    if not d.is_dir():
+        return before
+    problem = before["problem"]
+    if problem is not None and not (problem == "is writable by other users" and _tagged(d)):
+        raise CacheError(
+            f"the folder {problem}; nothing was deleted",
+            file=d,
+            hint=f"point {CACHE_ENV} at the recall cache folder, or delete its files by hand",
+        )
+    for p in _our_files(d):
         with contextlib.suppress(OSError):
+            p.unlink()
+    with contextlib.suppress(OSError):
+        if os.listdir(d) == [TAG_NAME]:  # a file someone else put there keeps folder and tag
+            (d / TAG_NAME).unlink()
             d.rmdir()
     return before

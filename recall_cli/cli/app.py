@@ -84,6 +84,9 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
     """
     ctx.obj = AppContext(debug=debug, quiet=quiet, no_color=no_color)
     prefer_system_allocator()
+    from recall_cli.cache import store
+
+    store.set_notifier(ctx.obj.warn)  # the cache says once why it is not used
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

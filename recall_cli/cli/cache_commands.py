@@ -31,6 +31,8 @@ def cache_info(app: AppContext) -> None:
     click.echo(f"path: {found['path']}")
     click.echo(f"entries: {found['entries']}")
     click.echo(f"size: {found['bytes'] / 1e6:,.1f} MB")
+    if found["problem"]:
+        click.echo(f"not used: the folder {found['problem']}")
 
 
 @cache_group.command("clear")

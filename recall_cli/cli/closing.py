@@ -95,6 +95,8 @@ def status(
         suffix = "xlsx" if not_responded_out.lower().endswith(".xlsx") else "csv"
         _write_table(app, state.not_responded, suffix, not_responded_out, force,
                      title="Not responded")  # fmt: skip
+    for problem in state.problems:
+        app.warn(problem)
     if state.unexpected:
         app.warn(f"{len(state.unexpected):,} responses from customers who are not affected "
                  "(not counted)")  # fmt: skip

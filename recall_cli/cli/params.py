@@ -109,6 +109,11 @@ input_options = _bundle(
         help="Refuse workbooks that unzip to more than this (default 2048).",
     ),
     click.option(
+        "--recursive",
+        is_flag=True,
+        help="Also read the files in the subfolders of a folder given.",
+    ),
+    click.option(
         "--no-cache",
         is_flag=True,
         help="Neither read nor write the cache of normalised rows (see `recall cache info`).",
@@ -140,11 +145,24 @@ shipment_inputs = _bundle(paths_argument, scope_options, input_options)
 def _request(kwargs: dict[str, Any]) -> api.Request:
     """Turn the bundles' options into the library's request object."""
     try:
-        return api.Request.from_options(**{"progress": _load_progress(), **kwargs})
+        request = api.Request.from_options(**{"progress": _load_progress(), **kwargs})
     except RecallError:
         raise
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    _say_skipped(request)
+    return request
+
+
+def _say_skipped(request: api.Request) -> None:
+    """One line per folder given, counting what in it is not read (subfolders, .txt, .pdf...)."""
+    from recall_cli.read.load import folder_notes
+
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx else None
+    if app is not None:
+        for note in folder_notes(request.paths, recursive=request.load.recursive):
+            app.warn(note)
 
 
 def _load_progress() -> Any:

@@ -145,6 +145,15 @@ def _parse_one(text: str, date1904: bool) -> _Parsed:
     return _Parsed(value=r)
 
 
+def is_readable_date(text: str) -> bool:
+    """Whether the text is a date in one of the forms ship dates are read in.
+
+    a/b/yyyy counts, whatever its order: it is a date, only its day is unsure.
+    """
+    parsed = _parse_one(text, False)
+    return parsed.value is not None or parsed.ambiguous is not None
+
+
 # Countries that write month first; everyone else in the data writes day first.
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "PH", "CA"})
 

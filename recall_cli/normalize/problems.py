@@ -6,3 +6,8 @@ from __future__ import annotations
 # The spec's rule: in a column that shows both orders, ambiguous rows go to review
 # whatever their lot.
 AMBIGUOUS_IN_COLUMN = "ship date ambiguous: the column mixes dd/mm and mm/dd"
+
+# A quantity that is not a finite whole count a float holds exactly (`abc`, `inf`,
+# `nan`, `1e400`, 2**53 and beyond): a matched row with one goes to review, since
+# its units cannot be reported.
+UNREADABLE_QUANTITY = "unreadable quantity"

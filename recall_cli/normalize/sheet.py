@@ -35,6 +35,7 @@ from recall_cli.normalize.countries import to_iso2
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
+from recall_cli.normalize.problems import UNREADABLE_QUANTITY
 from recall_cli.read.load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
 from recall_cli.read.options import LoadOptions
 
@@ -104,15 +105,25 @@ class Shipments:
 def find_header(
     cells: pd.DataFrame, overrides: Mapping[str, str]
 ) -> tuple[int, dict[int, str], list[str]] | None:
-    """The header row index, the column → canonical mapping, and the duplicate headers."""
+    """The header row index, the column → canonical mapping, and the duplicate headers.
+
+    Linear in cells: the top rows are one object grid read by position, so a
+    sheet 16,384 columns wide (a stray cell in XFD) costs no more than its cells.
+    """
     override_keys = {fold(h): canon for canon, h in overrides.items()}
     data_cols = [c for c in cells.columns if c != NFIELDS]
     best: tuple[int, int] | None = None
     # One small block of objects: a row of fourteen Arrow-backed columns is slow to pick.
-    top = cells.head(HEADER_SEARCH_ROWS).astype(object)
-    for i in range(len(top)):
-        values = top.iloc[i][data_cols]
-        found = {_canonical(v, override_keys) for v in values}
+    grid = cells[data_cols].head(HEADER_SEARCH_ROWS).to_numpy(dtype=object)
+    known: dict[object, str | None] = {}  # each distinct cell text is folded once
+
+    def canonical(v: object) -> str | None:
+        if v not in known:
+            known[v] = _canonical(v, override_keys)
+        return known[v]
+
+    for i in range(len(grid)):
+        found = {canonical(v) for v in grid[i]}
         found.discard(None)
         score = len(found)
         if score >= 2 and (best is None or score > best[1]):
@@ -122,16 +133,16 @@ def find_header(
     idx = best[0]
     mapping: dict[int, str] = {}
     duplicates: list[str] = []
-    for j in data_cols:
-        canon = _canonical(top.iloc[idx][j], override_keys)
+    header = list(zip(data_cols, grid[idx].tolist(), strict=True))
+    for j, value in header:
+        canon = _canonical(value, override_keys)
         if canon is None:
             continue
         if canon in mapping.values():
-            duplicates.append(str(top.iloc[idx][j]).strip())
+            duplicates.append(str(value).strip())
             continue
         mapping[j] = canon
-    for j in data_cols:
-        value = top.iloc[idx][j]
+    for j, value in header:
         if j in mapping or not isinstance(value, str):
             continue
         weak = canonical_for(value, weak=True)
@@ -140,10 +151,8 @@ def find_header(
     # A group label above the header ("Customer" merged over "ID | Name | ZIP"):
     # a merged label stands in its first cell only, so it is carried right.
     if idx > 0:
-        above, here = top.iloc[idx - 1], top.iloc[idx]
         carried: str | None = None
-        for j in data_cols:
-            a, b = above[j], here[j]
+        for (j, b), a in zip(header, grid[idx - 1].tolist(), strict=True):
             if isinstance(a, str) and a.strip():
                 carried = a.strip()
             if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
@@ -153,11 +162,9 @@ def find_header(
                 mapping[j] = canon
     # A header over two rows ("Ship" above "Date"): names that only map once joined
     # move the header down to the second row, which then is not read as data.
-    if idx + 1 < len(top):
-        upper, below = top.iloc[idx], top.iloc[idx + 1]
+    if idx + 1 < len(grid):
         joined: dict[int, str] = {}
-        for j in data_cols:
-            a, b = upper[j], below[j]
+        for (j, a), b in zip(header, grid[idx + 1].tolist(), strict=True):
             if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
                 continue
             canon = _canonical(f"{a.strip()} {b.strip()}", override_keys)
@@ -182,6 +189,102 @@ def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
     return canon
 
 
+def _row_mapping(values: Iterable[tuple[object, object]], keys: Mapping[str, str]) -> dict:
+    """Column → canonical name of one row read as a header (the first of each name wins)."""
+    out: dict[object, str] = {}
+    for j, v in values:
+        canon = _canonical(v, keys)
+        if canon is not None and canon not in out.values():
+            out[j] = canon
+    return out
+
+
+def later_headers(
+    cells: pd.DataFrame, header_idx: int, mapping: Mapping[int, str], overrides: Mapping[str, str]
+) -> list[tuple[int, dict]]:
+    """Rows below the header that are a header with other columns, each with its own mapping.
+
+    Two exports pasted one under the other: the second one's header names the
+    columns in another order. A row repeating the first header is not one of
+    these (it is a header row, not data). Only rows whose lot or date cell is a
+    column name are looked at closely, so a million rows cost two passes.
+    """
+    keys = {fold(h): canon for canon, h in overrides.items()}
+    data_cols = [c for c in cells.columns if c != NFIELDS]
+    header = cells.iloc[header_idx][data_cols].tolist()
+    strong = _row_mapping(zip(data_cols, header, strict=True), keys)
+    rows = np.zeros(len(cells), dtype=bool)
+    for j in (j for j, c in mapping.items() if c in ("lot", "ship_date")):
+        codes, uniques = pd.factorize(cells[j], use_na_sentinel=True)
+        named = np.array([_canonical(u, keys) is not None for u in uniques] + [False], dtype=bool)
+        rows |= named[codes]  # the sentinel -1 picks the trailing False
+    rows[: header_idx + 1] = False
+    found = []
+    for r in np.flatnonzero(rows).tolist():
+        values = cells.iloc[r][data_cols].tolist()
+        m = _row_mapping(zip(data_cols, values, strict=True), keys)
+        if len(m) < 2 or all(strong.get(j) == c for j, c in m.items()):
+            continue  # a repeat of the header (or a lone word): not another table
+        found.append((r, m))
+    return found
+
+
+def split_tables(raw: RawSheet, options: NormalizeOptions) -> list[RawSheet]:
+    """The sheet as one table per header: a second, different header starts a new table.
+
+    A different header that lacks a required column cannot be read by itself:
+    it and the rows under it (to the next table) go to review, with the reason.
+    """
+    pieces: list[RawSheet] = []
+    rest: RawSheet | None = raw
+    while rest is not None:
+        table, rest = _first_table(rest, options)
+        pieces.append(table)
+    return pieces
+
+
+def _first_table(raw: RawSheet, options: NormalizeOptions) -> tuple[RawSheet, RawSheet | None]:
+    """The sheet's first table, and what follows its end (None when it is the whole sheet)."""
+    cells = raw.cells
+    found = find_header(cells, options.columns) if len(cells) else None
+    if found is None:
+        return raw, None
+    idx, mapping, _ = found
+    later = later_headers(cells, idx, mapping, options.columns)
+    end = next((r for r, m in later if not missing_required(set(m.values()))), len(cells))
+    where = f"row {raw.first_row + idx}"
+    flagged = dict(raw.flagged)
+    for r, m in later:
+        if r >= end:
+            break
+        reason = (
+            f"below a header at row {raw.first_row + r} whose columns differ from the "
+            f"header at {where} and lack {', '.join(missing_required(set(m.values())))}: "
+            "read it by hand"
+        )
+        for k in range(r, end):
+            flagged.setdefault(k, reason)
+    if end == len(cells):
+        if flagged == raw.flagged:
+            return raw, None
+        return RawSheet(raw.file, raw.sheet, cells, raw.first_row, raw.details, flagged=flagged,
+                        warnings=raw.warnings), None  # fmt: skip
+    at = raw.first_row + end
+    head = RawSheet(
+        raw.file, raw.sheet, cells.iloc[:end].reset_index(drop=True), raw.first_row,
+        dict(raw.details), flagged={i: v for i, v in flagged.items() if i < end},
+        warnings=[*raw.warnings, f"a header at row {at} names the columns in another order "
+                  "(two exports pasted together?): the rows below it are read as a table "
+                  "of their own"],
+    )  # fmt: skip
+    tail = RawSheet(
+        raw.file, raw.sheet, cells.iloc[end:].reset_index(drop=True), at, dict(raw.details),
+        flagged={i - end: v for i, v in flagged.items() if i >= end},
+        warnings=[f"a table of its own, below the one with its header at {where}"],
+    )  # fmt: skip
+    return head, tail
+
+
 # --- values ------------------------------------------------------------------
 
 
@@ -202,6 +305,28 @@ def as_text(col: pd.Series) -> pd.Series:
     if col.dtype != STR:
         col = col.astype(object).where(col.notna(), "").astype(str).astype(STR)
     return pd.Series(trimmed(col.array.__arrow_array__()), index=col.index, dtype=STR)
+
+
+# Past this many columns, blank cells are counted over one object grid, not column by
+# column: a column's fixed cost times 10,000 columns outweighs the cells themselves.
+_GRID_COLUMNS = 64
+
+
+def filled_cells(body: pd.DataFrame, columns: list[object]) -> np.ndarray:
+    """Per row, how many of `columns` hold something other than blanks."""
+    n = len(body)
+    if len(columns) <= _GRID_COLUMNS:
+        out = np.zeros(n, dtype=np.int64)
+        for j in columns:
+            out += nonblank(as_text(body[j]))
+        return out
+    grid = body[columns].to_numpy(dtype=object)
+    filled = pd.notna(grid) & (grid != "")
+    for r, c in zip(*np.nonzero(filled), strict=True):  # spaces alone are blank too
+        value = grid[r, c]
+        if isinstance(value, str) and not value.strip():
+            filled[r, c] = False
+    return filled.sum(axis=1).astype(np.int64)
 
 
 @dataclass
@@ -282,6 +407,10 @@ class EncodedColumns:
 
 _TOTAL_WORDS = "tot|sum|somme|count"
 
+# Past 2**53 a float no longer holds every whole number: the count read would not be
+# the count written, and sums of such counts leave every integer type.
+MAX_QUANTITY = 2.0**53
+
 _UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
 
 
@@ -299,9 +428,10 @@ def _parse_quantity(text: str) -> float:
     if s.startswith("(") and s.endswith(")"):
         s = "-" + s[1:-1]  # accounting negative
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
         return np.nan
+    return value if abs(value) < MAX_QUANTITY else np.nan  # inf and nan fail this too
 
 
 def _names_column(canon: str, text: str) -> bool:
@@ -370,6 +500,7 @@ def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
+    info.warnings.extend(raw.warnings)
     cells = raw.cells
     merged = info.details.pop("merged_ranges", None)
     if merged:
@@ -443,9 +574,9 @@ def normalize_sheet(
 
     data_cols = [c for c in cells.columns if c != NFIELDS]
     nonempty = np.zeros(n, dtype=np.int64)
-    for j in data_cols:
-        col = text[mapping[j]] if j in mapping else as_text(body[j])
-        nonempty += nonblank(col)
+    for j in mapping:
+        nonempty += nonblank(text[mapping[j]])
+    nonempty += filled_cells(body, [j for j in data_cols if j not in mapping])
 
     # First and last names: a French "Nom" beside "Prénom" is the family name.
     has_name = "name" in mapped
@@ -524,17 +655,20 @@ def normalize_sheet(
             "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
         )
     if NFIELDS in cells.columns:
-        width = int(header_cells[NFIELDS])
+        # The header's width up to its last name: empty trailing fields are no columns.
+        named = [j for j in data_cols if isinstance(header_cells[j], str) and header_cells[j]]
+        width = min(int(header_cells[NFIELDS]), int(named[-1]) + 1 if named else 0)
         fields = body[NFIELDS].to_numpy()
-        beyond = np.zeros(n, dtype=bool)
-        for j in data_cols[width:]:
-            beyond |= nonblank(as_text(body[j]))
+        beyond = filled_cells(body, [j for j in data_cols if j >= width]) > 0
         # Extra trailing separators with nothing after them are not ragged.
         ragged = ((fields < width) | beyond) & ~is_blank & is_data
         kind[ragged] = _KIND["bad"]
         is_data &= ~ragged
         for i in np.flatnonzero(ragged):
             problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
+
+    _apply_flags(raw.flagged, header_idx, kind, problem)
+    is_data &= kind == 0
 
     country = distinct.text(text["country"], _country_code)
     raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
@@ -555,8 +689,11 @@ def normalize_sheet(
     quantity = distinct.values(text["quantity"], _parse_quantity, float)
     bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
     if bad_qty.any():
+        problem.set(bad_qty & (problem.codes == 0), UNREADABLE_QUANTITY)
+        k = int(bad_qty.sum())
         info.warnings.append(
-            f"{int(bad_qty.sum())} rows with an unreadable quantity (counted as 0)"
+            f"{k:,} row{'s' if k != 1 else ''} with an unreadable quantity (not a number, "
+            "infinite or too large): a recalled one goes to review"
         )
     fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
     if fractional.any():
@@ -603,6 +740,17 @@ def normalize_sheet(
     out["postal_code"] = postal
     out["country"] = country
     return info, pd.DataFrame(out)
+
+
+def _apply_flags(
+    flagged: Mapping[int, str], header_idx: int, kind: np.ndarray, problem: _Problems
+) -> None:
+    """Rows the reader could not trust (RawSheet.flagged) go to review with its reason."""
+    for at, reason in flagged.items():
+        i = at - header_idx - 1
+        if 0 <= i < len(kind):
+            kind[i] = _KIND["bad"]
+            problem.set(i, reason)
 
 
 class _Problems:
@@ -675,10 +823,11 @@ def normalize_file(
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
     for raw in sheets:
-        info, frame = normalize_sheet(raw, len(sources), options)
-        sources.append(info)
-        if frame is not None:
-            frames.append(frame)
+        for table in split_tables(raw, options):
+            info, frame = normalize_sheet(table, len(sources), options)
+            sources.append(info)
+            if frame is not None:
+                frames.append(frame)
         if progress:
             progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
@@ -708,7 +857,7 @@ def load_shipments(
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """Read every sheet of every file and normalise it, keeping every row."""
-    files = discover(paths)
+    files = discover(paths, recursive=load_options.recursive)
     return combine(
         parallel_map(lambda path: load_file(path, load_options, options, progress), files)
     )

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.distinct import Distinct
-from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN
+from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, UNREADABLE_QUANTITY
 from recall_cli.query.scope import RecallScope
 
 MATCHED = "matched"
@@ -145,6 +145,8 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
         inside &= ~unknown_country
         inside &= in_countries
     review |= inside & ~has_identity
+    # Its units would be reported as 0: a person reads the quantity at the source.
+    review |= inside & rows.problem.where(lambda v: v == UNREADABLE_QUANTITY)
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
     matched = inside & has_identity & ~review
     bucket[matched] = BUCKETS.index(MATCHED)

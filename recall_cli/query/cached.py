@@ -84,7 +84,7 @@ def _worth_trying(request: Request) -> list[Path] | None:
         return None
     from recall_cli.read.load import discover
 
-    paths = discover(request.paths)
+    paths = discover(request.paths, recursive=request.load.recursive)
     return paths if all(cache.has_entries(path) for path in paths) else None
 
 
@@ -153,14 +153,10 @@ def _cached(
         entry = cache.entry_for(path, cache.entry_key(path, request.load, request.normalize))
     except OSError:
         return None
-    got = cache.read_table(entry)
+    # Only the columns this question reads are checked and mapped (a missing one is a miss).
+    got = cache.read_table(entry, ["source", *columns])
     if got is None:
         return None
     table, meta = got
-    try:
-        # Selecting on read copies the columns; selecting after mapping does not.
-        table = table.select([*dict.fromkeys(["source", *columns])])
-    except KeyError:  # an entry without a column this path reads: the full run rebuilds it
-        return None
     cache.last_stats.add("hits")
     return table, meta

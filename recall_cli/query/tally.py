@@ -103,6 +103,18 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
     return keys.values, chosen
 
 
+def whole_units(values: Any) -> np.ndarray:
+    """Unit sums as whole numbers that cannot overflow: int64, or Python ints past its range.
+
+    Each quantity is below 2**53 (normalize.sheet.MAX_QUANTITY), so a float sum is
+    finite; only the cast to a fixed-width integer could wrap around.
+    """
+    rounded = np.rint(np.asarray(values, dtype=np.float64))
+    if len(rounded) and float(np.abs(rounded).max()) >= 2.0**63:
+        return np.array([int(v) for v in rounded.tolist()], dtype=object)
+    return rounded.astype(np.int64)
+
+
 def net_units(quantities: Sequence[float | None]) -> int:
     """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
     return int(np.rint(math.fsum(q for q in quantities if q is not None and q == q)))
@@ -146,7 +158,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
         "customer_key": keys,
         "customer_id": [ids[i] for i in order],
         "lots": [lots[i] for i in order],
-        "units": units.astype(np.int64)[order].tolist(),
+        "units": whole_units(units)[order].tolist(),
         "shipments": shipments[order].tolist(),
         "first_shipped": first[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
         "last_shipped": last[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
@@ -425,5 +437,6 @@ class Tally:
             )
         review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
         if review:
-            out.append(f"{review:,} rows need review: run `recall review` to list them")
+            rows = "1 row needs" if review == 1 else f"{review:,} rows need"
+            out.append(f"{rows} review: run `recall review` to list them")
         return out

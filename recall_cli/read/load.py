@@ -8,6 +8,7 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -28,6 +29,9 @@ TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
 FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
 DELIMITERS = (",", ";", "\t", "|")
+# The stdlib's field limit (131,072 characters) made a long cell an internal error.
+# The whole file is in memory already, so a field as long as the file costs nothing more.
+csv.field_size_limit(2**31 - 1)
 NFIELDS = "__nfields__"
 
 
@@ -48,6 +52,10 @@ class RawSheet:
     decoded: Any  # pd.DataFrame, or the reader's Arrow table until `cells` is read
     first_row: int = 1
     details: dict[str, object] = field(default_factory=dict)
+    # Rows of `cells` (by position) the reader could not trust, with the reason:
+    # normalize sends them to review whatever they hold.
+    flagged: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def cells(self) -> pd.DataFrame:
@@ -55,8 +63,13 @@ class RawSheet:
 
         if not isinstance(self.decoded, pd.DataFrame):
             # The cast to large_string is mostly fresh memory: both cores take page faults.
-            columns = parallel_map(_series, self.decoded.columns)
-            self.decoded = pd.DataFrame(dict(enumerate(columns)), copy=False)
+            # Columns with no cell at all (a stray cell in XFD leaves 16,000 of them) are
+            # dropped before pandas sees them; the others keep their sheet position as label.
+            kept = [(j, c) for j, c in enumerate(self.decoded.columns) if c.null_count < len(c)]
+            columns = parallel_map(_series, [c for _, c in kept])
+            self.decoded = pd.DataFrame(
+                dict(zip((j for j, _ in kept), columns, strict=True)), copy=False
+            )
         return self.decoded
 
 
@@ -83,28 +96,119 @@ def _series(col: Any) -> pd.Series:
     return col.to_pandas()
 
 
-def discover(paths: Iterable[str | Path]) -> list[Path]:
+COMPRESSED = (".gz", ".zip")  # ERPs send their CSV exports as .csv.gz or .csv.zip
+
+
+def compression(path: Path) -> str | None:
+    """ ".gz" or ".zip" for a compressed text export (data.csv.gz), else None."""
+    suffixes = [x.lower() for x in path.suffixes[-2:]]
+    if len(suffixes) == 2 and suffixes[1] in COMPRESSED and suffixes[0] in TEXT_SUFFIXES:
+        return suffixes[1]
+    return None
+
+
+def _found_in_folder(f: Path) -> bool:
+    name = f.name.lower()
+    if compression(f) is not None:
+        return not name.endswith((".txt.gz", ".txt.zip"))
+    return f.suffix.lower() in FOLDER_SUFFIXES
+
+
+@dataclass
+class FolderScan:
+    files: list[Path] = field(default_factory=list)
+    subfolders: int = 0
+    txt: int = 0
+    locks: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # by suffix
+
+
+def scan_folder(folder: Path, recursive: bool = False) -> FolderScan:
+    """The files a folder holds for reading, and what in it is not read.
+
+    Excel's lock files (~$x.xlsx), hidden files and .txt notes are not exports;
+    subfolders are read with `recursive` (never through a symbolic link, which
+    could loop), hidden ones never.
+    """
+    out = FolderScan()
+    todo = [folder]
+    while todo:
+        here = todo.pop()
+        for f in sorted(here.iterdir()):
+            if f.name.startswith("."):
+                continue
+            if f.is_dir():
+                if recursive and not f.is_symlink():
+                    todo.append(f)
+                else:
+                    out.subfolders += 1
+            elif not f.is_file():
+                continue
+            elif f.name.startswith("~$"):
+                out.locks += 1
+            elif _found_in_folder(f):
+                out.files.append(f)
+            elif f.suffix.lower() == ".txt":
+                out.txt += 1
+            else:
+                key = "".join(f.suffixes[-2:]).lower() if compression(f) else f.suffix.lower()
+                out.other[key or "(no suffix)"] = out.other.get(key or "(no suffix)", 0) + 1
+    out.files.sort()
+    return out
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def skipped_line(scan: FolderScan) -> str:
+    """What a folder holds that is not read, in one line ("" when nothing)."""
+    parts = []
+    if scan.subfolders:
+        parts.append(_count(scan.subfolders, "subfolder") + " (read them with --recursive)")
+    if scan.txt:
+        parts.append(_count(scan.txt, ".txt file") + " (name one to read it)")
+    if scan.locks:
+        parts.append(_count(scan.locks, "Excel lock file") + " (~$)")
+    if scan.other:
+        kinds = sorted(scan.other, key=lambda k: (-scan.other[k], k))
+        shown = ", ".join(kinds[:4]) + (", ..." if len(kinds) > 4 else "")
+        parts.append(_count(sum(scan.other.values()), "other file") + f" ({shown})")
+    return "not read: " + "; ".join(parts) if parts else ""
+
+
+def folder_notes(paths: Iterable[str | Path], recursive: bool = False) -> list[str]:
+    """For each folder given, one line saying what in it is not read."""
+    notes = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            with contextlib.suppress(OSError):
+                line = skipped_line(scan_folder(p, recursive))
+                if line:
+                    notes.append(f"{p}: {line}")
+    return notes
+
+
+def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
     """Expand folders into their supported files, in sorted order."""
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            # Excel's lock files (~$x.xlsx), hidden files and .txt notes are not exports.
-            inside = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file()
-                and f.suffix.lower() in FOLDER_SUFFIXES
-                and not f.name.startswith(("~$", "."))
-            )
-            if not inside:
+            scan = scan_folder(p, recursive)
+            if not scan.files:
+                skipped = skipped_line(scan)
                 raise InputFileError(
-                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv or .tsv file",
+                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv, .csv.gz or "
+                    ".csv.zip file",
                     file=p,
-                    hint="point at the folder with the shipment exports",
+                    hint="point at the folder with the shipment exports"
+                    + (f"; {skipped}" if skipped else ""),
                 )
-            found.extend(inside)
+            found.extend(scan.files)
         elif p.exists():
+            refuse_special(p)
             found.append(p)
         else:
             raise InputFileError("no such file or folder", file=p, hint="check the path")
@@ -118,11 +222,36 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
+def refuse_special(path: Path) -> None:
+    """Refuse a pipe, socket or device before any thread opens it.
+
+    Reading a FIFO blocks until a writer comes and /dev/zero never ends: the
+    cache's hash thread would hang the process after the error was printed.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # the reader's own checks say what is wrong with it
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise InputFileError(
+            f"is {kind}, not a regular file",
+            file=path,
+            hint="save the data to a file first and pass that file",
+        )
+
+
 def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawSheet]:
     """Yield the raw sheets of one file, checking what the bytes really are first."""
     options = options or LoadOptions()
     from recall_cli.read.sniff import check_readable
 
+    if compression(path) is not None:
+        for member, data in read_compressed(path, options):
+            yield text_sheet(path, data, options, sheet=member)
+        return
     suffix = path.suffix.lower()
     expected = "text" if suffix in TEXT_SUFFIXES else suffix.lstrip(".")
     kind = check_readable(path, expected_from_suffix=expected, password=options.password)
@@ -252,7 +381,7 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096]:
+    if data[:4096].count(0) * 4 > len(data[:4096]):
         # UTF-16 without a BOM: every other byte of ASCII text is zero.
         evens = data[:4096:2].count(0)
         return "utf-16-be" if evens > len(data[:4096]) // 4 else "utf-16-le"
@@ -287,7 +416,11 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_text(path: Path, options: LoadOptions) -> RawSheet:
-    data = path.read_bytes()
+    return text_sheet(path, path.read_bytes(), options)
+
+
+def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
+    """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
     encoding = options.encoding or detect_encoding(data)
     try:
         text = data.decode(encoding)
@@ -302,12 +435,25 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
     hint = re.match(r"sep=(.)\r?\n", text)
     delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    width = max((len(r) for r in records), default=0)
+    records, ends = _records(text, delimiter)
+    flagged: dict[int, str] = {}
+    warnings: list[str] = []
+    if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
+        lines = io.StringIO(text, newline="").readlines()
+        records, flagged, notes = split_stray_quotes(records, ends, lines, delimiter)
+        warnings.extend(notes)
+        warnings.extend(_line_count_warning(len(lines), records))
+    if "\x00" in text:
+        for i, reason in nul_rows(records).items():
+            flagged.setdefault(i, reason)
+            records[i] = [v.replace("\x00", "") for v in records[i]]
+    width = used_width(records)  # trailing separators make no columns
     nfields = [len(r) for r in records]
-    for r in records:
+    for i, r in enumerate(records):
         if len(r) < width:
             r.extend([""] * (width - len(r)))
+        elif len(r) > width:
+            records[i] = r[:width]  # only empty fields go
     import pandas as pd
 
     frame = pd.DataFrame(records, columns=range(width), dtype=object) if records else pd.DataFrame()
@@ -317,7 +463,207 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
         "encoding": encoding,
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
-    return RawSheet(path, "", frame, 1, details)
+    return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)
+
+
+# --- compressed text ----------------------------------------------------------
+
+
+def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
+    """The CSV members of a .csv.gz or .csv.zip, inflated piece by piece within the limits.
+
+    The zip is checked from its directory first (sniff.check_zip: entries,
+    declared sizes, ratio, layout); then, as for a gzip, the bytes coming out
+    are counted as they come, so a size that lies cannot carry a bomb past
+    --max-unzipped-mb or the ratio limit. Each member is a sheet named after it.
+    """
+    from recall_cli.read import sniff
+
+    refuse_special(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputFileError("file is empty (0 bytes)", file=path, hint="re-export it")
+    limit = (options.max_unzipped_mb or sniff.DEFAULT_MAX_UNCOMPRESSED // 2**20) * 2**20
+    kind = compression(path)
+    members: list[tuple[str, bytes]] = []
+    try:
+        if kind == ".gz":
+            import gzip
+
+            with gzip.open(path, "rb") as fh:
+                members.append(("", _inflate(fh, path, size, limit)))
+        else:
+            import zipfile
+
+            sniff.check_zip(path, **_zip_limits(options))
+            with zipfile.ZipFile(path) as zf:
+                names = [
+                    i for i in zf.infolist()
+                    if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                    and not Path(i.filename).name.startswith(".")
+                    and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
+                ]  # fmt: skip
+                if not names:
+                    raise InputFileError(
+                        "is a zip archive that holds no .csv, .tsv or .txt file",
+                        file=path,
+                        hint="unzip it and pass the spreadsheet inside",
+                    )
+                for info in names:
+                    with zf.open(info) as fh:
+                        members.append((info.filename, _inflate(fh, path, size, limit)))
+    except InputFileError:
+        raise
+    except (OSError, EOFError, ValueError, RuntimeError) as exc:  # zlib/gzip/zipfile damage
+        raise InputFileError(
+            f"is damaged (not a complete {kind.lstrip('.') if kind else ''} file: "
+            f"{type(exc).__name__})",
+            file=path,
+            hint="the download or copy was probably cut short: fetch it again",
+        ) from None
+    for member, data in members:
+        if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
+            raise InputFileError(
+                f"holds {member or 'data'} that is not a text (CSV) file",
+                file=path,
+                hint="unzip it and check what it is",
+            )
+    return members
+
+
+def _inflate(fh: Any, path: Path, packed: int, limit: int) -> bytes:
+    from recall_cli.read import sniff
+
+    out = bytearray()
+    while chunk := fh.read(4 * 2**20):
+        out += chunk
+        if len(out) > limit:
+            raise InputFileError(
+                f"would unzip to more than the {limit // 2**20:,} MB limit",
+                file=path,
+                hint=f"if the file is genuine, raise the limit with {sniff.MAX_UNZIPPED_FLAG}",
+            )
+        if len(out) > sniff.RATIO_MIN_SIZE and len(out) > sniff.DEFAULT_MAX_RATIO * packed:
+            raise InputFileError(
+                f"expands more than {sniff.DEFAULT_MAX_RATIO:,.0f} times (a zip bomb?); "
+                "refusing to read it",
+                file=path,
+                hint="if the file is genuine, unzip it and pass the CSV",
+            )
+    return bytes(out)
+
+
+def used_width(records: Sequence[Sequence[str]]) -> int:
+    """The number of columns up to the last one any record fills (empty trailing ones dropped).
+
+    Only records longer than the width found so far are looked at, from their end.
+    """
+    used = 0
+    for r in records:
+        k = len(r)
+        while k > used and not r[k - 1]:
+            k -= 1
+        used = max(used, k)
+    return used
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int] | None]:
+    """The CSV records, and the physical line each ends on (None when every record is one line)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records = list(reader)
+    if reader.line_num == len(records):
+        return records, None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records, ends = [], []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+    return records, ends
+
+
+def table_width(records: Sequence[Sequence[str]]) -> int:
+    """The field count most records have (a title line of one field does not count)."""
+    from collections import Counter
+
+    counts = Counter(len(r) for r in records if len(r) > 1)
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def _unquoted(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE))
+
+
+def is_stray_quote(span: Sequence[str], delimiter: str, width: int) -> bool:
+    """Whether a record over several lines is a quote left open, not a quoted line break.
+
+    A genuine quoted line break (an address over two lines) leaves at most one
+    of its lines looking like a whole row on its own; a stray quote swallows
+    lines that each are one.
+    """
+    whole = sum(1 for line in span if width > 1 and len(_unquoted(line, delimiter)) >= width)
+    return whole >= 2
+
+
+def split_stray_quotes(
+    records: list[list[str]], ends: Sequence[int], lines: Sequence[str], delimiter: str
+) -> tuple[list[list[str]], dict[int, str], list[str]]:
+    """Records with every stray-quote record re-read as its lines, one row each, unquoted.
+
+    Returns the records, the rows flagged for review (by position), each
+    reason naming the line and field where the quote was opened, and one
+    warning per stray quote.
+    """
+    width = table_width(records)
+    out: list[list[str]] = []
+    flagged: dict[int, str] = {}
+    notes: list[str] = []
+    start = 1
+    for record, end in zip(records, ends, strict=True):
+        span = lines[start - 1 : end]
+        if end > start and is_stray_quote(span, delimiter, width):
+            first = _unquoted(span[0], delimiter)
+            field_no = next(
+                (k + 1 for k, v in enumerate(first) if v.startswith('"') and not v.endswith('"')),
+                None,
+            )
+            where = f"field {field_no} of line {start}" if field_no else f"line {start}"
+            reason = (
+                f"unclosed quote in {where}: lines {start}-{end} were read one per row, "
+                "without quotes; check them at the source"
+            )
+            notes.append(
+                f"a quote opened in {where} is never closed: it ran over lines "
+                f"{start}-{end}, which were read one per row and sent to review"
+            )
+            for line in span:
+                flagged[len(out)] = reason
+                out.append(_unquoted(line, delimiter))
+        else:
+            out.append(record)
+        start = end + 1
+    return out, flagged, notes
+
+
+def _line_count_warning(lines: int, records: Sequence[Sequence[str]]) -> list[str]:
+    """Physical lines against rows read: they differ by the quoted line breaks kept."""
+    if lines == len(records):
+        return []
+    joined = lines - len(records)
+    return [
+        f"{lines:,} lines were read as {len(records):,} rows: {joined:,} line "
+        f"break{'s' if joined != 1 else ''} inside quoted cells {'were' if joined != 1 else 'was'}"
+        " kept in the value"
+    ]
+
+
+# A text file with a NUL here and there (a damaged export, a cell pasted from a
+# binary field) is still a text file; the rows that hold one are not trusted.
+NUL_REASON = "a cell holds a NUL byte (damaged bytes in the export); check the row at the source"
+
+
+def nul_rows(records: Sequence[Sequence[str]]) -> dict[int, str]:
+    """The records (by position) with a NUL character in any field."""
+    return {i: NUL_REASON for i, r in enumerate(records) if any("\x00" in v for v in r)}
 
 
 # --- running per-file work ---------------------------------------------------

@@ -12,3 +12,4 @@ class LoadOptions:
     delimiter: str | None = None
     password: str | None = None
     max_unzipped_mb: int | None = None
+    recursive: bool = False  # read the subfolders of a folder too

@@ -225,6 +225,16 @@ def _sniff_ole(fh: IO[bytes]) -> str:
 _ALLOWED_CONTROLS: Final = frozenset(b"\t\n\r\x0b\x0c\x1a\x1b")
 
 
+def stray_nuls(head: bytes) -> bool:
+    """A few NUL bytes in text (1 in 100, or 8 in a short file): damage, not a binary file.
+
+    Binary formats are full of zeros, and UTF-16 has one every other byte; a
+    text export with a NUL pasted into a cell has one or two. The reader sends
+    the rows that hold one to review.
+    """
+    return 0 < head.count(0) * 100 <= max(len(head), 800)
+
+
 def _head_text(head: bytes, *, complete: bool) -> str | None:
     """The head decoded if it looks like text in some encoding, else None.
 
@@ -245,7 +255,7 @@ def _head_text(head: bytes, *, complete: bool) -> str | None:
             encoding = "utf-16-le"
         elif even > 0.3 * half and odd < 0.02 * half:
             encoding = "utf-16-be"
-        else:
+        elif not stray_nuls(head):
             return None
     if encoding is not None:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -257,7 +267,7 @@ def _head_text(head: bytes, *, complete: bool) -> str | None:
         if "\x00" in text or controls > len(text) // 1000:
             return None
         return text
-    controls = sum(1 for b in head if b < 32 and b not in _ALLOWED_CONTROLS)
+    controls = sum(1 for b in head if b < 32 and b not in _ALLOWED_CONTROLS and b != 0)
     if controls > len(head) // 1000:
         return None
     if head.startswith(codecs.BOM_UTF8):

@@ -14,13 +14,13 @@ No click and no rich here.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import getpass
 import json
 import operator
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,8 @@ from typing import Any
 
 import platformdirs
 
+from recall_cli.cache.folders import make_private_dirs
+from recall_cli.errors import ExportError
 from recall_cli.output.safe_write import sha256_file
 
 __all__ = [
@@ -188,9 +190,42 @@ def make_entry(
 def _ensure_folder(folder: Path) -> None:
     if folder.is_dir():
         return
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(folder, 0o700)  # exactly 0700, whatever the umask
+    make_private_dirs(folder)  # each folder made is 0700, whatever the umask
+
+
+def _refuse(log: Path, problem: str) -> ExportError:
+    return ExportError(
+        f"the audit log {problem}; refusing to write to it",
+        file=log,
+        hint="point --audit-log / RECALL_AUDIT_LOG at a regular file of your own",
+    )
+
+
+def _open_log(log: Path, flags: int) -> int:
+    """The log opened for appending: a new file 0600, or an existing one of ours set to 0600.
+
+    A symbolic link is never followed (it could point at any file the user can
+    write), and a file another user owns is not appended to.
+    """
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(log, flags | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if log.is_symlink():
+            raise _refuse(log, "is a symbolic link") from None
+        fd = os.open(log, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _refuse(log, "is not a regular file")
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            raise _refuse(log, "is owned by another user")
+        if hasattr(os, "fchmod") and stat.S_IMODE(st.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask or an older mode
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:
@@ -204,12 +239,7 @@ def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:
     log = Path(path) if path is not None else default_audit_path()
     _ensure_folder(log.parent)
     base = os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(log, base | os.O_CREAT | os.O_EXCL, 0o600)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
-    except FileExistsError:
-        fd = os.open(log, base)
+    fd = _open_log(log, base)
     try:
         data = (entry.to_json() + "\n").encode("utf-8")
         size = os.fstat(fd).st_size

@@ -13,6 +13,7 @@ import pandas as pd
 
 from recall_cli.normalize.countries import to_iso2
 from recall_cli.query.result import RecallResult
+from recall_cli.query.tally import whole_units
 
 DOMESTIC = "US"  # a report to the US FDA: domestic means shipped to the US
 DEFAULT_UNIT = "each"
@@ -55,7 +56,7 @@ def fda806_frame(result: RecallResult, domestic: str = DOMESTIC) -> pd.DataFrame
         .agg(units=("units", "sum"), shipments=("units", "size"))
         .reset_index()
     )
-    per_day["units"] = per_day["units"].round().astype("int64")
+    per_day["units"] = whole_units(per_day["units"].to_numpy())
     contact = result.customers.set_index("customer_key")
     cols = ["customer_id", "name", "address", "city", "region", "postal_code",
             "country", "phone"]  # fmt: skip
@@ -116,7 +117,7 @@ def fsma_frame(result: RecallResult, ship_from: str | None = None) -> pd.DataFra
     out = pd.DataFrame(
         {
             "traceability_lot_code": m["lot"].to_numpy(),
-            "quantity": m["quantity"].fillna(0).round().astype("int64").to_numpy(),
+            "quantity": whole_units(m["quantity"].fillna(0).to_numpy()),
             "unit_of_measure": m["unit"].fillna("").replace("", DEFAULT_UNIT).to_numpy(),
             "product_description": m["product"].fillna("").to_numpy(),
             "ship_to_location": _joined(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recall_cli.normalize.dates import is_readable_date
 from recall_cli.normalize.sidetable import fold_aliases, read_side_table
 from recall_cli.query import run as api
 from recall_cli.query.result import RecallResult
@@ -68,6 +69,7 @@ class RecallStatus:
     counts: dict[str, Any]
     not_responded: pd.DataFrame  # affected-table rows of the silent consignees
     unexpected: list[str]
+    problems: list[str] = field(default_factory=list)  # said on stderr, never a value
 
     def to_json(self) -> dict[str, Any]:
         return self.counts
@@ -82,11 +84,27 @@ class RecallStatus:
 def recall_status(result: RecallResult, responses: pd.DataFrame) -> RecallStatus:
     table = api.affected_table(result)
     affected_ids = set(table["customer_id"]) - {""}
-    answered = (
-        (responses["response_date"].fillna("").astype(str).str.strip() != "")
-        | responses["units_returned"].notna()
-        | responses["units_on_hand"].notna()
-    )
+    responses = responses.copy()
+    problems: list[str] = []
+    for column in ("units_returned", "units_on_hand"):
+        # A consignee cannot return or hold fewer than no units: such a count is not used.
+        negative = responses[column] < 0
+        if negative.any():
+            k = int(negative.sum())
+            problems.append(
+                f"{k:,} response{'s' if k != 1 else ''} with negative "
+                f"{column.replace('_', ' ')} (not counted; check the responses file)"
+            )
+            responses.loc[negative, column] = np.nan
+    dated = responses["response_date"].fillna("").astype(str).map(is_readable_date)
+    answered = dated | responses["units_returned"].notna() | responses["units_on_hand"].notna()
+    noise = ~answered & (responses["response_date"].fillna("").astype(str).str.strip() != "")
+    if noise.any():
+        k = int(noise.sum())
+        problems.append(
+            f"{k:,} response line{'s' if k != 1 else ''} with an unreadable date and no "
+            "readable units: not counted as responded"
+        )
     real = responses[answered]
     mine = real["customer_id"].isin(affected_ids).to_numpy()
     expected, unexpected = real[mine], real[~mine]
@@ -110,7 +128,7 @@ def recall_status(result: RecallResult, responses: pd.DataFrame) -> RecallStatus
         "percent_accounted": round(100 * responded / notified, 1) if notified else 100.0,
         "unexpected_responses": stray,
     }
-    return RecallStatus(counts, table[silent].reset_index(drop=True), stray)
+    return RecallStatus(counts, table[silent].reset_index(drop=True), stray, problems)
 
 
 def status_from_files(result: RecallResult, paths: Sequence[Path]) -> RecallStatus:
