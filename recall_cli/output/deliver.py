@@ -32,6 +32,8 @@ from recall_cli.tasks.tables import Result
 
 __all__ = ["AuditInfo", "Delivered", "deliver"]
 
+_PIECE = 1 << 16
+
 
 @dataclass(frozen=True)
 class AuditInfo:
@@ -73,6 +75,20 @@ def _append(entry: Any, log: Path | None) -> Path:
         ) from None
 
 
+def _entry(audit: AuditInfo, output: str, rows: int) -> Any:
+    from recall_cli.tasks.audit_log import make_entry
+
+    try:
+        return make_entry(
+            command=audit.command, kind=audit.kind, scope=audit.scope,
+            inputs=list(dict.fromkeys(str(p) for p in audit.inputs)), output=output, rows=rows,
+        )  # fmt: skip
+    except OSError as exc:
+        raise ExportError(
+            f"an input file could not be read again for the audit log ({exc.strerror})"
+        ) from None
+
+
 def deliver(
     result: Result,
     fmt: str,
@@ -98,26 +114,20 @@ def deliver(
 
         show(render(result))
         return Delivered(target, 0)
-    rendered = WRITERS[fmt](result, options or WriteOptions())
     entry = None
-    if audit is not None and not terminal:
-        from recall_cli.tasks.audit_log import make_entry
-
-        try:
-            entry = make_entry(
-                command=audit.command, kind=audit.kind, scope=audit.scope,
-                inputs=list(dict.fromkeys(str(p) for p in audit.inputs)),
-                output="-" if target.kind == STDOUT else output, rows=rendered.rows,
-            )  # fmt: skip
-        except OSError as exc:
-            raise ExportError(
-                f"an input file could not be read again for the audit log ({exc.strerror})"
-            ) from None
     log = None
-    if entry is not None and target.kind != FILE:
-        log = _append(entry, audit.log if audit else None)
+    # The temporary file exists (0600) while the result is rendered: a signal or an
+    # error at any point removes it, and an existing file stays as it was.
     with atomic_output(output, force=force, inputs=inputs) as stream:
-        stream.write(rendered.data)
+        rendered = WRITERS[fmt](result, options or WriteOptions())
+        if audit is not None and not terminal:
+            entry = _entry(audit, "-" if target.kind == STDOUT else output, rendered.rows)
+        if entry is not None and target.kind != FILE:
+            log = _append(entry, audit.log if audit else None)
+        # In pieces: a reader that goes away (`| head -1`) is noticed at the next piece.
+        view = memoryview(rendered.data)
+        for start in range(0, len(view), _PIECE):
+            stream.write(view[start : start + _PIECE])
     if entry is not None and target.kind == FILE:
         try:
             log = _append(entry, audit.log if audit else None)

@@ -313,9 +313,10 @@ def atomic_output(
         raise ExportError("cannot create a temporary file", file=target)
 
     try:
-        with os.fdopen(fd, "wb") as handle:
-            fd = -1  # now owned by handle
-            try:
+        try:
+            # Closing flushes what is left, and fails again on a full disk: inside the try.
+            with os.fdopen(fd, "wb") as handle:
+                fd = -1  # now owned by handle
                 yield handle
                 handle.flush()
                 # Exactly `mode` whatever the umask, set only once the content is complete.
@@ -324,8 +325,8 @@ def atomic_output(
                 else:  # pragma: no cover - Windows
                     os.chmod(tmp, stat.S_IMODE(mode))
                 os.fsync(handle.fileno())
-            except OSError as exc:
-                raise write_error(exc, target) from None
+        except OSError as exc:
+            raise write_error(exc, target) from None
         _publish(tmp, target, force=force)
     except BaseException:
         if fd != -1:
