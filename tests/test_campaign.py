@@ -225,7 +225,7 @@ def test_workbook_is_xlsx_only(runner: CliRunner, tmp_path: Path) -> None:
          str(tmp_path / "w.csv")],
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "Error: --format csv: export workbook can write: xlsx\n" == result.stderr
+    assert result.stderr == "Error: --format csv: export workbook can write: xlsx\n"
     assert not (tmp_path / "w.csv").exists()
 
 

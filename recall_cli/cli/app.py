@@ -81,8 +81,9 @@ def _add_global_options(command: click.Command) -> None:
     if "--delimiter" not in names:
         # The old spelling meant the input on most commands and the output on `export`:
         # refused everywhere, with the two names that replace it.
-        command.params.append(click.Option(["--delimiter", "old_delimiter"], hidden=True, expose_value=False,
-                                           callback=_refuse_delimiter))  # fmt: skip
+        old = click.Option(["--delimiter", "old_delimiter"], hidden=True, expose_value=False,
+                           callback=_refuse_delimiter)  # fmt: skip
+        command.params.append(old)
 
 
 # --- help grouped by job ------------------------------------------------------------
