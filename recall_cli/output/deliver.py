@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recall_cli.errors import ExportError, UsageError
 from recall_cli.output.rowwriters import WriteOptions
 from recall_cli.output.safe_write import FILE, STDOUT, Target, atomic_output, resolve_target
-from recall_cli.output.writers import WRITERS
+from recall_cli.output.writers import WRITERS, Rendered
 from recall_cli.tasks.tables import Result
 
 __all__ = ["AuditInfo", "Delivered", "deliver"]
@@ -48,11 +48,23 @@ class AuditInfo:
 
 @dataclass
 class Delivered:
+    """Where the result went, what was written (None: shown on a terminal), the log."""
+
     target: Target
-    rows: int
-    escaped: int = 0
-    notes: list[str] = field(default_factory=list)
+    rendered: Rendered | None = None
     audit_log: Path | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.rendered.rows if self.rendered else 0
+
+    @property
+    def escaped(self) -> int:
+        return self.rendered.escaped if self.rendered else 0
+
+    @property
+    def notes(self) -> list[str]:
+        return self.rendered.notes if self.rendered else []
 
 
 def _stdout_is_terminal() -> bool:
@@ -113,7 +125,7 @@ def deliver(
         from recall_cli.output.terminal import render
 
         show(render(result))
-        return Delivered(target, 0)
+        return Delivered(target)
     entry = None
     log = None
     # The temporary file exists (0600) while the result is rendered: a signal or an
@@ -133,4 +145,4 @@ def deliver(
             log = _append(entry, audit.log if audit else None)
         except ExportError as exc:
             raise ExportError(f"{output} was written but {exc.message}", hint=exc.hint) from None
-    return Delivered(target, rendered.rows, rendered.escaped, rendered.notes, log)
+    return Delivered(target, rendered, log)

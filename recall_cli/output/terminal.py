@@ -13,7 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from recall_cli.tasks.reports import scope_line
+from recall_cli.tasks.reports import STATUS_PAIRS, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 
 if TYPE_CHECKING:
@@ -325,16 +325,8 @@ def scope_audit_view(
 
 
 def status_view(counts: dict[str, Any], caption: str) -> Group:
-    pairs: list[tuple[str, object]] = [
-        ("consignees notified", counts["notified"]),
-        ("consignees who responded", counts["responded"]),
-        ("consignees who did not respond", counts["not_responded"]),
-        ("units affected (each)", counts["units_affected"]),
-        ("units returned", counts["units_returned"]),
-        ("units on hand (reported)", counts["units_on_hand"]),
-        ("units outstanding (affected − returned)", counts["units_outstanding"]),
-        ("% of consignees accounted for", f"{counts['percent_accounted']:.1f}%"),
-    ]
+    pairs: list[tuple[str, object]] = [(label, counts[key]) for label, key in STATUS_PAIRS]
+    pairs[-1] = (pairs[-1][0], f"{counts['percent_accounted']:.1f}%")
     parts: list[Any] = [Text(caption), _pairs_table("Recall status (21 CFR 7.53)", pairs)]
     unexpected = counts["unexpected_responses"]
     if unexpected:
