@@ -6,6 +6,7 @@ read the diff before committing them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -17,7 +18,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from recall_cli.output import frames as export
 from recall_cli.tasks import campaign
 from recall_cli.tasks.campaign import split_name
 
@@ -161,7 +161,7 @@ def test_csv_formula_escaping(runner: CliRunner, tmp_path: Path, hostile: Path) 
 
 def test_csv_excel_options(runner: CliRunner, tmp_path: Path, hostile: Path) -> None:
     out = tmp_path / "e.csv"
-    result = _export(runner, hostile, "email", out, "--excel", "--delimiter", ";")
+    result = _export(runner, hostile, "email", out, "--excel", "--output-delimiter", ";")
     assert result.exit_code == 0, result.stderr
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -225,7 +225,7 @@ def test_workbook_is_xlsx_only(runner: CliRunner, tmp_path: Path) -> None:
          str(tmp_path / "w.csv")],
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "cannot be written as csv" in result.stderr
+    assert result.stderr == "Error: --format csv: export workbook can write: xlsx\n"
     assert not (tmp_path / "w.csv").exists()
 
 
@@ -257,11 +257,27 @@ def test_atomic_write(
     runner: CliRunner, tmp_path: Path, hostile: Path, monkeypatch: pytest.MonkeyPatch,
     audit_log: Path,
 ) -> None:  # fmt: skip
-    def broken(frame: pd.DataFrame, stream: Any, options: Any) -> int:
-        stream.write(b"customer_id,name\r\nC1,half")
-        raise RuntimeError("disk gone")
+    from recall_cli.output import deliver
 
-    monkeypatch.setitem(export.WRITERS, "csv", broken)
+    real_open = deliver.atomic_output
+    halves: list[int] = []
+
+    class HalfThenFail:
+        """Half the export reaches the temporary file, then the disk goes away."""
+
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        def write(self, data: bytes) -> int:
+            halves.append(self.stream.write(data[: len(data) // 2]))
+            raise RuntimeError("disk gone")
+
+    @contextlib.contextmanager
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        with real_open(*args, **kwargs) as stream:
+            yield HalfThenFail(stream)
+
+    monkeypatch.setattr(deliver, "atomic_output", failing)
     out = tmp_path / "e.csv"
     result = runner.invoke(
         __import__("recall_cli.cli", fromlist=["cli"]).cli,
@@ -269,6 +285,7 @@ def test_atomic_write(
     )
     assert result.exit_code == 1
     assert "internal error (RuntimeError)" in result.stderr
+    assert halves and halves[0] > 0
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert not audit_log.exists()  # nothing written, nothing logged
@@ -278,7 +295,8 @@ def test_audit_line_has_no_patient_data(
     runner: CliRunner, tmp_path: Path, hostile: Path, audit_log: Path
 ) -> None:
     for kind in ("email", "postal", "hcp", "replacements"):
-        assert _export(runner, hostile, kind, tmp_path / f"{kind}.csv", "--with-patients",
+        extra = ("--with-patients",) if kind == "hcp" else ()
+        assert _export(runner, hostile, kind, tmp_path / f"{kind}.csv", *extra,
                        "--audit-log", tmp_path / "mine.jsonl").exit_code == 0  # fmt: skip
     lines = (tmp_path / "mine.jsonl").read_text(encoding="utf-8").splitlines()
     assert not audit_log.exists()  # --audit-log beats the environment variable
@@ -308,14 +326,14 @@ def test_audit_command(runner: CliRunner, tmp_path: Path, hostile: Path) -> None
     assert [(e["command"], e["kind"], e["rows"]) for e in entries] == [("export", "email", 1)]
     table = invoke(runner, "audit", "--audit-log", log)
     assert "Audit log (1)" in table.stdout and "email" in table.stdout
-    assert "1 entries in" in table.stderr
+    assert "1 entry in" in table.stderr
 
 
 def test_stdout_output(runner: CliRunner, hostile: Path) -> None:
     result = invoke(runner, "export", "email", hostile, "--lot", "L1", "-o", "-")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith('C1,"\'=HYPERLINK(""http://x"",""y"")",')
-    assert "email: 1 rows to stdout" in result.stderr
+    assert "email: 1 row to stdout" in result.stderr
 
 
 def test_hcp_patients_only_on_request(runner: CliRunner, tmp_path: Path, hostile: Path) -> None:
@@ -358,7 +376,7 @@ def test_register_kind() -> None:
 
     try:
         assert campaign.KINDS["test-only"].build is build
-        assert campaign.pick_format("test-only", None, "out.csv") == "json"
+        assert campaign.KINDS["test-only"].formats == ("json",)
         with pytest.raises(ValueError, match="registered twice"):
             campaign.register_kind("test-only", help="again")(build)
     finally:

@@ -142,7 +142,7 @@ def test_affected_exclude_notified(runner: CliRunner, case: dict, form: str) -> 
                     "--format", "csv")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert _csv_column(result.stdout, "customer_id") == ["C002", "C003"]
-    assert "left out 1 customers already notified; 2 remain" in result.stderr
+    assert "left out 1 customer already notified; 2 remain" in result.stderr
 
 
 def test_exclude_notified_needs_a_customer_id_column(runner: CliRunner, case: dict) -> None:
@@ -169,7 +169,7 @@ def test_audit_scope_json(runner: CliRunner, case: dict) -> None:
         ],
         "missing_lots": ["A100003"],
     }
-    assert "1 recalled lots never appear in the data: A100003" in result.stderr
+    assert "1 recalled lot never appears in the data: A100003" in result.stderr
 
 
 def test_audit_scope_weeks_and_table(runner: CliRunner, case: dict) -> None:
@@ -280,7 +280,7 @@ def many(tmp_path: Path) -> Path:
 def test_sample_levels_and_strata(
     runner: CliRunner, many: Path, args: list, per_country: dict
 ) -> None:
-    result = invoke(runner, "sample", many, "--lot", "L1", "--seed", "42", *args)
+    result = invoke(runner, "sample", many, "--lot", "L1", "--seed", "42", "--format", "csv", *args)
     assert result.exit_code == 0, result.stderr
     drawn = list(csv.DictReader(io.StringIO(result.stdout)))
     counts: dict[str, int] = {}
@@ -301,7 +301,7 @@ def test_sample_is_reproducible_with_the_seed(runner: CliRunner, many: Path) -> 
 
     assert ids("7") == ids("7")
     assert ids("7") != ids("8")
-    unseeded = invoke(runner, "sample", many, "--lot", "L1", "--level", "C")
+    unseeded = invoke(runner, "sample", many, "--lot", "L1", "--level", "C", "--format", "csv")
     seed = unseeded.stderr.split("--seed ")[1].split()[0]
     assert _csv_column(unseeded.stdout, "customer_id") == ids(seed)
 
@@ -361,7 +361,7 @@ def test_status_json(runner: CliRunner, case: dict) -> None:
     result = invoke(runner, "status", "--recall", case["after"], "--responses", responses,
                     "--format", "json")  # fmt: skip
     assert as_json(result) == STATUS
-    assert "1 responses from customers who are not affected" in result.stderr
+    assert "1 response from customers who are not affected" in result.stderr
 
 
 def test_status_reads_french_xlsx_and_several_files(runner: CliRunner, case: dict) -> None:

@@ -6,7 +6,6 @@ import stat
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +15,6 @@ from recall_cli.output.safe_write import (
     FORMULA_TRIGGERS,
     atomic_output,
     escape_formula,
-    escape_frame,
     sha256_file,
 )
 
@@ -88,62 +86,21 @@ def test_escaped_never_starts_with_a_live_trigger(value: str) -> None:
         assert set(value) <= set("+-0123456789 ()./")
 
 
-# --- escape_frame -----------------------------------------------------------------
+# --- hidden and fullwidth triggers (issue 16, item 19) ------------------------------
 
 
-def test_escape_frame_counts_and_does_not_modify_input() -> None:
-    df = pd.DataFrame(
-        {
-            "name": ["=cmd()", "Jane", "@x", None],
-            "phone": ["+33 1 23 45 67 89", "+A1", "-40", "\t1"],
-            "qty": [1, 2, 3, 4],
-            "mixed": ["=1", 5, None, b"=bytes"],
-            "numbers_as_object": pd.Series([1, 2, 3, 4], dtype=object),
-        }
-    )
-    df["mixed"] = df["mixed"].astype(object)
-    before = df.copy()
-    out, changed = escape_frame(df)
-    assert changed == 5
-    assert out["name"].tolist()[:3] == ["'=cmd()", "Jane", "'@x"]
-    assert pd.isna(out["name"].iloc[3])
-    assert out["phone"].tolist() == ["+33 1 23 45 67 89", "'+A1", "-40", "'\t1"]
-    assert out["qty"].tolist() == [1, 2, 3, 4]
-    assert out["mixed"].tolist()[:2] == ["'=1", 5]
-    assert out["mixed"].iloc[3] == b"=bytes"
-    assert out["numbers_as_object"].tolist() == [1, 2, 3, 4]
-    pd.testing.assert_frame_equal(df, before)
-    assert out["name"].dtype == df["name"].dtype
+@pytest.mark.parametrize(
+    "value",
+    ["\uff1dcmd()", "\uff0bA1", "\uff0d2+3", "\uff20SUM(1)", "\u200b=1+1", "\ufeff=1+1",
+     "\u200d\u2060@x", "\u200c+A1"],
+)  # fmt: skip
+def test_fullwidth_and_hidden_triggers_are_escaped(value: str) -> None:
+    assert escape_formula(value) == "'" + value
 
 
-@pytest.mark.parametrize("dtype", ["object", "string", "str"])
-def test_escape_frame_string_dtypes(dtype: str) -> None:
-    df = pd.DataFrame({"a": pd.Series(["=x", "y", "-40", None], dtype=dtype)})
-    out, changed = escape_frame(df)
-    assert changed == 1
-    assert out["a"].iloc[0] == "'=x"
-    assert out["a"].dtype == df["a"].dtype
-
-
-def test_escape_frame_categorical_and_duplicate_columns() -> None:
-    cat = pd.Series(["=x", "y", "=x", "'=x"], dtype="category")
-    df = pd.DataFrame({"c": cat})
-    out, changed = escape_frame(df)
-    assert changed == 2
-    assert out["c"].astype(object).tolist() == ["'=x", "y", "'=x", "'=x"]
-
-    dup = pd.DataFrame([["=a", "=b"]], columns=["n", "n"])
-    out, changed = escape_frame(dup)
-    assert changed == 2
-    assert out.iloc[0].tolist() == ["'=a", "'=b"]
-
-
-def test_escape_frame_large_frame_is_fast_enough() -> None:
-    n = 100_000
-    df = pd.DataFrame({"a": ["Jane Doe"] * (n - 2) + ["=1", "+33 1"], "b": range(n)})
-    out, changed = escape_frame(df)
-    assert changed == 1
-    assert out["a"].iloc[-2] == "'=1"
+@pytest.mark.parametrize("value", ["\u200bJane", "\ufeff", "\u200b", "＝"[:0] + "Ｊane"])
+def test_invisible_characters_alone_change_nothing(value: str) -> None:
+    assert escape_formula(value) == value
 
 
 # --- atomic_output ----------------------------------------------------------------
@@ -265,18 +222,19 @@ def test_failure_keeps_existing_target(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not POSIX, reason="symlinks")
-def test_force_replaces_symlink_not_its_target(tmp_path: Path) -> None:
+def test_symlink_is_refused_and_force_follows_it(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere.txt"
     elsewhere.write_bytes(b"keep me")
     link = tmp_path / "out.csv"
     link.symlink_to(elsewhere)
-    with pytest.raises(ExportError, match="use --force"), atomic_output(link):
+    # Issue 16 item 9: a symlink is refused, and --force follows it (the link stays).
+    with pytest.raises(ExportError, match=r"symbolic link.*--force"), atomic_output(link):
         pass  # pragma: no cover
+    assert elsewhere.read_bytes() == b"keep me"
     with atomic_output(link, force=True) as fh:
         fh.write(b"new")
-    assert not link.is_symlink()
-    assert link.read_bytes() == b"new"
-    assert elsewhere.read_bytes() == b"keep me"
+    assert link.is_symlink()
+    assert elsewhere.read_bytes() == b"new"
 
 
 class _FakeStdout:

@@ -131,7 +131,7 @@ def test_sheet_option(runner, tmp_path: Path) -> None:  # type: ignore[no-untype
 def test_encoding_and_delimiter_overrides(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / "p.csv"
     f.write_bytes("Lot|Ship Date|Code client|Ville\nB1|2010-12-01|C1|Orléans\n".encode("cp1252"))
-    out = _summary(runner, f, "--lot", "B1", "--delimiter", "|", "--encoding", "cp1252")
+    out = _summary(runner, f, "--lot", "B1", "--input-delimiter", "|", "--encoding", "cp1252")
     assert out["rows"]["matched"] == 1
     affected = invoke(runner, "affected", f, "--lot", "B1", "--format", "json",
                       "--encoding", "cp1252")  # fmt: skip
@@ -152,7 +152,7 @@ def test_lots_file_forms_never_turn_a_header_into_a_lot(tmp_path: Path, content:
     [
         (["--dayfirst", "--monthfirst"], "contradict"),
         (["--encoding", "nosuchenc"], "not an encoding"),
-        (["--delimiter", ";;"], "one character"),
+        (["--input-delimiter", ";;"], "one character"),
     ],
 )
 def test_reading_option_mistakes_are_usage_errors(runner, data: Path, args, needle) -> None:  # type: ignore[no-untyped-def]

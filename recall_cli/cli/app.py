@@ -1,15 +1,22 @@
-"""The `recall` group: the context every command gets, and the one place where domain
-errors become one line on stderr and an exit status (1, or 2 for usage).
+"""The `recall` group: the context every command gets, the options that work anywhere,
+the help grouped by job, and the one place where domain errors, closed pipes and
+termination signals become one line on stderr and an exit status.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
-from recall_cli.errors import RecallError
+from recall_cli.errors import RecallError, UsageError
 from recall_cli.read.memory import prefer_system_allocator
 
 
@@ -42,10 +49,133 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
 
 
+# --- options that work before or after the command --------------------------------
+
+GLOBAL_OPTIONS = (
+    (("--debug",), "Show tracebacks."),
+    (("-q", "--quiet"), "No progress, warnings or counts on stderr."),
+    (("--no-color",), "No colour (also: a non-empty NO_COLOR)."),
+)
+
+
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value and param.name:
+        setattr(ctx.ensure_object(AppContext), param.name, True)
+    return value
+
+
+def _refuse_delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise UsageError(
+            "--delimiter is ambiguous: use --input-delimiter for the CSV files read, "
+            "--output-delimiter for the CSV written"
+        )
+
+
+def _add_global_options(command: click.Command) -> None:
+    names = {o for p in command.params for o in getattr(p, "opts", ())}
+    for decls, help_text in GLOBAL_OPTIONS:
+        if not names & set(decls):
+            command.params.append(click.Option(decls, is_flag=True, expose_value=False,
+                                               callback=_set_flag, help=help_text))  # fmt: skip
+    if "--delimiter" not in names:
+        # The old spelling meant the input on most commands and the output on `export`:
+        # refused everywhere, with the two names that replace it.
+        old = click.Option(["--delimiter", "old_delimiter"], hidden=True, expose_value=False,
+                           callback=_refuse_delimiter)  # fmt: skip
+        command.params.append(old)
+
+
+# --- help grouped by job ------------------------------------------------------------
+
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Quality team", ("summary", "review", "inspect")),
+    ("Support desk", ("check", "customer", "shell")),
+    ("Campaign", ("affected", "export")),
+    ("Regulator: scope changes and the audit trail", ("audit-scope", "diff", "audit")),
+    ("Closing the recall", ("sample", "status")),
+    ("Housekeeping", ("cache",)),
+)
+
+
+# --- termination signals ----------------------------------------------------------------
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so every cleanup runs (a temporary
+    output file is removed) as it does for Ctrl-C. Not an Exception: nothing may catch
+    it as an error and carry on."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the cleanup short
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_as_exceptions() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    before = {s: signal.signal(s, _terminate) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: send what is still buffered to /dev/null, so the interpreter's
+    last flush does not print a BrokenPipeError of its own."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 # --- group ---------------------------------------------------------------------
 
 
 class RecallGroup(click.Group):
+    group_class = type  # `recall cache` is a RecallGroup too: the same options and errors
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_global_options(cmd)
+        super().add_command(cmd, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if ctx.parent is not None:
+            super().format_commands(ctx, formatter)
+            return
+        commands = {n: c for n in self.list_commands(ctx)
+                    if (c := self.get_command(ctx, n)) is not None and not c.hidden}  # fmt: skip
+        if not commands:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in commands)
+        placed: set[str] = set()
+        sections = [*SECTIONS, ("Other commands", tuple(commands))]
+        for title, names in sections:
+            rows = [(n, commands[n].get_short_help_str(limit)) for n in names
+                    if n in commands and n not in placed]  # fmt: skip
+            placed.update(n for n, _ in rows)
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with _signals_as_exceptions():
+            try:
+                return super().main(*args, **kwargs)
+            except Terminated as stop:
+                name = signal.Signals(stop.signum).name
+                click.echo(f"Error: stopped by {name}", err=True)
+                sys.exit(128 + stop.signum)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -55,6 +185,11 @@ class RecallGroup(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`| head -1`): end quietly, with the status a Unix
+            # tool killed by SIGPIPE has.
+            _quiet_stdout()
+            ctx.exit(128 + getattr(signal, "SIGPIPE", 13))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
@@ -70,23 +205,40 @@ class RecallGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=RecallGroup, context_settings={"help_option_names": ["-h", "--help"]})
+CLI_EPILOG = """\b
+Examples:
+  recall summary --recall recall.toml
+  recall affected --recall recall.toml -o letters.csv
+  recall check B201575 --recall recall.toml
+
+\b
+-q, --no-color and --debug work before or after the command.
+Shell completion (bash): eval "$(_RECALL_COMPLETE=bash_source recall)"
+"""
+
+
+@click.group(
+    cls=RecallGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=CLI_EPILOG
+)
 @click.version_option(package_name="recall_cli")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress, warnings or counts on stderr.")
-@click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, quiet: bool, no_color: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Find the customers affected by a product recall in shipment spreadsheets.
 
     Every row read ends in exactly one bucket: matched, not matched, not data,
     or needs review; the counts are checked to add up.
     """
-    ctx.obj = AppContext(debug=debug, quiet=quiet, no_color=no_color)
+    if ctx.obj is None:
+        ctx.obj = AppContext()
     prefer_system_allocator()
     from recall_cli.cache import store
 
     store.set_notifier(ctx.obj.warn)  # the cache says once why it is not used
+
+
+for _decls, _help in GLOBAL_OPTIONS:
+    cli.params.append(click.Option(_decls, is_flag=True, expose_value=False, callback=_set_flag,
+                                   help=_help, is_eager=True))  # fmt: skip
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

@@ -12,7 +12,15 @@ if TYPE_CHECKING:
     pass
 
 
-@cli.group("cache")
+@cli.group(
+    "cache",
+    epilog="""\b
+Examples:
+  recall cache info
+  recall cache clear
+  RECALL_CACHE_DIR=/secure/cache recall summary --recall recall.toml
+""",
+)
 def cache_group() -> None:
     """The cache of normalised rows that makes repeat questions fast.
 
@@ -21,7 +29,9 @@ def cache_group() -> None:
     """
 
 
-@cache_group.command("info")
+@cache_group.command(
+    "info", epilog="\b\nExamples:\n  recall cache info\n  RECALL_CACHE_DIR=/tmp/c recall cache info"
+)
 @pass_app
 def cache_info(app: AppContext) -> None:
     """Where the cache lives, how many files it holds and their size."""
@@ -35,12 +45,17 @@ def cache_info(app: AppContext) -> None:
         click.echo(f"not used: the folder {found['problem']}")
 
 
-@cache_group.command("clear")
+@cache_group.command(
+    "clear",
+    epilog="\b\nExamples:\n  recall cache clear\n  RECALL_CACHE_DIR=/tmp/c recall cache clear",
+)
 @pass_app
 def cache_clear(app: AppContext) -> None:
     """Delete every cached copy of your data."""
     from recall_cli.cache import store as cache
 
     gone = cache.clear()
-    app.info(f"deleted {gone['entries']} cached files ({gone['bytes'] / 1e6:,.1f} MB) "
+    from recall_cli.words import plural
+
+    app.info(f"deleted {plural(gone['entries'], 'cached file')} ({gone['bytes'] / 1e6:,.1f} MB) "
              f"from {gone['path']}")  # fmt: skip

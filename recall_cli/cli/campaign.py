@@ -2,62 +2,62 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from recall_cli.cli.app import AppContext, cli, pass_app
-from recall_cli.cli.emit import (
-    _emit_rows_line,
-    _render,
-    _warnings,
-    _write_rows,
-    _write_table,
-    _write_text,
-)
+from recall_cli.cli.emit import _emit_rows_line, _warnings, emit, read_files
 from recall_cli.cli.params import (
-    F,
+    ALL_FORMATS,
     _request,
+    audit_option,
+    given,
     input_options,
     output_options,
+    output_plan,
     paths_argument,
     scope_options,
     shipment_inputs,
 )
+from recall_cli.errors import UsageError
 from recall_cli.query import run as api
+from recall_cli.words import plural
 
-if TYPE_CHECKING:
-    pass
+AFFECTED_EXAMPLES = """\b
+Examples:
+  recall affected --recall recall.toml -o letters.csv
+  recall affected --recall recall.toml -o affected.xlsx
+  recall affected --recall recall.toml -o eu.csv --excel --output-delimiter ';'
+"""
 
 
-@cli.command()
+@cli.command(epilog=AFFECTED_EXAMPLES)
 @shipment_inputs
-@output_options(("table", "csv", "json", "xlsx"), "table")
-@click.option("--excel", "bom", is_flag=True, help="CSV with a UTF-8 BOM for Excel.")
-@click.option("--no-escape-formulas", is_flag=True, help="Keep cells starting with = + - @.")
+@output_options(ALL_FORMATS)
 @click.option(
     "--exclude-notified", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Leave out customers in this earlier export (customer_id column) or id list.",
 )  # fmt: skip
+@audit_option
 @pass_app
 def affected(
-    app: AppContext, fmt: str, output: str, force: bool, bom: bool, no_escape_formulas: bool,
-    exclude_notified: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: AppContext, exclude_notified: Path | None, audit_log: Path | None, **kwargs: Any
+) -> None:
     """One row per affected customer, sorted by customer id."""
+    from recall_cli.tasks import reports
+
+    plan = output_plan(kwargs, ALL_FORMATS)
     request = _request(kwargs)
-    escape = not no_escape_formulas
-    if exclude_notified is None and fmt != "xlsx":
+    if exclude_notified is None:
         from recall_cli.query import cached as quick
 
         tally = quick.tallied(request)  # from the cache without pandas when it can be
         _warnings(app, tally)
-        columns, rows = tally.affected_rows()
-        _write_rows(app, columns, rows, fmt, output, force, bom=bom, escape=escape,
-                    title="Affected customers")  # fmt: skip
+        scope = request.scope.to_dict() if request.scope else {}
+        emit(app, plan, reports.affected(*tally.affected_rows()), files=read_files(tally),
+             scope=scope, audit_log=audit_log)  # fmt: skip
         _emit_rows_line(app, tally.bucket_counts())
         return
     from recall_cli.tasks.scope_diff import affected_excluding
@@ -65,33 +65,10 @@ def affected(
     run = api.run(request)
     frame, excluded = affected_excluding(run.result, exclude_notified)
     _warnings(app, run)
-    if exclude_notified is not None:
-        app.info(f"left out {excluded:,} customers already notified; {len(frame):,} remain")
-    _write_table(app, frame, fmt, output, force, bom=bom, escape=escape,
-                 title="Affected customers")  # fmt: skip
+    app.info(f"left out {plural(excluded, 'customer')} already notified; {len(frame):,} remain")
+    emit(app, plan, reports.affected_frame(frame), files=read_files(run),
+         scope=run.result.scope.to_dict(), audit_log=audit_log)  # fmt: skip
     _emit_rows_line(app, run.result.bucket_counts())
-
-
-def _swap_option(
-    bundle: Callable[[F], F], name: str, replacement: Callable[[F], F]
-) -> Callable[[F], F]:
-    """The bundle with its option `name` replaced: export's --delimiter is the output's."""
-
-    def apply(fn: F) -> F:
-        fn = bundle(fn)
-        params = fn.__click_params__  # type: ignore[attr-defined]
-        fn.__click_params__ = [p for p in params if p.name != name]  # type: ignore[attr-defined]
-        return replacement(fn)
-
-    return apply
-
-
-def _audit_option(fn: F) -> F:
-    return click.option(
-        "--audit-log",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Audit log file (default: $RECALL_AUDIT_LOG, else the user data folder).",
-    )(fn)
 
 
 # campaign.KINDS, spelled out so building the CLI does not import pandas (a test
@@ -99,17 +76,20 @@ def _audit_option(fn: F) -> F:
 EXPORT_KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements",
                 "workbook")  # fmt: skip
 
+EXPORT_EXAMPLES = """\b
+Examples:
+  recall export email --recall recall.toml -o email.csv
+  recall export postal --recall recall.toml -o letters.csv --excel --output-delimiter ';'
+  recall export workbook --recall recall.toml -o recall.xlsx
+"""
 
-@cli.command(name="export")
+
+@cli.command(name="export", epilog=EXPORT_EXAMPLES)
 @click.argument("kind", type=click.Choice(EXPORT_KINDS), metavar="KIND")
 @paths_argument
 @scope_options
-@_swap_option(
-    input_options,
-    "delimiter",
-    click.option("--input-delimiter", "delimiter", help="CSV input delimiter (default: sniffed)."),
-)
-@output_options(("csv", "xlsx", "json"), "csv")
+@input_options
+@output_options(("csv", "json", "xlsx"))
 @click.option(
     "--all",
     "all_postal",
@@ -124,80 +104,70 @@ EXPORT_KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "
     show_default=True,
     help="fda-806: the country counted as domestic; the others are foreign.",
 )
-@click.option("--excel", "bom", is_flag=True, help="CSV with a UTF-8 BOM for Excel.")
-@click.option(
-    "--delimiter",
-    "out_delimiter",
-    default=",",
-    show_default=True,
-    help="CSV output delimiter; ';' for European Excel.",
-)
-@click.option("--no-escape-formulas", is_flag=True, help="Keep cells starting with = + - @.")
-@_audit_option
-@click.pass_context
+@audit_option
+@pass_app
 def export_command(
-    ctx: click.Context, kind: str, fmt: str, output: str, force: bool, all_postal: bool,
-    with_patients: bool, bom: bool, out_delimiter: str, no_escape_formulas: bool,
-    audit_log: Path | None, ship_from: str | None, domestic: str, **kwargs: Any,
+    app: AppContext, kind: str, all_postal: bool, with_patients: bool, ship_from: str | None,
+    domestic: str, audit_log: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Write one campaign or regulator file.
 
     KIND: email, postal (letters), hcp (doctors), replacements (courier), workbook
     (xlsx for the quality team), or a regulator report (fda-806, fda-806-totals, fsma).
 
-    Without --format, the format follows the -o suffix (.csv, .xlsx, .json), else
-    csv (xlsx for workbook). Every export is written atomically with mode 0600, never
-    overwrites without --force, and appends one line (no patient data) to the audit log.
+    Without --format, the format follows the -o suffix (.csv, .tsv, .xlsx, .json),
+    else csv (xlsx for workbook). Every export is written atomically with mode 0600,
+    never overwrites without --force, and appends one line (no patient data) to the
+    audit log. An option the KIND does not use is refused.
     """
-    from recall_cli.output.frames import WriteOptions
+    from recall_cli.normalize.countries import to_iso2
     from recall_cli.tasks import campaign
 
-    app = ctx.find_object(AppContext) or AppContext()
-    out_delimiter = {"tab": "\t", "\\t": "\t"}.get(out_delimiter, out_delimiter)
-    if len(out_delimiter) != 1:
-        raise click.BadParameter("one character (or 'tab')", param_hint="--delimiter")
-    defaulted = ctx.get_parameter_source("fmt") == click.core.ParameterSource.DEFAULT
-    requested = None if defaulted else fmt
-    chosen = campaign.pick_format(kind, requested, output)
-    if chosen == "xlsx" and output == "-" and sys.stdout.isatty():
-        raise click.UsageError("xlsx is binary: give -o FILE.xlsx or pipe stdout to a file")
+    spec = campaign.KINDS[kind]
+    plan = output_plan(kwargs, spec.formats, command=f"export {kind}")
+    typed = {p for p in campaign.PARAM_OPTIONS if given(p)}
+    unused = campaign.unused_params(kind, typed)
+    if unused:
+        raise UsageError(f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not "
+                         f"apply to export {kind}")  # fmt: skip
+    code = to_iso2(domestic)
+    if code is None:
+        raise UsageError(f"--domestic: unknown country {domestic!r}",
+                         hint="use an ISO code such as US or FR, or a name")  # fmt: skip
     run = api.run(_request(kwargs))
     _warnings(app, run)
-    done = campaign.export(
-        run, kind, output, fmt=chosen,
-        params=campaign.Params(all_postal=all_postal, with_patients=with_patients,
-                               ship_from=ship_from, domestic=domestic),
-        options=WriteOptions(escape_formulas=not no_escape_formulas, bom=bom,
-                             delimiter=out_delimiter, force=force),
-        audit_log=audit_log,
-    )  # fmt: skip
-    if done.escaped:
-        app.warn(f"{done.escaped:,} cells starting with = + - @ tab or CR were prefixed with '")
-    for note in done.notes:
+    params = campaign.Params(all_postal=all_postal, with_patients=with_patients,
+                             ship_from=ship_from, domestic=code)  # fmt: skip
+    built = campaign.build_export(run, kind, params)
+    done = emit(app, plan, built.result, files=read_files(run), kind=kind,
+                scope=run.result.scope.to_dict(), audit_log=audit_log, quiet_rows=True)  # fmt: skip
+    for note in built.notes:
         app.warn(note)
-    where = "stdout" if output == "-" else output
+    where = "stdout" if done.target.kind == "stdout" else plan.output
     if not app.quiet:  # plain echo: one line, never wrapped, no markup in paths
-        click.echo(f"{kind}: {done.rows:,} rows to {where}; channels: {done.channels.line()}",
-                   err=True)  # fmt: skip
+        click.echo(f"{kind}: {plural(built.rows, 'row')} to {where}; channels: "
+                   f"{built.channels.line()}", err=True)  # fmt: skip
 
 
-@cli.command(name="audit")
-@_audit_option
-@output_options(("table", "json"), "table")
+AUDIT_EXAMPLES = """\b
+Examples:
+  recall audit
+  recall audit --format json
+  recall audit --audit-log /srv/recall/audit.jsonl -o audit.xlsx
+"""
+
+
+@cli.command(name="audit", epilog=AUDIT_EXAMPLES)
+@audit_option
+@output_options(ALL_FORMATS)
 @pass_app
-def audit_command(
-    app: AppContext, audit_log: Path | None, fmt: str, output: str, force: bool
-) -> None:
+def audit_command(app: AppContext, audit_log: Path | None, **kwargs: Any) -> None:
     """Print the export audit log: who exported what, when, from which files."""
+    from recall_cli.tasks import reports
     from recall_cli.tasks.audit_log import default_audit_path, read_audit
-    from recall_cli.tasks.campaign import audit_table
 
+    plan = output_plan(kwargs, ALL_FORMATS)
     log = audit_log or default_audit_path()
     entries = read_audit(log)
-    if fmt == "json":
-        _write_text(output, api.dumps(entries), force)
-    else:
-        from recall_cli.output.terminal import frame_table
-
-        _render(app, output, force, frame_table(audit_table(entries), "Audit log"))
-    app.info(f"{len(entries):,} entries in {log}")
+    emit(app, plan, reports.audit_log(entries), quiet_rows=True)
+    app.info(f"{plural(len(entries), 'entry', 'entries')} in {log}")

@@ -1,17 +1,23 @@
-"""Writing a command's result to stdout or -o, and its messages to stderr."""
+"""Handing a command's result to the output layer, and its messages to stderr."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from recall_cli.cli.app import AppContext
+from recall_cli.cli.params import OutputPlan
 from recall_cli.query import run as api
+from recall_cli.words import plural
 
 if TYPE_CHECKING:
+    from recall_cli.output.deliver import Delivered
+    from recall_cli.query.result import RecallResult
     from recall_cli.query.tally import Tally
+    from recall_cli.tasks.tables import Result
 
 
 def _emit_rows_line(app: AppContext, summary_rows: dict[str, int]) -> None:
@@ -27,65 +33,64 @@ def _warnings(app: AppContext, run: api.Run | Tally) -> None:
         app.warn(message)
 
 
-def _write_text(output: str, text: str, force: bool) -> None:
-    from recall_cli.output.safe_write import atomic_output
-
-    with atomic_output(output, force=force) as stream:
-        stream.write(text.encode("utf-8"))
-
-
-def _render(app: AppContext, output: str, force: bool, renderable: Any) -> None:
-    if output == "-":
-        app.out(renderable)
-        return
-    from recall_cli.output.terminal import make_console
-
-    console = make_console(stderr=False, no_color=True)
-    with console.capture() as cap:
-        console.print(renderable)
-    _write_text(output, cap.get(), force)
+def read_files(run: api.Run | Tally | RecallResult) -> list[str]:
+    """The data files a run read (for the audit line and the output-is-an-input check)."""
+    sources = getattr(run, "sources", None)
+    if sources is None:
+        sources = run.shipments.sources  # type: ignore[union-attr]
+    files = [s["file"] if isinstance(s, dict) else s.file for s in sources]
+    return list(dict.fromkeys(files))
 
 
-def _write_table(
-    app: AppContext, frame: Any, fmt: str, output: str, force: bool, *, title: str,
-    bom: bool = False, escape: bool = True,
-) -> None:  # fmt: skip
-    if fmt != "xlsx":
-        from recall_cli.output.frames import frame_rows
+def request_files(request: api.Request) -> list[str]:
+    """The data files a request names, folders expanded (the cached path keeps no list)."""
+    from recall_cli.read.load import discover
 
-        _write_rows(app, *frame_rows(frame), fmt, output, force, title=title, bom=bom,
-                    escape=escape)  # fmt: skip
-        return
-    if output == "-" and sys.stdout.isatty():
-        raise click.UsageError("xlsx is binary: give -o FILE.xlsx or pipe stdout to a file")
-    from recall_cli.output.frames import WriteOptions, write_frame
-
-    options = WriteOptions(escape_formulas=escape, bom=bom, force=force)
-    _report_written(app, write_frame(frame, output, fmt, options), output)
+    return [str(p) for p in discover(request.paths)]
 
 
-def _write_rows(
-    app: AppContext, columns: list[str], rows: list[list[Any]], fmt: str, output: str,
-    force: bool, *, title: str, bom: bool = False, escape: bool = True,
-) -> None:  # fmt: skip
-    """A table as a rich table, CSV or JSON (rowwriters: no pandas needed)."""
-    if fmt == "table":
-        from recall_cli.output.terminal import rows_table
-
-        _render(app, output, force, rows_table(columns, rows, title))
-        return
-    from recall_cli.output.rowwriters import ROW_WRITERS, WriteOptions, Written
-    from recall_cli.output.safe_write import atomic_output
-
-    options = WriteOptions(escape_formulas=escape, bom=bom, force=force)
-    with atomic_output(output, force=force) as stream:
-        escaped = ROW_WRITERS[fmt](columns, rows, stream, options)
-        stream.flush()
-    _report_written(app, Written(output, len(rows), escaped), output)
+def _param_files(ctx: click.Context) -> list[Path]:
+    """Every file the command was given (recall.toml, responses, lists...)."""
+    out: list[Path] = []
+    for value in ctx.params.values():
+        items = value if isinstance(value, tuple | list) else (value,)
+        out.extend(v for v in items if isinstance(v, Path) and v.is_file())
+    return out
 
 
-def _report_written(app: AppContext, written: Any, output: str) -> None:
-    if written.escaped:
-        app.warn(f"{written.escaped} cells starting with = + - @ were prefixed with ' for Excel")
-    if output != "-":
-        app.info(f"wrote {written.rows:,} rows to {output}")
+def emit(
+    app: AppContext,
+    plan: OutputPlan,
+    result: Result,
+    *,
+    files: Sequence[str] = (),
+    scope: dict[str, Any] | None = None,
+    kind: str = "",
+    audit_log: Path | None = None,
+    output: str | None = None,
+    fmt: str | None = None,
+    quiet_rows: bool = False,
+) -> Delivered:
+    """Write ``result`` through the one output path; with ``scope`` it holds patient data
+    and is audited (``files`` are the data files read)."""
+    from recall_cli.output.deliver import AuditInfo, deliver
+    from recall_cli.output.safe_write import STDOUT
+
+    ctx = click.get_current_context()
+    inputs = [*(Path(f) for f in files), *_param_files(ctx)]
+    audit = None
+    if scope is not None:
+        command = plan.command.split(" ")[0]
+        audit = AuditInfo(command, kind or command, scope, list(files), audit_log)
+    target = output if output is not None else plan.output
+    done = deliver(result, fmt or plan.fmt, target, options=plan.options, force=plan.force,
+                   inputs=inputs, audit=audit, show=app.out)  # fmt: skip
+    if done.escaped:
+        were = "was" if done.escaped == 1 else "were"
+        app.warn(f"{plural(done.escaped, 'cell')} starting with = + - @ tab or CR {were} "
+                 "prefixed with ' so that spreadsheets show them as text")  # fmt: skip
+    for note in done.notes:
+        app.warn(note)
+    if done.target.kind != STDOUT and not quiet_rows:
+        app.info(f"wrote {plural(done.rows, 'row')} to {target}")
+    return done

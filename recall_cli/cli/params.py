@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from recall_cli.cli.app import AppContext
-from recall_cli.errors import RecallError
+from recall_cli.errors import RecallError, UsageError
+from recall_cli.output.formats import FORMATS, choose_format
+from recall_cli.output.rowwriters import WriteOptions
 from recall_cli.query import run as api
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,8 +90,17 @@ scope_options = _bundle(
 
 input_options = _bundle(
     click.option("--sheet", "sheets", multiple=True, help="Only read sheets with this name."),
-    click.option("--encoding", help="CSV encoding (default: detected)."),
-    click.option("--delimiter", help="CSV delimiter (default: sniffed from , ; tab |)."),
+    click.option(
+        "--input-encoding",
+        "--encoding",
+        "encoding",
+        help="Encoding of the CSV files read (default: detected).",
+    ),
+    click.option(
+        "--input-delimiter",
+        "delimiter",
+        help="Delimiter of the CSV files read (default: sniffed from , ; tab |).",
+    ),
     click.option(
         "--column",
         "columns",
@@ -121,16 +133,104 @@ input_options = _bundle(
 )
 
 
-def output_options(formats: tuple[str, ...], default: str) -> Callable[[F], F]:
-    return _bundle(
+ALL_FORMATS = FORMATS  # table, csv, json, xlsx
+VIEW_FORMATS = ("table", "json")  # answers read on screen or by a script
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """--format, -o, --force, and the CSV options where the command writes CSV."""
+    options = [
         click.option(
-            "--format", "fmt", type=click.Choice(formats), default=default, show_default=True
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            help=f"{' | '.join(formats)} (default: from the -o suffix, else {formats[0]}).",
         ),
         click.option(
-            "-o", "--output", default="-", show_default=True, help="Output file; - is stdout."
+            "-o",
+            "--output",
+            default="-",
+            show_default=True,
+            help="Output file; - is stdout. Its suffix picks the format: .csv .tsv .json "
+            ".xlsx .txt.",
         ),
-        click.option("--force", is_flag=True, help="Overwrite an existing output file."),
-    )
+        click.option(
+            "--force", is_flag=True, help="Overwrite an existing output file; follow a symlink."
+        ),
+    ]
+    if "csv" in formats:
+        options += [
+            click.option("--excel", "bom", is_flag=True, help="csv: a UTF-8 BOM for Excel."),
+            click.option(
+                "--output-delimiter",
+                "out_delimiter",
+                help="csv: the delimiter written (default ',', tab for .tsv); ';' for "
+                "European Excel.",
+            ),
+            click.option(
+                "--no-escape-formulas",
+                is_flag=True,
+                help="csv: keep cells starting with = + - @ as they are.",
+            ),
+        ]
+    return _bundle(*options)
+
+
+audit_option = click.option(
+    "--audit-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Audit log file (default: $RECALL_AUDIT_LOG, else the user data folder).",
+)
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """How one command writes its result: decided before any file is read."""
+
+    command: str
+    fmt: str
+    output: str
+    force: bool
+    options: WriteOptions
+
+
+_CSV_ONLY = (("bom", "--excel"), ("out_delimiter", "--output-delimiter"),
+             ("no_escape_formulas", "--no-escape-formulas"))  # fmt: skip
+
+
+def output_plan(kwargs: dict[str, Any], offered: tuple[str, ...], default: str | None = None,
+                command: str | None = None) -> OutputPlan:  # fmt: skip
+    """Pop the output options from ``kwargs`` and decide the format (UsageError, exit 2,
+    when --format, the -o suffix and the command disagree, or a CSV option is given for
+    another format)."""
+    ctx = click.get_current_context()
+    name = command or ctx.command_path.partition(" ")[2] or ctx.info_name or "recall"
+    output = kwargs.pop("output")
+    choice = choose_format(name, offered, kwargs.pop("fmt"), output, default or offered[0])
+    csv_opts = {key: kwargs.pop(key, None) for key, _ in _CSV_ONLY}
+    if choice.format != "csv":
+        for key, option in _CSV_ONLY:
+            if csv_opts[key]:
+                raise UsageError(f"{option} is a CSV option, and this writes {choice.format}")
+    delimiter = csv_opts["out_delimiter"] or ("\t" if choice.tab_separated else ",")
+    delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+    if len(delimiter) != 1:
+        raise UsageError(f"--output-delimiter {delimiter!r} must be one character (or 'tab')")
+    options = WriteOptions(escape_formulas=not csv_opts["no_escape_formulas"],
+                           bom=bool(csv_opts["bom"]), delimiter=delimiter)  # fmt: skip
+    return OutputPlan(name, choice.format, output, kwargs.pop("force"), options)
+
+
+def given(name: str) -> bool:
+    """Whether the option ``name`` was typed (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def refuse_unless(applies: bool, name: str, option: str, why: str) -> None:
+    """A UsageError when the option (parameter ``name``) was typed but does not apply."""
+    if not applies and given(name):
+        raise UsageError(f"{option} {why}")
 
 
 paths_argument = click.argument(

@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from recall_cli.cli.app import AppContext, cli, pass_app
-from recall_cli.cli.emit import (
-    _render,
-    _warnings,
-    _write_table,
-    _write_text,
-)
+from recall_cli.cli.emit import _warnings, emit, read_files
 from recall_cli.cli.params import (
+    ALL_FORMATS,
+    VIEW_FORMATS,
     _request,
+    audit_option,
     input_options,
     output_options,
+    output_plan,
     paths_argument,
+    refuse_unless,
     shipment_inputs,
 )
 from recall_cli.query import run as api
-
-if TYPE_CHECKING:
-    pass
-
+from recall_cli.words import plural
 
 _recall_toml = click.Path(exists=True, dir_okay=False, path_type=Path)
 
+DIFF_EXAMPLES = """\b
+Examples:
+  recall diff --before recall-v1.toml --after recall-v2.toml
+  recall diff --before recall-v1.toml --after recall-v2.toml -o first-letters.csv
+  recall diff --before recall-v1.toml --after recall-v2.toml --list removed -o removed.xlsx
+"""
 
-@cli.command()
+
+@cli.command(epilog=DIFF_EXAMPLES)
 @paths_argument
 @click.option("--before", required=True, type=_recall_toml, help="The recall.toml as first sent.")
 @click.option(
@@ -38,61 +42,59 @@ _recall_toml = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="The amended recall.toml; its data files are read when no PATHS are given.",
 )  # fmt: skip
 @input_options
-@output_options(("table", "json", "csv", "xlsx"), "table")
+@output_options(ALL_FORMATS)
 @click.option(
     "--list", "which", type=click.Choice(("added", "removed", "unchanged")), default="added",
-    show_default=True, help="The list shown or written (csv, xlsx).",
+    show_default=True, help="The list shown (table) or written (csv, xlsx).",
 )  # fmt: skip
-@click.option("--excel", "bom", is_flag=True, help="CSV with a UTF-8 BOM for Excel.")
+@audit_option
 @pass_app
 def diff(
-    app: AppContext, before: Path, after: Path, which: str, fmt: str, output: str, force: bool,
-    bom: bool, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: AppContext, before: Path, after: Path, which: str, audit_log: Path | None, **kwargs: Any
+) -> None:
     """Customers newly affected, no longer affected and unchanged between two recall files.
 
     Both scopes are applied to one read of the data. Send first letters to the
     `added` list (21 CFR 806.10(d): amended report within 10 working days).
     """
+    from recall_cli.tasks import reports
     from recall_cli.tasks.scope_diff import compare_scopes
 
+    plan = output_plan(kwargs, ALL_FORMATS)
+    refuse_unless(plan.fmt != "json", "which", "--list",
+                  "does not apply to json, which holds every list")  # fmt: skip
     request = _request({**kwargs, "recall_file": after, "lots": (), "lots_file": None,
                         "start": None, "end": None, "countries": ()})  # fmt: skip
     changed = compare_scopes(before, request)
     counts = changed.counts()
-    if fmt == "json":
-        _write_text(output, api.dumps(changed.to_json()), force)
-    elif fmt == "table":
-        from recall_cli.output.terminal import diff_view, scope_line
-
-        caption = (f"before: {scope_line(changed.before.scope.to_dict())}\n"
-                   f"after:  {scope_line(changed.after.scope.to_dict())}")  # fmt: skip
-        _render(app, output, force, diff_view(counts, changed.lists[which], which, caption))
-    else:
-        _write_table(app, changed.lists[which], fmt, output, force, bom=bom,
-                     title=f"Customers {which}")  # fmt: skip
+    emit(app, plan, reports.diff(changed, which), files=read_files(changed.after),
+         scope=changed.after.scope.to_dict(), audit_log=audit_log)  # fmt: skip
     app.info(", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
-@cli.command(name="audit-scope")
+AUDIT_SCOPE_EXAMPLES = """\b
+Examples:
+  recall audit-scope --recall recall.toml
+  recall audit-scope --recall recall.toml --format json -o scope-check.json
+"""
+
+
+@cli.command(name="audit-scope", epilog=AUDIT_SCOPE_EXAMPLES)
 @shipment_inputs
-@output_options(("table", "json"), "table")
+@output_options(VIEW_FORMATS)
 @pass_app
-def audit_scope_command(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -> None:
+def audit_scope_command(app: AppContext, **kwargs: Any) -> None:
     """Is the scope safe? Recalled lots shipped outside the window, look-alike lots
     inside it, and recalled lots that never appear in the data."""
+    from recall_cli.tasks import reports
     from recall_cli.tasks.scope_audit import audit_scope
 
+    plan = output_plan(kwargs, VIEW_FORMATS)
     run = api.run(_request(kwargs))
     audit = audit_scope(run.result)
     _warnings(app, run)
-    if fmt == "json":
-        _write_text(output, api.dumps(audit.to_json()), force)
-    else:
-        from recall_cli.output.terminal import scope_audit_view
-
-        view = scope_audit_view(audit.to_json(), audit.weeks, audit.suggestions, audit.scope)
-        _render(app, output, force, view)
+    emit(app, plan, reports.scope_audit(audit))
     if audit.missing_lots:
-        app.warn(f"{len(audit.missing_lots)} recalled lots never appear in the data: "
-                 + ", ".join(audit.missing_lots))  # fmt: skip
+        lots = plural(len(audit.missing_lots), "recalled lot")
+        verb = "never appears" if len(audit.missing_lots) == 1 else "never appear"
+        app.warn(f"{lots} {verb} in the data: " + ", ".join(audit.missing_lots))

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from recall_cli.cli.app import AppContext, cli, pass_app
-from recall_cli.cli.emit import (
-    _render,
-    _warnings,
-    _write_text,
-)
+from recall_cli.cli.emit import _warnings, emit, request_files
 from recall_cli.cli.params import (
+    VIEW_FORMATS,
     _request,
+    audit_option,
     output_options,
+    output_plan,
     shipment_inputs,
 )
+from recall_cli.errors import UsageError
 from recall_cli.query import run as api
-
-if TYPE_CHECKING:
-    pass
-
 
 # Kept in sync with support.AFFECTED / NOT_AFFECTED / NOT_FOUND (a test checks it);
 # spelled out here so `--help` does not import pandas.
@@ -32,68 +28,94 @@ SUPPORT_EXIT_HELP = (
     "1 error; 2 usage error."
 )
 
+CHECK_EXAMPLES = """\b
+Examples:
+  recall check B201575 --recall recall.toml
+  recall check '(01)00312345678906(17)120630(10)B201575' --recall recall.toml
+  recall check B201575 --recall recall.toml --show-rows --format json
+"""
 
-@cli.command(epilog=SUPPORT_EXIT_HELP)
-@click.argument("code", metavar="CODE")
+CUSTOMER_EXAMPLES = """\b
+Examples:
+  recall customer martin --recall recall.toml
+  recall customer C10003 --recall recall.toml --format json
+  recall customer 555-0101 --recall recall.toml --reveal
+"""
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        what = "lot code" if param.name == "code" else "customer query"
+        raise UsageError(f"the {what} is empty", hint="type what to look up")
+    return value
+
+
+@cli.command(epilog=f"{SUPPORT_EXIT_HELP}\n\n{CHECK_EXAMPLES}")
+@click.argument("code", metavar="CODE", callback=_not_blank)
 @shipment_inputs
-@output_options(("text", "json"), "text")
+@output_options(VIEW_FORMATS)
 @click.option(
     "--show-rows", is_flag=True, help="List file, sheet and Excel row of each shipment of the lot."
 )
+@audit_option
 @pass_app
-def check(
-    app: AppContext, code: str, fmt: str, output: str, force: bool, show_rows: bool, **kwargs: Any
-) -> None:  # fmt: skip
+def check(app: AppContext, code: str, show_rows: bool, audit_log: Any, **kwargs: Any) -> None:
     """Is CODE recalled, and how much of it shipped inside the scope?
 
     CODE is a lot as printed on the box, or a scanned GS1/UDI barcode: with
     parentheses, without them (GS/FNC1 after variable-length fields), or a GS1
-    Digital Link URL. An unknown lot gets did-you-mean suggestions.
+    Digital Link URL. An unknown lot gets did-you-mean suggestions. With
+    --show-rows the answer names customers: written to a file or a pipe, it is
+    audited.
     """
     from recall_cli.query import cached as quick
-    from recall_cli.tasks import support
+    from recall_cli.tasks import reports, support
 
-    rows = quick.classified(_request(kwargs))
+    plan = output_plan(kwargs, VIEW_FORMATS)
+    request = _request(kwargs)
+    rows = quick.classified(request)
     found = support.check_code(rows, code, show_rows=show_rows)
-    if fmt == "json":
-        _write_text(output, api.dumps(found.answer), force)
-    else:
-        from recall_cli.output.terminal import check_view
-
-        scope = rows.scope.to_dict()
-        _render(app, output, force, check_view(found.answer, scope, found.in_data))
+    scope = rows.scope.to_dict()
+    emit(app, plan, reports.check(found.answer, scope, found.in_data), quiet_rows=True,
+         files=request_files(request), scope=scope if show_rows else None,
+         audit_log=audit_log)  # fmt: skip
     click.get_current_context().exit(found.exit_status)
 
 
-@cli.command(epilog=SUPPORT_EXIT_HELP)
-@click.argument("query")
+@cli.command(epilog=f"{SUPPORT_EXIT_HELP}\n\n{CUSTOMER_EXAMPLES}")
+@click.argument("query", callback=_not_blank)
 @shipment_inputs
-@output_options(("text", "json"), "text")
+@output_options(VIEW_FORMATS)
 @click.option("--reveal", is_flag=True, help="Show email, phone and street address unmasked.")
+@audit_option
 @pass_app
-def customer(
-    app: AppContext, query: str, fmt: str, output: str, force: bool, reveal: bool, **kwargs: Any
-) -> None:  # fmt: skip
+def customer(app: AppContext, query: str, reveal: bool, audit_log: Any, **kwargs: Any) -> None:
     """Find customers by id, email, phone digits or part of a name; affected or not.
 
     Email, phone and street address are masked (j***@example.com, ***-1018)
     unless --reveal; the verdict and the lots are always shown. JSON never
-    carries contact details.
+    carries contact details. Written to a file or a pipe, the answer is audited.
     """
     from recall_cli.query import cached as quick
-    from recall_cli.tasks import support
+    from recall_cli.tasks import reports, support
 
-    found = support.customer_lookup(quick.classified(_request(kwargs)), query, reveal=reveal)
-    if fmt == "json":
-        _write_text(output, api.dumps(api.public_matches(found)), force)
-    else:
-        from recall_cli.output.terminal import customer_view
-
-        _render(app, output, force, customer_view(found))
+    plan = output_plan(kwargs, VIEW_FORMATS)
+    request = _request(kwargs)
+    rows = quick.classified(request)
+    found = support.customer_lookup(rows, query, reveal=reveal)
+    emit(app, plan, reports.customer(found), quiet_rows=True, files=request_files(request),
+         scope=rows.scope.to_dict(), audit_log=audit_log)  # fmt: skip
     click.get_current_context().exit(support.customer_exit_status(found))
 
 
-@cli.command()
+SHELL_EXAMPLES = """\b
+Examples:
+  recall shell --recall recall.toml
+  printf 'B201575\\nB2O1575\\n' | recall -q shell --recall recall.toml
+"""
+
+
+@cli.command(epilog=SHELL_EXAMPLES)
 @shipment_inputs
 @click.option("--reveal", is_flag=True, help="Show email, phone and street address unmasked.")
 @pass_app
@@ -114,4 +136,6 @@ def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
     answered = run_shell(rows, read_lines(stdin, interactive=interactive), app.out,
                          lambda message: click.echo(f"Error: {message}", err=True),
                          reveal=reveal)  # fmt: skip
-    app.info(f"{answered:,} answers")
+    from recall_cli.words import plural
+
+    app.info(plural(answered, "answer"))

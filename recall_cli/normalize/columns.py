@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # Canonical shipment columns, in the order exports show them.
 LOT = "lot"
@@ -519,3 +519,13 @@ def missing_required(mapped: set[str]) -> list[str]:
     if CUSTOMER_ID not in mapped and not (has_name and "postal_code" in mapped):
         missing.append("customer_id (or name + postal_code)")
     return missing
+
+
+def unused_mappings(
+    overrides: Mapping[str, str], found: Iterable[Mapping[str, str]]
+) -> list[tuple[str, str]]:
+    """The ``--column canonical=header`` mappings that no sheet used (its header was
+    nowhere), given each read sheet's canonical -> header mapping. A mapping that is
+    silently unused leaves the column to the automatic choice the user wanted to avoid."""
+    used = {(canon, normalize_header(header)) for sheet in found for canon, header in sheet.items()}
+    return [(c, h) for c, h in overrides.items() if (c, normalize_header(h)) not in used]

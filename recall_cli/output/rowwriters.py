@@ -1,8 +1,7 @@
-"""CSV and JSON for a table given as column names and rows, without pandas.
+"""CSV for a table given as column names and rows, without pandas.
 
-export.py hands DataFrames over as rows, and the cached `affected` (quick.py)
-hands over tally.py's rows: one writer, so a list is the same bytes whichever
-way it was computed.
+A table built from a DataFrame and the cached `affected` (tally.py's rows) are
+written by this one writer, so a list is the same bytes whichever way it was computed.
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from recall_cli.output.jsonout import dumps, jsonable
 from recall_cli.output.safe_write import escape_formula
+from recall_cli.tasks.tables import LIST_SEPARATOR
 
-LIST_SEPARATOR = ";"
+__all__ = ["LIST_SEPARATOR", "WriteOptions", "cell_text", "csv_cells", "write_csv_rows"]
 
 
 @dataclass(frozen=True)
@@ -25,15 +24,6 @@ class WriteOptions:
     escape_formulas: bool = True
     bom: bool = False
     delimiter: str = ","
-    force: bool = False
-    sheet_name: str = "Data"
-
-
-@dataclass(frozen=True)
-class Written:
-    path: str
-    rows: int
-    escaped: int
 
 
 def cell_text(value: Any) -> str | None:
@@ -53,6 +43,23 @@ def cell_text(value: Any) -> str | None:
     return None
 
 
+def csv_cells(row: Sequence[Any], options: WriteOptions) -> tuple[list[str], int]:
+    """One row's cells as CSV text, escaped unless asked not to; and how many were escaped."""
+    cells = []
+    escaped = 0
+    for value in row:
+        cell = cell_text(value)
+        if cell is None:
+            cells.append(str(value))
+            continue
+        if options.escape_formulas:
+            safe = escape_formula(cell)
+            escaped += safe is not cell
+            cell = safe
+        cells.append(cell)
+    return cells, escaped
+
+
 def write_csv_rows(
     columns: Sequence[str], rows: Sequence[Sequence[Any]], stream: IO[bytes], options: WriteOptions
 ) -> int:
@@ -62,28 +69,8 @@ def write_csv_rows(
     writer.writerow(columns)
     escaped = 0
     for row in rows:
-        cells = []
-        for value in row:
-            cell = cell_text(value)
-            if cell is None:
-                cells.append(str(value))
-                continue
-            if options.escape_formulas:
-                safe = escape_formula(cell)
-                escaped += safe is not cell
-                cell = safe
-            cells.append(cell)
+        cells, changed = csv_cells(row, options)
+        escaped += changed
         writer.writerow(cells)
     stream.write(("\ufeff" if options.bom else "").encode("utf-8") + text.getvalue().encode())
     return escaped
-
-
-def write_json_rows(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], stream: IO[bytes], options: WriteOptions
-) -> int:
-    records = [jsonable(dict(zip(columns, row, strict=True))) for row in rows]
-    stream.write(dumps(records).encode("utf-8"))
-    return 0
-
-
-ROW_WRITERS = {"csv": write_csv_rows, "json": write_json_rows}

@@ -21,31 +21,36 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import secrets
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-from recall_cli.errors import ExportError
-
-if TYPE_CHECKING:  # atomic_output serves the cached `check`, which never imports pandas
-    import pandas as pd
+from recall_cli.errors import ExportError, UsageError
 
 __all__ = [
     "FORMULA_TRIGGERS",
+    "Target",
     "atomic_output",
     "escape_formula",
-    "escape_frame",
+    "resolve_target",
     "sha256_file",
 ]
 
-#: First characters that make a spreadsheet treat a cell as a formula (OWASP list, plus LF).
-FORMULA_TRIGGERS: frozenset[str] = frozenset({"=", "+", "-", "@", "\t", "\r", "\n"})
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP list, plus LF),
+#: and their fullwidth forms (＝＋－＠), which some spreadsheets fold to ASCII on input.
+FORMULA_TRIGGERS: frozenset[str] = frozenset(
+    {"=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20"}
+)
+# Invisible characters a trigger can hide behind: zero-width space, non-joiner and joiner,
+# word joiner, byte order mark. Escaping costs one quote; a missed formula costs a patient
+# list, so the first visible character is the one looked at.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 # A phone number or a plain number: optional sign, then only ASCII digits, spaces and
 # ( ) . / -, with at least one digit. No letters, no quotes, no "!", "|", ":" or "@",
@@ -53,8 +58,6 @@ FORMULA_TRIGGERS: frozenset[str] = frozenset({"=", "+", "-", "@", "\t", "\r", "\
 # Written for both Python's re and RE2 (pyarrow-backed string columns use RE2).
 _PLAIN_NUMBER = r"[+-]?[0-9 ()./-]*[0-9][0-9 ()./-]*"
 _PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
-
-_CHUNK = 1024 * 1024
 
 
 def escape_formula(value: str) -> str:
@@ -77,91 +80,19 @@ def escape_formula(value: str) -> str:
     as a number, or as constant arithmetic (``-1-1``) -- never call anything or read
     another cell.
 
-    Any other value (including one starting with ``'`` or a space) is returned unchanged.
+    The fullwidth ``＝＋－＠`` count as triggers, and so does a trigger behind zero-width
+    characters or a BOM (``"\u200b=1+1"``). Any other value (including one starting with
+    ``'`` or a space) is returned unchanged.
     """
-    if value and value[0] in FORMULA_TRIGGERS and not _PLAIN_NUMBER_RE.fullmatch(value):
+    if not value:
+        return value
+    first = value[0]
+    if first in _INVISIBLE:
+        visible = value.lstrip(_INVISIBLE)
+        first = visible[:1]
+    if first in FORMULA_TRIGGERS and not _PLAIN_NUMBER_RE.fullmatch(value):
         return "'" + value
     return value
-
-
-def _escape_series(col: pd.Series) -> tuple[pd.Series, int]:
-    """Escape the string cells of one object/string column; (new column, cells changed)."""
-    import numpy as np
-
-    try:
-        accessor = col.str
-    except AttributeError:  # an object column without any string in it
-        return col, 0
-    first = accessor[:1]
-    triggered = np.asarray(first.isin(list(FORMULA_TRIGGERS)), dtype=bool)
-    if not triggered.any():
-        return col, 0
-    # Only the triggered cells (always str: bytes and other objects never match) are looked
-    # at again, so the regex runs on a handful of cells, not on the whole column.
-    candidates = col[triggered]
-    plain = np.asarray(candidates.str.fullmatch(_PLAIN_NUMBER, na=False), dtype=bool)
-    to_change = candidates[~plain]
-    if to_change.empty:
-        return col, 0
-    out = col.copy()
-    out.loc[to_change.index] = "'" + to_change
-    return out, len(to_change)
-
-
-def _escape_categorical(col: pd.Series) -> tuple[pd.Series, int]:
-    """Escape a categorical column through its categories (written as-is by to_csv)."""
-    import numpy as np
-    import pandas as pd
-
-    categories = col.cat.categories
-    if not (
-        pd.api.types.is_object_dtype(categories.dtype)
-        or pd.api.types.is_string_dtype(categories.dtype)
-    ):
-        return col, 0
-    cats = pd.Series(categories, dtype=categories.dtype)
-    new_cats, changed = _escape_series(cats)
-    if changed == 0:
-        return col, 0
-    differs = np.asarray(cats.ne(new_cats), dtype=bool)
-    changed_codes = np.flatnonzero(differs)
-    cells = int(np.isin(col.cat.codes.to_numpy(), changed_codes).sum())
-    if new_cats.is_unique:
-        return col.cat.rename_categories(list(new_cats)), cells
-    # "=x" and "'=x" both present: categories would collide, fall back to plain strings.
-    as_text, _ = _escape_series(col.astype(object))
-    return as_text, cells
-
-
-def escape_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Return a copy of ``df`` with :func:`escape_formula` applied to every string cell.
-
-    Object and string columns are handled (non-string cells in object columns, such as
-    numbers, ``None`` or NaN, are left alone), and so are categorical columns with text
-    categories. The work is vectorised: a mask on the first character picks the few
-    candidate cells, and only those are tested against the phone/number pattern.
-    Column labels and the index are not escaped: write with ``index=False`` and use
-    the project's own headers.
-
-    Returns ``(new_frame, number_of_cells_changed)``; ``df`` itself is never modified.
-    """
-    import pandas as pd
-
-    out = df.copy()
-    total = 0
-    for position in range(out.shape[1]):
-        col = out.iloc[:, position]
-        dtype = col.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            new, changed = _escape_categorical(col)
-        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-            new, changed = _escape_series(col)
-        else:
-            continue
-        if changed:
-            out.isetitem(position, new)
-            total += changed
-    return out, total
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -186,38 +117,174 @@ def _exists_error(target: Path) -> ExportError:
     )
 
 
+#: Names of standard output: ``-o /dev/stdout`` is ``-o -``.
+STDOUT_NAMES = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+
+STDOUT = "stdout"  # standard output: written as it comes, nothing to take back
+FILE = "file"  # a regular file, new or replaced: atomic, 0600
+STREAM = "stream"  # a character device or a FIFO that exists: written through, never replaced
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an output goes: ``kind`` is STDOUT, FILE or STREAM; ``path`` the file written
+    (a followed symlink's target); ``given`` the path as the user typed it."""
+
+    kind: str
+    path: Path | None
+    given: str
+
+
+def _is_stdout(output: str) -> bool:
+    if output in STDOUT_NAMES:
+        return True
+    try:  # /dev/pts/3 when stdout is /dev/pts/3, or the file stdout is redirected to
+        return os.path.samestat(os.stat(output), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def resolve_target(
+    output: str | os.PathLike[str], *, force: bool = False, inputs: Iterable[Path] = ()
+) -> Target:
+    """Decide how ``output`` is written, refusing what must not be written.
+
+    * ``-`` and the names of stdout (``/dev/stdout``...) are standard output;
+    * a symbolic link is refused unless ``force``, which follows it: the file it points
+      to is written (atomically), the link stays;
+    * an existing character device or FIFO (``/dev/null``, a named pipe) is written
+      through, never replaced by a regular file;
+    * a folder, a block device or a socket is refused;
+    * a path that is one of ``inputs`` (the same file, by device and inode) is refused:
+      writing it would replace the data being read. UsageError, exit 2.
+    """
+    given = os.fspath(output)
+    if _is_stdout(given):
+        return Target(STDOUT, None, given)
+    path = Path(given)
+    if path.is_symlink():
+        if not force:
+            raise ExportError(
+                "the output path is a symbolic link",
+                file=path,
+                hint="--force writes to the file it points to; or choose another path",
+            )
+        path = Path(os.path.realpath(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Target(FILE, path, given)
+    except OSError as exc:
+        raise ExportError(f"cannot use the output path ({exc.strerror})", file=path) from None
+    for item in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samestat(st, os.stat(item)):
+                raise UsageError(
+                    f"-o {given} is one of the input files: writing it would replace the "
+                    "data being read",
+                    hint="choose another output path",
+                )
+    if stat.S_ISDIR(st.st_mode):
+        raise ExportError("the output path is a folder", file=path, hint="add a file name")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return Target(STREAM, path, given)
+    if not stat.S_ISREG(st.st_mode):
+        raise ExportError(
+            "the output path is neither a file, a FIFO nor a character device",
+            file=path,
+            hint="choose another output path",
+        )
+    return Target(FILE, path, given)
+
+
+def _mount_point(folder: Path) -> str:
+    """The mount point of the file system holding ``folder`` (the "device" that is full)."""
+    here = Path(os.path.abspath(folder))
+    try:
+        dev = os.stat(here).st_dev
+        while here.parent != here and os.stat(here.parent).st_dev == dev:
+            here = here.parent
+    except OSError:
+        pass
+    return str(here)
+
+
+def write_error(exc: OSError, target: Path) -> ExportError:
+    """An OSError while writing ``target``, as one line that names the path and the fix."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return ExportError(
+            f"no space left on {_mount_point(target.parent)} writing {target}",
+            hint="free some space or write elsewhere; an existing file of that name is kept",
+        )
+    return ExportError(
+        f"cannot write the output ({exc.strerror})",
+        file=target,
+        hint="check the folder permissions and free space",
+    )
+
+
+@contextlib.contextmanager
+def _write_through(target: Path) -> Iterator[BinaryIO]:
+    """A FIFO or character device, opened for writing, never created or truncated."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    if not (stat.S_ISCHR(os.fstat(fd).st_mode) or stat.S_ISFIFO(os.fstat(fd).st_mode)):
+        os.close(fd)  # replaced by a file since it was looked at: never write into that
+        raise ExportError("the output changed while it was opened", file=target)
+    with os.fdopen(fd, "wb") as handle:
+        try:
+            yield handle
+            handle.flush()
+        except OSError as exc:
+            raise write_error(exc, target) from None
+
+
 @contextlib.contextmanager
 def atomic_output(
-    path: str | os.PathLike[str], *, force: bool = False, mode: int = 0o600
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    mode: int = 0o600,
+    inputs: Iterable[Path] = (),
 ) -> Iterator[BinaryIO]:
     """Open an output for writing, all or nothing. Yields a binary file object.
 
-    ``path == "-"`` yields ``sys.stdout.buffer`` (no temporary file, ``mode`` unused; what
-    was written before an error cannot be taken back). Otherwise:
+    Where it goes is decided by :func:`resolve_target`. Standard output yields
+    ``sys.stdout.buffer`` (no temporary file, ``mode`` unused; what was written before
+    an error cannot be taken back); a FIFO or character device is written through.
+    A regular file:
 
-    * refuses (:class:`ExportError`) if the target exists and ``force`` is false, if it
-      is a folder, or if its parent folder does not exist;
+    * refuses (:class:`ExportError`) if the target exists and ``force`` is false, or if
+      its parent folder does not exist;
     * writes to a temporary file in the same folder, created with
       ``os.open(O_CREAT | O_EXCL | O_WRONLY, 0o600)``, so nobody else can read it while
       it is being written (the umask can only make it stricter);
     * on a clean exit, flushes, sets exactly ``mode`` with ``fchmod`` (whatever the
       umask), fsyncs and ``os.replace``-s it onto the target. Without ``force`` the final
       step is a hard link, which fails if a file appeared meanwhile;
-    * on any exception (including KeyboardInterrupt), removes the temporary file and
-      re-raises: no target is created and an existing target stays untouched.
+    * on any exception (including KeyboardInterrupt, and SIGTERM/SIGHUP, which the CLI
+      turns into an exception), removes the temporary file and re-raises: no target is
+      created and an existing target stays untouched. A full disk is one line: "no
+      space left on MOUNT writing PATH".
     """
-    if str(path) == "-":
+    where = resolve_target(path, force=force, inputs=inputs)
+    if where.kind == STDOUT:
         stdout = getattr(sys.stdout, "buffer", None)
         if stdout is None:
             raise ExportError("standard output does not accept bytes", file="-")
         yield stdout
         stdout.flush()
         return
-
-    target = Path(path)
+    assert where.path is not None
+    if where.kind == STREAM:
+        with _write_through(where.path) as stream:
+            yield stream
+        return
+    target = where.path
     folder = target.parent
-    if target.is_dir():
-        raise ExportError("the output path is a folder", file=target, hint="add a file name")
     if not folder.is_dir():
         raise ExportError(
             "the folder of the output file does not exist",
@@ -246,10 +313,11 @@ def atomic_output(
         raise ExportError("cannot create a temporary file", file=target)
 
     try:
-        with os.fdopen(fd, "wb") as handle:
-            fd = -1  # now owned by handle
-            yield handle
-            try:
+        try:
+            # Closing flushes what is left, and fails again on a full disk: inside the try.
+            with os.fdopen(fd, "wb") as handle:
+                fd = -1  # now owned by handle
+                yield handle
                 handle.flush()
                 # Exactly `mode` whatever the umask, set only once the content is complete.
                 if hasattr(os, "fchmod"):
@@ -257,12 +325,8 @@ def atomic_output(
                 else:  # pragma: no cover - Windows
                     os.chmod(tmp, stat.S_IMODE(mode))
                 os.fsync(handle.fileno())
-            except OSError as exc:
-                raise ExportError(
-                    f"cannot finish writing the export ({exc.strerror})",
-                    file=target,
-                    hint="check the free space on the disk",
-                ) from None
+        except OSError as exc:
+            raise write_error(exc, target) from None
         _publish(tmp, target, force=force)
     except BaseException:
         if fd != -1:
@@ -303,9 +367,7 @@ def _publish(tmp: Path, target: Path, *, force: bool) -> None:
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks. OSError if it cannot be read."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex SHA-256 of a file (kept here for callers of the old name)."""
+    from recall_cli.tasks.audit_log import sha256_file as digest
+
+    return digest(path)

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
-from rich.table import Table
+from rich.table import Table as RichTable
 from rich.text import Text
 
-if TYPE_CHECKING:  # a cached `check` renders without importing pandas
-    import pandas as pd
+from recall_cli.tasks.reports import STATUS_PAIRS, scope_line
+from recall_cli.tasks.tables import Document, Result, Table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: Width of a table written to a file or a pipe: wide enough that cells are seldom folded.
+PLAIN_WIDTH = 160
 
 BUCKET_LABELS = {
     "matched": "matched",
@@ -24,9 +31,10 @@ BUCKET_LABELS = {
 
 
 def make_console(*, stderr: bool, no_color: bool = False) -> Console:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
+    """Colour only on a terminal, and never when NO_COLOR is set to a non-empty value
+    (no-color.org: an empty NO_COLOR= does not count)."""
     stream = sys.stderr if stderr else sys.stdout
-    plain = no_color or "NO_COLOR" in os.environ or not stream.isatty()
+    plain = no_color or bool(os.environ.get("NO_COLOR")) or not stream.isatty()
     return Console(
         file=stream,
         no_color=plain,
@@ -49,15 +57,8 @@ def bucket_line(rows: dict[str, int]) -> Text:
     return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style="green" if ok else "red")
 
 
-def scope_line(recall: dict[str, Any]) -> str:
-    window = f"{recall['from'] or '…'} to {recall['to'] or '…'}"
-    countries = ", ".join(recall["countries"]) or "all countries"
-    name = f"{recall['name']}: " if recall.get("name") else ""
-    return f"{name}lots {', '.join(recall['lots'])}; shipped {window} (inclusive); {countries}"
-
-
 def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Group:
-    head = Table(
+    head = RichTable(
         title="Recall summary",
         caption=scope_line(summary["recall"]),
         show_header=False,
@@ -74,19 +75,19 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
     head.add_row("prescribers (HCPs)", _n(summary["hcps"]))
     head.add_row("customers in all data", _n(summary["customers_total"]))
 
-    lots = Table(title="By lot", title_justify="left")
+    lots = RichTable(title="By lot", title_justify="left")
     for col in ("lot", "customers", "units", "shipments"):
         lots.add_column(col, justify="left" if col == "lot" else "right")
     for lot, s in summary["by_lot"].items():
         lots.add_row(lot, _n(s["customers"]), _n(s["units"]), _n(s["shipments"]))
 
-    countries = Table(title="By country", title_justify="left")
+    countries = RichTable(title="By country", title_justify="left")
     for col in ("country", "customers", "units", "shipments"):
         countries.add_column(col, justify="left" if col == "country" else "right")
     for c, s in summary["by_country"].items():
         countries.add_row(c, _n(s["customers"]), _n(s["units"]), _n(s["shipments"]))
 
-    rows = Table(title="Rows", title_justify="left")
+    rows = RichTable(title="Rows", title_justify="left")
     for col in ("file", "sheet", "header row", "date order", *BUCKET_LABELS.values(), "read"):
         rows.add_column(
             col, justify="right" if col not in ("file", "sheet", "date order") else "left"
@@ -108,8 +109,8 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
     return Group(head, lots, countries, rows, week_chart(weeks))
 
 
-def week_chart(weeks: Sequence[tuple[dt.date, int]], width: int = 40) -> Table:
-    chart = Table(title="Affected units per ship week", title_justify="left", show_header=False)
+def week_chart(weeks: Sequence[tuple[dt.date, int]], width: int = 40) -> RichTable:
+    chart = RichTable(title="Affected units per ship week", title_justify="left", show_header=False)
     chart.add_column("week of")
     chart.add_column("units", justify="right")
     chart.add_column("bar")
@@ -122,18 +123,18 @@ def week_chart(weeks: Sequence[tuple[dt.date, int]], width: int = 40) -> Table:
     return chart
 
 
-def frame_table(frame: pd.DataFrame, title: str) -> Table:
-    return rows_table([str(c) for c in frame.columns], frame.itertuples(index=False), title)
-
-
-def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> Table:
+def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> RichTable:
     rows = list(rows)
-    table = Table(title=f"{title} ({len(rows):,})", title_justify="left")
+    table = RichTable(title=f"{title} ({len(rows):,})", title_justify="left")
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
     return table
+
+
+def table_view(table: Table) -> RichTable:
+    return rows_table(table.columns, table.rows, table.title)
 
 
 def _cell(value: object) -> str:
@@ -155,7 +156,7 @@ def inspect_view(sources: list[dict[str, Any]]) -> Group:
     parts: list[Any] = []
     for src in sources:
         title = f"{src['file']}" + (f" / {src['sheet']}" if src["sheet"] else "")
-        table = Table(title=title, show_header=False, title_justify="left")
+        table = RichTable(title=title, show_header=False, title_justify="left")
         table.add_column("what")
         table.add_column("value", overflow="fold")
         if src["skipped"]:
@@ -266,8 +267,8 @@ def customer_view(found: dict[str, Any]) -> Text:
 # --- When the recall grows, and closing it: diff, scope audit, status (issue 7) ---
 
 
-def _pairs_table(title: str, pairs: Sequence[tuple[str, object]]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
+def _pairs_table(title: str, pairs: Sequence[tuple[str, object]]) -> RichTable:
+    table = RichTable(title=title, show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
     for what, value in pairs:
@@ -275,14 +276,14 @@ def _pairs_table(title: str, pairs: Sequence[tuple[str, object]]) -> Table:
     return table
 
 
-def diff_view(counts: dict[str, int], listed: pd.DataFrame, which: str, caption: str) -> Group:
+def diff_view(counts: dict[str, int], listed: Table, caption: str) -> Group:
     head = _pairs_table(
         "Scope change",
         [("newly affected (first letter)", counts["added"]),
          ("no longer affected", counts["removed"]),
          ("affected before and after", counts["unchanged"])],
     )  # fmt: skip
-    return Group(Text(caption), head, frame_table(listed, f"Customers {which}"))
+    return Group(Text(caption), head, table_view(listed))
 
 
 def scope_audit_view(
@@ -291,20 +292,20 @@ def scope_audit_view(
     suggestions: dict[str, list[str]],
     scope: dict[str, Any],
 ) -> Group:
-    outside = Table(title="Recalled lots shipped outside the window", title_justify="left")
+    outside = RichTable(title="Recalled lots shipped outside the window", title_justify="left")
     for col in ("lot", "before", "after"):
         outside.add_column(col, justify="left" if col == "lot" else "right")
     for lot, n in audit["outside_window"].items():
         style = "yellow" if n["before"] or n["after"] else None
         outside.add_row(lot, _n(n["before"]), _n(n["after"]), style=style)
-    by_week = Table(title="Outside the window, by ship week", title_justify="left")
+    by_week = RichTable(title="Outside the window, by ship week", title_justify="left")
     for col in ("lot", "side", "week of", "shipments", "units"):
         by_week.add_column(col, justify="right" if col in ("shipments", "units") else "left")
     for w in weeks:
         by_week.add_row(w["lot"], w["side"], _cell(w["week"]), _n(w["shipments"]), _n(w["units"]))
     if not weeks:
         by_week.add_row("(none)", "", "", "0", "0")
-    looks = Table(title="Look-alike lots shipped inside the window (one edit away)",
+    looks = RichTable(title="Look-alike lots shipped inside the window (one edit away)",
                   title_justify="left")  # fmt: skip
     for col in ("lot", "near recalled lot", "shipments"):
         looks.add_column(col, justify="right" if col == "shipments" else "left")
@@ -324,22 +325,50 @@ def scope_audit_view(
 
 
 def status_view(counts: dict[str, Any], caption: str) -> Group:
-    pairs: list[tuple[str, object]] = [
-        ("consignees notified", counts["notified"]),
-        ("consignees who responded", counts["responded"]),
-        ("consignees who did not respond", counts["not_responded"]),
-        ("units affected (each)", counts["units_affected"]),
-        ("units returned", counts["units_returned"]),
-        ("units on hand (reported)", counts["units_on_hand"]),
-        ("units outstanding (affected − returned)", counts["units_outstanding"]),
-        ("% of consignees accounted for", f"{counts['percent_accounted']:.1f}%"),
-    ]
+    pairs: list[tuple[str, object]] = [(label, counts[key]) for label, key in STATUS_PAIRS]
+    pairs[-1] = (pairs[-1][0], f"{counts['percent_accounted']:.1f}%")
     parts: list[Any] = [Text(caption), _pairs_table("Recall status (21 CFR 7.53)", pairs)]
     unexpected = counts["unexpected_responses"]
     if unexpected:
         parts.append(Text(f"{len(unexpected):,} responses from customers who are not affected "
                           f"(not counted): {', '.join(unexpected)}", style="yellow"))  # fmt: skip
     return Group(*parts)
+
+
+# --- the `table` format: one view per document kind ---------------------------
+
+VIEWS: dict[str, Callable[[Document], Any]] = {
+    "summary": lambda d: summary_view(d.data, d.view["weeks"]),
+    "inspect": lambda d: inspect_view(d.data),
+    "check": lambda d: check_view(d.data, d.view["scope"], d.view["in_data"]),
+    "customer": lambda d: customer_view(d.view["found"]),
+    "diff": lambda d: diff_view(d.view["counts"], d.tables[-1], d.view["caption"]),
+    "audit-scope": lambda d: scope_audit_view(
+        d.data, d.view["weeks"], d.view["suggestions"], d.view["scope"]
+    ),
+    "status": lambda d: status_view(d.data, d.view["caption"]),
+}
+
+
+def render(result: Result) -> Any:
+    """The rich renderable of a result: a table, or its document's own view."""
+    if isinstance(result, Table):
+        return table_view(result)
+    view = VIEWS.get(result.kind)
+    if view is not None:
+        return view(result)
+    return Group(*(table_view(t) for t in result.tables))
+
+
+def plain_text(renderable: Any) -> str:
+    """A renderable as plain text for a file or a pipe: no colour, a fixed width."""
+    console = Console(
+        file=io.StringIO(), no_color=True, color_system=None, highlight=False,
+        soft_wrap=True, width=PLAIN_WIDTH,
+    )  # fmt: skip
+    with console.capture() as cap:
+        console.print(renderable)
+    return cap.get()
 
 
 # --- load progress (speed at scale) -------------------------------------------

@@ -108,6 +108,7 @@ def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) ->
         sources.extend(meta["sources"])
     if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
+    request.check_mappings([s["columns"] for s in sources])
     if len(tables) > 1:
         tables = _alike(tables)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,13 +81,15 @@ class Request:
                 codecs.lookup(encoding)
             except LookupError:
                 raise UsageError(
-                    f"--encoding {encoding!r} is not an encoding Python knows",
+                    f"--input-encoding {encoding!r} is not an encoding Python knows",
                     hint="e.g. utf-8, cp1252, latin-1, utf-16",
                 ) from None
         if delimiter is not None:
             delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
-                raise UsageError(f"--delimiter {delimiter!r} must be one character (or 'tab')")
+                raise UsageError(
+                    f"--input-delimiter {delimiter!r} must be one character (or 'tab')"
+                )
         return cls(
             paths=data,
             scope=scope,
@@ -103,3 +105,15 @@ class Request:
             use_cache=not no_cache,
             progress=progress,
         )
+
+    def check_mappings(self, found: Sequence[Mapping[str, str]]) -> None:
+        """Refuse a ``--column`` mapping whose header no sheet has (UsageError, exit 2)."""
+        from recall_cli.normalize.columns import unused_mappings
+
+        unused = unused_mappings(self.normalize.columns, found)
+        if unused:
+            canon, header = unused[0]
+            raise UsageError(
+                f"--column {canon}={header}: no sheet read has a header called {header!r}",
+                hint="check the spelling against `recall inspect`, or drop the mapping",
+            )

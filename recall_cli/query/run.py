@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recall_cli.errors import InputFileError, SchemaError, ScopeError
 from recall_cli.normalize.options import NormalizeOptions
-from recall_cli.output.jsonout import dumps
 from recall_cli.query.request import Request
 from recall_cli.read.options import LoadOptions
 
@@ -24,10 +22,7 @@ __all__ = [
     "Request",
     "Run",
     "affected_table",
-    "dumps",
     "inspect",
-    "public_matches",
-    "review_table",
     "run",
     "summarize",
     "units_by_week",
@@ -59,10 +54,12 @@ class Run:
 def load(request: Request) -> Shipments:
     from recall_cli.cache import store as cache
 
-    return cache.load_shipments(
+    shipments = cache.load_shipments(
         request.paths, load_options=request.load, options=request.normalize,
         use_cache=request.use_cache, progress=request.progress,
     )  # fmt: skip
+    request.check_mappings([s.columns for s in shipments.sources])
+    return shipments
 
 
 def run(request: Request) -> Run:
@@ -98,33 +95,6 @@ def affected_table(result: RecallResult) -> pd.DataFrame:
     from recall_cli.query.result import AFFECTED_COLUMNS
 
     return result.customers[list(AFFECTED_COLUMNS)].reset_index(drop=True)
-
-
-REVIEW_COLUMNS = ("file", "sheet", "row", "reason", "lot_raw", "date_raw", "customer_id", "name",
-                  "quantity", "country")  # fmt: skip
-
-
-def review_table(result: RecallResult) -> pd.DataFrame:
-    from recall_cli.output.frames import flat
-
-    frame = result.review_rows()
-    out = frame[list(REVIEW_COLUMNS)].rename(columns={"lot_raw": "lot", "date_raw": "ship_date"})
-    out["file"] = out["file"].map(lambda f: Path(f).name)
-    return flat(out.reset_index(drop=True))
-
-
-PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "lots", "units", "shipments")
-
-
-def public_matches(found: dict[str, Any]) -> dict[str, Any]:
-    """The customer search without contact details (the JSON contract).
-
-    An allow-list, so a field added to the matches never leaks into JSON by default.
-    """
-    return {
-        "query": found["query"],
-        "matches": [{k: m[k] for k in PUBLIC_MATCH_KEYS} for m in found["matches"]],
-    }
 
 
 def inspect(request: Request) -> list[dict[str, Any]]:

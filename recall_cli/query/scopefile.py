@@ -25,6 +25,7 @@ class RecallFile:
     end: dt.date | None = None
     countries: tuple[str, ...] = ()
     data: tuple[Path, ...] = ()
+    path: Path | None = None  # the file read, named in errors about its keys
 
 
 def _date(value: object, key: str, path: Path) -> dt.date | None:
@@ -76,6 +77,7 @@ def read_recall_file(path: Path) -> RecallFile:
         end=_date(data.get("to"), "to", path),
         countries=_strings(data.get("countries"), "countries", path),
         data=tuple(base / p for p in _strings(data.get("data"), "data", path)),
+        path=path,
     )
 
 
@@ -128,6 +130,16 @@ def build_scope(
 ) -> RecallScope:
     """Flags override the recall file, key by key."""
     rf = recall or RecallFile()
+    first, last = start or rf.start, end or rf.end
+    if first and last and first > last:
+        # Name where each date came from: a flag, or a key of the recall file.
+        said = [f"--from {first}" if start else f"from = {first}",
+                f"--to {last}" if end else f"to = {last}"]  # fmt: skip
+        raise ScopeError(
+            f"{said[0]} is after {said[1]}",
+            file=rf.path if not (start and end) else None,
+            hint="swap the dates",
+        )
     given = split_lots(lots)
     if lots_file:
         given += read_lots_file(lots_file)

@@ -29,6 +29,7 @@ from recall_cli.query.buckets import (
     Distinct,
     RecallScope,
 )
+from recall_cli.words import plural
 
 AFFECTED_COLUMNS = (
     "customer_id", "name", "email", "phone", "address", "city", "region", "postal_code",
@@ -408,16 +409,15 @@ class Tally:
 
     def warnings(self) -> list[str]:
         """What a recall team must hear: skipped sheets, data problems, the scope's gaps."""
-        out = []
-        for s in self.sources:
-            where = s["file"] + (f" / {s['sheet']}" if s["sheet"] else "")
-            if s["skipped"]:
-                out.append(f"{where}: skipped, {s['skipped']}")
-            out.extend(f"{where}: {w}" for w in s["warnings"])
+        out = said_once(
+            [(s["file"] + (f" / {s['sheet']}" if s["sheet"] else ""),
+              [*([f"skipped, {s['skipped']}"] if s["skipped"] else []), *s["warnings"]])
+             for s in self.sources]
+        )  # fmt: skip
         conflicts = self.address_conflicts()
         if conflicts:
             out.append(
-                f"{conflicts:,} customer{' has' if conflicts == 1 else 's have'} different "
+                f"{plural(conflicts, 'customer')} {'has' if conflicts == 1 else 'have'} different "
                 "addresses across rows: the most recent shipment's address is used"
             )
         data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
@@ -432,11 +432,41 @@ class Tally:
         returns = quantity[quantity < 0]
         if len(returns):
             out.append(
-                f"{len(returns):,} returns (negative quantities) among the affected shipments "
-                f"were netted: {int(np.rint(returns.sum())):,} units"
+                f"{plural(len(returns), 'return')} (negative quantities) among the affected "
+                "shipments "
+                f"{'was' if len(returns) == 1 else 'were'} netted: "
+                f"{plural(int(np.rint(returns.sum())), 'unit')}"
             )
         review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
         if review:
-            rows = "1 row needs" if review == 1 else f"{review:,} rows need"
-            out.append(f"{rows} review: run `recall review` to list them")
+            need = "needs" if review == 1 else "need"
+            out.append(f"{plural(review, 'row')} {need} review: run `recall review` to list them")
         return out
+
+
+_COUNT = re.compile(r"^(\d[\d,]*) ")
+
+
+def said_once(per_place: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """``PLACE: message`` lines, where a message that several places share is said once,
+    with the count and the places: "3 sheets (a.xlsx / Jan 16, a.xlsx / Feb 5, b.csv 3):
+    24 lots are digits only: ...". Messages that differ only in their leading count are
+    the same message, and the counts are added up."""
+    groups: dict[str, list[tuple[str, int | None]]] = {}
+    for place, messages in per_place:
+        for message in messages:
+            found = _COUNT.match(message)
+            key = message[found.end() :] if found else message
+            count = int(found.group(1).replace(",", "")) if found else None
+            groups.setdefault(key, []).append((place, count))
+    out = []
+    for key, seen in groups.items():
+        counted = all(n is not None for _, n in seen)
+        if len(seen) == 1:
+            place, n = seen[0]
+            out.append(f"{place}: {f'{n:,} ' if n is not None else ''}{key}")
+            continue
+        where = ", ".join(f"{p} {n:,}" if counted else p for p, n in seen)
+        total = f"{sum(n or 0 for _, n in seen):,} " if counted else ""
+        out.append(f"{plural(len(seen), 'sheet')} ({where}): {total}{key}")
+    return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
+import hashlib
 import json
 import operator
 import os
@@ -30,7 +31,6 @@ import platformdirs
 
 from recall_cli.cache.folders import make_private_dirs
 from recall_cli.errors import ExportError
-from recall_cli.output.safe_write import sha256_file
 
 __all__ = [
     "AUDIT_ENV",
@@ -52,6 +52,15 @@ SCOPE_KEYS: frozenset[str] = frozenset(
 
 _INPUT_KEYS = frozenset({"path", "sha256", "size"})
 _Scalar = str | int | float | bool | None
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks. OSError if it cannot be read."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def default_audit_path() -> Path:

@@ -1,8 +1,8 @@
 """Campaign exports: one file per channel (email, letters, doctors, courier) and the workbook.
 
 Each KIND is a small builder registered in :data:`KINDS`; ``recall export KIND`` looks it
-up, writes its frame with the format writers of ``export.py`` (atomic, 0600, formula-safe)
-and appends one line to the audit log.
+up and hands its table (or the workbook's document) to the output layer, which writes it
+(atomic, 0600, formula-safe) and appends one line to the audit log. Nothing here writes.
 
 Channels partition the affected customers, so nobody is forgotten::
 
@@ -20,7 +20,6 @@ No click and no rich here; messages never carry a patient value.
 from __future__ import annotations
 
 import importlib.util
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,16 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recall_cli.errors import ExportError, ScopeError
-from recall_cli.output.frames import (
-    LIST_SEPARATOR,
-    WriteOptions,
-    Written,
-    add_sheet,
-    new_workbook,
-    write_frame,
-)
-from recall_cli.output.safe_write import atomic_output
+from recall_cli.errors import ScopeError
 from recall_cli.query.result import (
     AFFECTED_COLUMNS,
     RecallResult,
@@ -48,7 +38,8 @@ from recall_cli.query.result import (
     summarize,
 )
 from recall_cli.query.result import units_by_week as _units_by_week
-from recall_cli.tasks.audit_log import append_audit, make_entry
+from recall_cli.tasks import reports
+from recall_cli.tasks.tables import LIST_SEPARATOR, Chart, Document, Result, Table, from_frame
 
 if TYPE_CHECKING:
     from recall_cli.query.run import Run
@@ -58,12 +49,11 @@ __all__ = [
     "KINDS",
     "Campaign",
     "Channels",
-    "ExportReport",
+    "ExportBuild",
     "Kind",
     "Params",
-    "export",
+    "build_export",
     "language_for",
-    "pick_format",
     "register_kind",
     "split_name",
 ]
@@ -91,17 +81,23 @@ class Params:
     domestic: str = "US"  # --domestic: fda-806 domestic country (a US FDA report by default)
 
 
+#: Params field -> its option, to refuse an option a kind does not use.
+PARAM_OPTIONS = {"all_postal": "--all", "with_patients": "--with-patients",
+                 "ship_from": "--ship-from", "domestic": "--domestic"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Kind:
-    """One export kind. ``build`` returns the table; ``write`` (optional) writes the whole
-    file itself (the workbook) and returns what was written."""
+    """One export kind. ``build`` returns the table; ``document`` (optional) builds a
+    several-sheet result instead (the workbook). ``uses``: the Params fields it reads."""
 
     name: str
     help: str
     build: Callable[[Campaign, Params], pd.DataFrame]
     formats: tuple[str, ...] = ("csv", "xlsx", "json")
     sheet: str = "Data"
-    write: Callable[[Campaign, Params, str, WriteOptions], Written] | None = None
+    document: Callable[[Campaign, Params], Document] | None = None
+    uses: frozenset[str] = frozenset()
 
 
 KINDS: dict[str, Kind] = {}
@@ -114,14 +110,19 @@ def register_kind(
     help: str,
     formats: tuple[str, ...] = ("csv", "xlsx", "json"),
     sheet: str | None = None,
-    write: Callable[[Campaign, Params, str, WriteOptions], Written] | None = None,
+    document: Callable[[Campaign, Params], Document] | None = None,
+    uses: tuple[str, ...] = (),
 ) -> Callable[[Builder], Builder]:
     """Decorator: ``@register_kind("fsma", help="...")`` over ``def build(campaign, params)``."""
 
     def decorate(build: Builder) -> Builder:
         if name in KINDS:
             raise ValueError(f"export kind {name!r} is registered twice")
-        KINDS[name] = Kind(name, help, build, formats, sheet or name.title(), write)
+        unknown = set(uses) - set(PARAM_OPTIONS)
+        if unknown:
+            raise ValueError(f"export kind {name!r} uses unknown params {sorted(unknown)}")
+        KINDS[name] = Kind(name, help, build, formats, sheet or name.title(), document,
+                           frozenset(uses))  # fmt: skip
         return build
 
     return decorate
@@ -265,6 +266,7 @@ def email_frame(campaign: Campaign, params: Params) -> pd.DataFrame:
 @register_kind(
     "postal",
     help="Letters: affected customers without a valid email (--all: everyone with an address).",
+    uses=("all_postal",),
 )
 def postal_frame(campaign: Campaign, params: Params) -> pd.DataFrame:
     c = campaign.customers
@@ -274,7 +276,11 @@ def postal_frame(campaign: Campaign, params: Params) -> pd.DataFrame:
     return _pick(rows, {c: c for c in cols})
 
 
-@register_kind("hcp", help="One row per prescriber of an affected customer (doctors' letters).")
+@register_kind(
+    "hcp",
+    help="One row per prescriber of an affected customer (doctors' letters).",
+    uses=("with_patients",),
+)
 def hcp_frame(campaign: Campaign, params: Params) -> pd.DataFrame:
     c = campaign.customers
     columns = ["prescriber_id", "prescriber", "patients_affected", "units", "lots"]
@@ -387,63 +393,34 @@ def sources_frame(campaign: Campaign) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _write_workbook(
-    campaign: Campaign, params: Params, output: str, options: WriteOptions
-) -> Written:
-    from recall_cli.query.run import review_table
-
+def workbook_document(campaign: Campaign, params: Params) -> Document:
+    """The quality team's workbook: the summary with a chart of units by week, every
+    channel, the rows to review and how each sheet was read."""
+    weeks = Table("Affected units by ship week", ("week of (Monday)", "affected units"),
+                  [[w, u] for w, u in _units_by_week(campaign.result)])  # fmt: skip
+    summary = from_frame(summary_frame(campaign), "Summary")
+    summary = Table(summary.title, summary.columns, summary.rows, "Summary",
+                    Chart("Affected units by ship week", weeks, "units (each)"))  # fmt: skip
     sheets: dict[str, pd.DataFrame] = {
         "Customers": customers_frame(campaign),
         "Email": email_frame(campaign, params),
         "Postal": postal_frame(campaign, params),
         "Doctors": hcp_frame(campaign, params),
         "Replacements": replacements_frame(campaign, params),
-        "Needs review": review_table(campaign.result),
-        "Sources": sources_frame(campaign),
     }
-    buffer = io.BytesIO()
-    with new_workbook(buffer) as workbook:
-        summary = summary_frame(campaign)
-        sheet = add_sheet(workbook, "Summary", summary)
-        _week_chart(workbook, sheet, _units_by_week(campaign.result), first_col=3)
-        for name, frame in sheets.items():
-            add_sheet(workbook, name, frame)
-    with atomic_output(output, force=options.force) as stream:
-        stream.write(buffer.getvalue())
-    return Written(output, len(sheets["Customers"]), 0)
-
-
-def _week_chart(workbook: Any, sheet: Any, weeks: list[Any], first_col: int) -> None:
-    """A week / units table beside the counts, and a native column chart of it."""
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    date_fmt = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.write_string(0, first_col, "week of (Monday)", bold)
-    sheet.write_string(0, first_col + 1, "affected units", bold)
-    for i, (week, units) in enumerate(weeks, start=1):
-        sheet.write_datetime(i, first_col, pd.Timestamp(week).to_pydatetime(), date_fmt)
-        sheet.write_number(i, first_col + 1, units)
-    sheet.set_column(first_col, first_col + 1, 16)
-    chart = workbook.add_chart({"type": "column"})
-    last = max(len(weeks), 1)
-    chart.add_series(
-        {
-            "name": "affected units",
-            "categories": ["Summary", 1, first_col, last, first_col],
-            "values": ["Summary", 1, first_col + 1, last, first_col + 1],
-        }
-    )
-    chart.set_title({"name": "Affected units by ship week"})
-    chart.set_x_axis({"name": "week of", "date_axis": False, "num_format": "yyyy-mm-dd"})
-    chart.set_y_axis({"name": "units (each)"})
-    chart.set_legend({"none": True})
-    sheet.insert_chart(1, first_col + 3, chart)
+    tables = [summary, *(from_frame(frame, name) for name, frame in sheets.items())]
+    tables.append(reports.review_rows(campaign.result))
+    tables.append(from_frame(sources_frame(campaign), "Sources"))
+    data = {"channels": campaign.channels.to_dict(), "customers": len(sheets["Customers"])}
+    return Document("workbook", data, tuple(tables))
 
 
 register_kind(
     "workbook",
     help="One .xlsx for the quality team: summary with chart, every channel, review, sources.",
     formats=("xlsx",),
-    write=_write_workbook,
+    document=workbook_document,
+    uses=("all_postal", "with_patients"),
 )(lambda campaign, params: customers_frame(campaign))
 
 
@@ -451,79 +428,36 @@ register_kind(
 
 
 @dataclass(frozen=True)
-class ExportReport:
+class ExportBuild:
+    """One export, built: the result to write, the channel sums, notes for stderr."""
+
     kind: str
-    output: str
-    format: str
+    result: Result
     rows: int
-    escaped: int
     channels: Channels
-    audit_log: Path
     notes: list[str]
 
 
-_SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json"}
+def unused_params(kind: str, given: set[str]) -> list[str]:
+    """The options among ``given`` (Params field names) that ``kind`` does not read."""
+    uses = KINDS[kind].uses
+    return [PARAM_OPTIONS[p] for p in sorted(given) if p not in uses]
 
 
-def pick_format(kind: str, requested: str | None, output: str) -> str:
-    """The format asked for, else the one the output's suffix names, else the kind's first."""
-    spec = KINDS[kind]
-    guessed = None if output == "-" else _SUFFIX_FORMATS.get(Path(output).suffix.lower())
-    fmt = requested or (guessed if guessed in spec.formats else None) or spec.formats[0]
-    if fmt not in spec.formats:
-        raise ScopeError(
-            f"export {kind} cannot be written as {fmt}",
-            hint=f"use --format {' or '.join(spec.formats)}",
-        )
-    return fmt
-
-
-def export(
-    run: Run,
-    kind: str,
-    output: str,
-    *,
-    fmt: str | None = None,
-    params: Params = Params(),
-    options: WriteOptions | None = None,
-    audit_log: Path | None = None,
-    command: str = "export",
-) -> ExportReport:
-    """Build one kind, write it safely, append the audit line; return what was done."""
+def build_export(run: Run, kind: str, params: Params = Params()) -> ExportBuild:
+    """Build one kind's table (or the workbook's document); the output layer writes it."""
     if kind not in KINDS:
         raise ScopeError(f"unknown export kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
     spec = KINDS[kind]
-    fmt = pick_format(kind, fmt, output)
-    options = options or WriteOptions()
     campaign = Campaign(run.result)
-    if spec.write is not None:
-        written = spec.write(campaign, params, output, options)
+    result: Result
+    if spec.document is not None:
+        result = spec.document(campaign, params)
+        rows = len(campaign.customers)
     else:
-        frame = spec.build(campaign, params)
-        written = write_frame(frame, output, fmt, _with_sheet(options, spec.sheet))
-    files = list(dict.fromkeys(s.file for s in run.shipments.sources))
-    try:
-        entry = make_entry(
-            command=command, kind=kind, scope=run.result.scope.to_dict(), inputs=files,
-            output=output, rows=written.rows,
-        )  # fmt: skip
-        log = append_audit(entry, audit_log)
-    except OSError as exc:
-        raise ExportError(
-            f"the export was written but the audit log could not be appended ({exc.strerror})",
-            file=audit_log,
-            hint="check the audit log folder, or set --audit-log / RECALL_AUDIT_LOG",
-        ) from None
-    return ExportReport(
-        kind=kind, output=output, format=fmt, rows=written.rows, escaped=written.escaped,
-        channels=campaign.channels, audit_log=log, notes=_notes(kind, campaign),
-    )  # fmt: skip
-
-
-def _with_sheet(options: WriteOptions, sheet: str) -> WriteOptions:
-    from dataclasses import replace
-
-    return replace(options, sheet_name=sheet)
+        result = from_frame(spec.build(campaign, params), spec.help, spec.sheet)
+        rows = len(result.rows)
+    return ExportBuild(kind, result, rows, campaign.channels, _notes(kind, campaign))
 
 
 def _notes(kind: str, campaign: Campaign) -> list[str]:
@@ -548,34 +482,6 @@ def _notes(kind: str, campaign: Campaign) -> list[str]:
         if missing:
             notes.append(f"{missing:,} affected customers have no prescriber: not in this file")
     return notes
-
-
-def audit_table(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    """The audit log as a table: one row per export, inputs shown by name and hash prefix."""
-    rows = []
-    for e in entries:
-        scope = e.get("scope") or {}
-        inputs = e.get("inputs") or []
-        rows.append(
-            {
-                "time_utc": e.get("time_utc", e.get("error", "")),
-                "user": e.get("user", ""),
-                "command": e.get("command", ""),
-                "kind": e.get("kind", ""),
-                "rows": e.get("rows", ""),
-                "lots": ", ".join(map(str, scope.get("lots", []))),
-                "window": f"{scope.get('from') or '…'} to {scope.get('to') or '…'}"
-                if scope
-                else "",
-                "inputs": ", ".join(
-                    f"{Path(str(i.get('path', ''))).name} ({str(i.get('sha256', ''))[:12]})"
-                    for i in inputs
-                ),
-                "output": e.get("output", ""),
-            }
-        )
-    columns = ["time_utc", "user", "command", "kind", "rows", "lots", "window", "inputs", "output"]
-    return pd.DataFrame(rows, columns=columns)
 
 
 # Optional kinds from other modules (see the module docstring).

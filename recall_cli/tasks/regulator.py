@@ -1,4 +1,4 @@
-"""The tables regulators ask for, as plain DataFrames (writers live in export.py).
+"""The tables regulators ask for, as plain DataFrames (the output layer writes them).
 
 - `fda806_frame`: the consignee list of 21 CFR 806.10(c)(11): name, address and
   phone of each consignee with the dates and number of devices sent, per lot;
@@ -152,6 +152,7 @@ def _domestic(params: Params) -> str:
     "fda-806",
     help="21 CFR 806.10(c)(11) consignee list: name, address, phone, date and devices per lot.",
     sheet="Consignees",
+    uses=("domestic",),
 )
 def _fda806_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
     return fda806_frame(campaign.result, _domestic(params))
@@ -161,6 +162,7 @@ def _fda806_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
     "fda-806-totals",
     help="21 CFR 806.10(c)(9): consignees, devices and shipments per lot, domestic/foreign.",
     sheet="Totals",
+    uses=("domestic",),
 )
 def _fda806_totals_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
     return fda806_totals(campaign.result, _domestic(params))
@@ -170,6 +172,7 @@ def _fda806_totals_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
     "fsma",
     help="FSMA 204 shipping KDEs, one row per shipment line (sortable spreadsheet).",
     sheet="FSMA 204",
+    uses=("ship_from",),
 )
 def _fsma_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
     return fsma_frame(campaign.result, params.ship_from)
