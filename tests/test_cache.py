@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from recall_cli.cli import cli
 from recall_cli.normalize import sheet as normalize
 from recall_cli.normalize.sheet import NormalizeOptions
 from recall_cli.read.load import LoadOptions
+
+from .conftest import write_csv
 
 SCRIPT = Path(__file__).resolve().parents[1] / "sample_data" / "generate.py"
 
@@ -307,3 +310,31 @@ def test_mostly_distinct_text_is_not_coded_at_all() -> None:
     coded = cache._encoded(repeated)
     assert str(coded.type.index_type) == "int32"
     assert coded.nbytes < repeated.nbytes / 2
+
+
+def test_an_entry_still_being_written_when_the_command_ends_is_stored(
+    tmp_path: Path, cache_home: Path
+) -> None:
+    """The answer is printed while the entry is written in the background; the process
+    waits for that write at exit, and the write must still be able to use both cores
+    (concurrent.futures refuses new work once interpreter shutdown has begun)."""
+    data = write_csv(tmp_path / "s.csv", [["Lot", "Ship Date", "Customer ID", "Qty"],
+                                          ["L1", "2011-01-02", "X1", "4"]])  # fmt: skip
+    probe = (
+        "import time\n"
+        "from recall_cli.cache import store\n"
+        "real = store.write_entry\n"
+        "def late(*args, **kwargs):\n"
+        "    time.sleep(1.0)  # the command has printed its answer and is exiting\n"
+        "    return real(*args, **kwargs)\n"
+        "store.write_entry = late\n"
+        "from recall_cli.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "RECALL_CACHE_DIR": str(cache_home)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "summary", str(data), "--lot", "L1"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(list(cache_home.glob("*-*.json"))) == 1, sorted(p.name for p in cache_home.iterdir())
