@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-import time
 from decimal import Decimal
 
 import pytest
@@ -292,14 +291,10 @@ def test_weighted_distance(a: str, b: str, expected: float) -> None:
     assert weighted_distance(b, a) == expected
 
 
-def test_suggest_fast_on_5000_lots() -> None:
+def test_suggest_finds_the_lot_among_5000() -> None:
+    # How long this takes is measured in bench/, never asserted here.
     known = [f"L{n:07d}" for n in range(0, 50_000, 10)]
-    started = time.perf_counter()
-    for _ in range(5):
-        result = suggest_lots("LOO12340", known)
-    elapsed = (time.perf_counter() - started) / 5
-    assert result[0] == "L0012340"
-    assert elapsed < 0.5
+    assert suggest_lots("LOO12340", known)[0] == "L0012340"
 
 
 lot_text = st.text(alphabet="AB0O1I58SZ2G6L-", min_size=0, max_size=8)
