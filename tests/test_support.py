@@ -323,3 +323,58 @@ def test_shell_reveal_and_rows(runner: CliRunner, data: Path) -> None:
         "    shipments.xlsx / Shipments row 8: not matched, 2011-01-05, customer C4, qty 7\n"
         in (result.stdout)
     )
+
+
+# --- text around a lot (issue 13 item 2) and two lots in one barcode (issue 16 item 19)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Lot: B201575", "LOT B201575", "Lot No. B201575", "Lot # B201575", "N° de lot : B201575",
+     "No de lot B201575", "Batch: B201575", "(10) B201575", "lot:b201575"],
+)  # fmt: skip
+def test_a_lot_label_is_read_past(runner: CliRunner, data: Path, typed: str) -> None:
+    result = run(runner, data, "check", typed, "--format", "json")
+    assert result.exit_code == support.AFFECTED, result.stderr
+    assert json.loads(result.stdout)["lot"] == "B201575"
+
+
+@pytest.mark.parametrize("typed", ["B201575 x", "B201575,", "Lot: B201575 please", "B201575?"])
+def test_text_that_is_not_a_lot_is_refused_not_answered(
+    runner: CliRunner, data: Path, typed: str
+) -> None:
+    result = invoke(runner, "check", typed, str(data), *SCOPE)
+    assert result.exit_code == 2
+    assert result.stdout == ""  # no verdict at all, least of all NOT IN RECALL
+    assert f"{typed!r} is not a lot" in result.stderr
+
+
+def test_a_known_lot_with_a_space_or_punctuation_is_a_lot(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write_csv(tmp_path / "s.csv", [HEADER, _row("AB 12/7", D(2010, 12, 1), "C1", 4),
+                                   _row("B201575", D(2010, 12, 1), "C2", 4)])  # fmt: skip
+    seen = invoke(runner, "-q", "check", "ab 12/7", str(tmp_path), *SCOPE, "--format", "json")
+    assert seen.exit_code == support.NOT_AFFECTED
+    assert json.loads(seen.stdout)["lot"] == "AB 12/7"
+    unseen = invoke(runner, "-q", "check", "AB 12/8", str(tmp_path), *SCOPE)
+    assert unseen.exit_code == 2
+
+
+def test_a_barcode_with_two_lots_is_refused(runner: CliRunner, data: Path) -> None:
+    code = f"(01){GTIN}(10)B201575(10)XK4471"
+    result = invoke(runner, "check", code, str(data), *SCOPE)
+    assert result.exit_code == 1
+    assert "holds 2 different lots (10): B201575, XK4471" in result.stderr
+    assert result.stdout == ""
+
+
+def test_shell_parses_its_flags(runner: CliRunner, data: Path) -> None:
+    lines = ["check B201590 --show-rows", "--rows B201590", "B201575 x", "check B201575 --bogus"]
+    result = invoke(runner, "-q", "shell", str(data), *SCOPE, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    assert result.stdout.count("B201590: IN RECALL") == 2
+    assert result.stdout.count("shipments.xlsx / Shipments row 8: not matched") == 2
+    assert "'B201575 x' is not a lot" in result.stderr
+    assert "unknown option '--bogus'" in result.stderr
+    assert "NOT IN RECALL" not in result.stdout

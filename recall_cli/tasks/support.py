@@ -74,9 +74,19 @@ def check_exit_status(answer: dict[str, Any]) -> int:
 def check_code(rows: Classified, code: str, *, show_rows: bool = False) -> CheckAnswer:
     """Answer `check` for a typed lot, a scanned GS1 element string or a Digital Link.
 
-    Raises RecallError (exit 1) for an empty code or a barcode without a lot.
+    Raises RecallError (exit 1) for an empty code or a barcode without a lot (or
+    with two), and UsageError (exit 2) for text that is not a lot (normalize.lots
+    .typed_lot): never NOT IN RECALL about something that was not a lot.
     """
-    scanned = parse_code(code)
+    lots: set[str] = set()
+
+    def known(lot: str) -> bool:
+        # Only text that is not one lot-shaped token asks: the data's lots load then.
+        if not lots:
+            lots.update(known_lots(rows))
+        return lot in lots
+
+    scanned = parse_code(code, known)
     answer = check_lot(rows, scanned.lot)
     if scanned.source != "plain":
         answer["gs1"] = {"gtin": scanned.gtin, "expiry": scanned.expiry, "serial": scanned.serial}
