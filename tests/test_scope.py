@@ -180,11 +180,13 @@ def test_stderr_reports_returns_and_lots_not_in_the_data(runner, tmp_path: Path)
          ["B1", "2010-12-09", "C1", "-15"], ["B1", "2010-12-09", "C2", "-5"]],
     )  # fmt: skip
     result = invoke(runner, "summary", f, "--lot", "B1,B9", "--format", "json")
-    assert json.loads(result.stdout)["units"] == 20
+    # C1: 40 - 15 of B1. C2 returned 5 of a lot it was never shipped: review, not netted.
+    assert json.loads(result.stdout)["units"] == 25
     assert (
-        "2 returns (negative quantities) among the affected shipments were netted: -20 units"
-        in result.stderr
+        "1 return (negative quantity) among the affected shipments was netted against their "
+        "own lot and customer: -15 units" in result.stderr
     )
+    assert "1 row needs review" in result.stderr
     assert "recalled lot B9 appears in no file read" in result.stderr
 
 

@@ -6,6 +6,7 @@ unique values only and cached by callers.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -21,6 +22,8 @@ from recall_cli.errors import RecallError, UsageError
 __all__ = [
     "CONFUSABLE_PAIRS",
     "ScannedCode",
+    "fold_confusables",
+    "looks_like",
     "normalize_lot",
     "one_edit_away",
     "parse_code",
@@ -397,6 +400,51 @@ def weighted_distance(a: str, b: str, cutoff: float = math.inf) -> float:
     return prev[m]
 
 
+@functools.lru_cache(maxsize=4096)
+def fold_confusables(lot: str) -> str:
+    """The lot with each non-ASCII look-alike of an ASCII character replaced by it
+    (Cyrillic В201575 -> B201575), from the Unicode confusables data (UTS #39).
+
+    Lots are ASCII (GS1 character set 82), so only non-ASCII characters are
+    folded: an ASCII lot is returned as it is without loading the data. O/0 and
+    I/1 stay apart here (they are distinct characters of real lots); the
+    look-alike distance of `looks_like` weighs them.
+    """
+    if lot.isascii():
+        return lot
+    from confusable_homoglyphs import confusables  # 0.2 s: only for non-ASCII lots
+
+    found = confusables.is_confusable(lot, greedy=True, preferred_aliases=["latin", "common"])
+    if not found:
+        return lot
+    swap: dict[str, str] = {}
+    for hit in found:
+        ascii_glyphs = [h["c"] for h in hit["homoglyphs"] if h["c"].isascii()]
+        if ascii_glyphs:
+            swap[hit["character"]] = ascii_glyphs[0].upper()
+    return "".join(swap.get(ch, ch) for ch in lot)
+
+
+_LOOKS_LIKE_DISTANCE = 1.0
+
+
+def looks_like(lot: str, recalled: Iterable[str]) -> list[str]:
+    """Recalled lots this other lot may be a slip of: one edit away (a character
+    changed, added, dropped or two swapped), one or two look-alike characters
+    (O/0, I/1, B/8...; weighted_distance), a leading zero, or the same once
+    Unicode look-alikes are folded (fold_confusables). Closest first."""
+    query = normalize_lot(lot)
+    folded = fold_confusables(query)
+    scored = []
+    for r in set(recalled):
+        if not r or r == query:
+            continue
+        distance = 0.0 if folded == r else weighted_distance(folded, r, _LOOKS_LIKE_DISTANCE)
+        if distance <= _LOOKS_LIKE_DISTANCE or one_edit_away(query, r):
+            scored.append((distance, r))
+    return [r for _, r in sorted(scored)]
+
+
 def suggest_lots(lot: str, known: Iterable[str], limit: int = 5) -> list[str]:
     """Known lots the agent may have meant, closest first (ties alphabetical).
 
@@ -405,13 +453,14 @@ def suggest_lots(lot: str, known: Iterable[str], limit: int = 5) -> list[str]:
     (see ``weighted_distance``), never ``lot`` itself; an empty list means
     nothing is close.
     """
-    query = normalize_lot(lot)
+    typed = normalize_lot(lot)
+    query = fold_confusables(typed)  # a Cyrillic В is compared as the B it looks like
     if not query or limit <= 0:
         return []
     size = len(query)
     scored: list[tuple[float, str]] = []
     for candidate in set(known):
-        if not candidate or candidate == query:
+        if not candidate or candidate == typed:
             continue
         if abs(len(candidate) - size) > _MAX_LENGTH_GAP:
             continue

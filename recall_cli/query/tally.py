@@ -104,8 +104,23 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
 
 
 def net_units(quantities: Sequence[float | None]) -> int:
-    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
-    return int(np.rint(math.fsum(q for q in quantities if q is not None and q == q)))
+    """Net units of matched lines: returns (negative lines) cancel shipments of their
+    own lot and customer, unreadable counts as 0, and the result is never below 0.
+
+    The bucket rule sends to review a return larger than what was shipped of its
+    lot to its customer inside the scope (buckets._over_returned), so every
+    (customer, lot, country) of matched lines sums to 0 or more: the units of a
+    customer, a lot, a country or the whole recall are the same sums of
+    non-negative parts, which is why summary, affected, check, customer, the
+    courier file and the 806 totals agree. The floor only guards that rule.
+    """
+    return max(0, int(np.rint(math.fsum(q for q in quantities if q is not None and q == q))))
+
+
+def units_of(codes: np.ndarray, quantity: np.ndarray, k: int) -> np.ndarray:
+    """net_units for each of k owners at once (owner code per matched line)."""
+    sums = np.bincount(codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k)
+    return np.maximum(np.rint(sums), 0).astype(np.int64)
 
 
 # The columns affected_customers reads.
@@ -130,7 +145,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     np.minimum.at(first_row, key.codes, np.arange(len(at)))
     ids = ab.pylist(hit["customer_id"].take(ab.indices(first_row)))
     quantity = ab.fixed(hit["quantity"], "float64", np.nan)
-    units = np.rint(np.bincount(key.codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k))
+    units = units_of(key.codes, quantity, k)
     shipments = np.bincount(key.codes, minlength=k)
     seconds = ab.seconds(hit["ship_date"])  # matched rows always have a date
     first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
@@ -316,7 +331,7 @@ class Tally:
         quantity = hit["quantity"][where]
         return {
             "customers": len(np.unique(hit["key"].codes[where])),
-            "units": int(np.rint(np.nansum(quantity))) if len(quantity) else 0,
+            "units": int(units_of(np.zeros(len(quantity), dtype=np.int64), quantity, 1)[0]),
             "shipments": int(where.sum()),
         }
 
@@ -368,13 +383,18 @@ class Tally:
         }
 
     def units_by_week(self) -> list[tuple[dt.date, int]]:
-        """Affected units per ship week (weeks start on Monday)."""
+        """Affected units shipped per ship week (weeks start on Monday).
+
+        Returns are left out: they are not shipments, and a return in a later week
+        than its shipment would make that week negative.
+        """
         hit = self._matched_columns()
         days = hit["day"].astype(np.int64)  # days since 1970-01-01, a Thursday
         if not len(days):
             return []
         weeks, which = np.unique(days - (days + 3) % 7, return_inverse=True)
-        units = np.bincount(which, weights=np.nan_to_num(hit["quantity"], nan=0.0))
+        shipped = np.nan_to_num(hit["quantity"], nan=0.0)
+        units = np.bincount(which, weights=np.where(shipped > 0, shipped, 0.0))
         return [(dt.date(1970, 1, 1) + dt.timedelta(days=int(w)), int(np.rint(u)))
                 for w, u in zip(weeks, units, strict=True)]  # fmt: skip
 
@@ -419,11 +439,15 @@ class Tally:
         quantity = self._matched_columns()["quantity"]
         returns = quantity[quantity < 0]
         if len(returns):
+            some = len(returns) != 1
             out.append(
-                f"{len(returns):,} returns (negative quantities) among the affected shipments "
-                f"were netted: {int(np.rint(returns.sum())):,} units"
+                f"{len(returns):,} return{'s' if some else ''} (negative "
+                f"quantit{'ies' if some else 'y'}) among the affected shipments "
+                f"{'were' if some else 'was'} netted against their own lot and customer: "
+                f"{int(np.rint(returns.sum())):,} units"
             )
         review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())
         if review:
-            out.append(f"{review:,} rows need review: run `recall review` to list them")
+            rows = "1 row needs" if review == 1 else f"{review:,} rows need"
+            out.append(f"{rows} review: run `recall review` to list them")
         return out

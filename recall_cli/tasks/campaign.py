@@ -542,6 +542,13 @@ def _notes(kind: str, campaign: Campaign) -> list[str]:
             notes.append(f"{no_address:,} rows have no usable address: the courier needs one")
         if nothing:
             notes.append(f"{nothing:,} rows have 0 units to replace (returned inside the window)")
+    if kind in ("fda-806", "fsma"):
+        returns = int((campaign.result.matched["quantity"] < 0).sum())
+        if returns:
+            notes.append(
+                f"{returns:,} return lines are not listed (they are not shipments); "
+                "fda-806-totals and summary are net of them"
+            )
     if kind == "hcp":
         keys = prescriber_keys(c) if len(c) else pd.Series([], dtype=object)
         missing = int((keys == "").sum())
