@@ -102,6 +102,8 @@ def test_barcode_forms_give_the_lot_and_gs1_fields(
         "first_shipped": "2010-12-01",
         "last_shipped": "2011-01-04",
         "gs1": {"gtin": GTIN, "expiry": "2012-06-30", "serial": "SN77"},
+        "looks_like": [],
+        "confusable_of": None,
     }
 
 
@@ -146,19 +148,23 @@ def test_suggestions_for_each_slip(
     runner: CliRunner, data: Path, typed: str, expected: list[str]
 ) -> None:
     result = run(runner, data, "check", typed, "--format", "json")
-    assert result.exit_code == support.NOT_AFFECTED
     answer = json.loads(result.stdout)
     assert answer["recalled"] is False
     assert answer["suggestions"] == expected
+    # A slip of a recalled lot is not a plain "not in recall": it has its own status.
+    recalled = [lot for lot in expected if lot in ("B201575", "B201590")]
+    assert answer["looks_like"] == recalled
+    assert result.exit_code == (support.LOOKS_LIKE if recalled else support.NOT_AFFECTED)
 
 
 def test_suggestion_is_not_a_verdict(runner: CliRunner, data: Path) -> None:
     result = run(runner, data, "check", "B2O1575")
-    assert result.exit_code == support.NOT_AFFECTED
+    assert result.exit_code == support.LOOKS_LIKE
     lines = result.stdout.splitlines()
-    assert lines[0] == "B2O1575: NOT IN RECALL (recalled lots: B201575, B201590)"
+    assert lines[0] == "B2O1575: NOT ON THE RECALL LIST (recalled lots: B201575, B201590)"
+    assert lines[1] == "  looks like recalled B201575 — check the box"
     assert (
-        lines[2] == "  did you mean: B201575? (not a verdict: check the suggested lot to get one)"
+        lines[3] == "  did you mean: B201575? (not a verdict: check the suggested lot to get one)"
     )
     nothing = run(runner, data, "check", "ZZ9999").stdout.splitlines()
     assert nothing[2] == "  no known lot is close to this one"
@@ -283,6 +289,9 @@ def test_usage_error_is_2_and_help_documents_statuses(runner: CliRunner, data: P
     assert f"{support.NOT_AFFECTED} not affected" in SUPPORT_EXIT_HELP
     assert f"{support.NOT_FOUND} no customer matches" in SUPPORT_EXIT_HELP
     assert f"{support.AFFECTED} affected" in SUPPORT_EXIT_HELP
+    assert (
+        f"{support.LOOKS_LIKE} not on the list but looks like a recalled lot" in SUPPORT_EXIT_HELP
+    )
     for command in ("check", "customer"):
         help_text = " ".join(invoke(runner, command, "--help").stdout.split())
         assert "Exit status: 0 affected" in help_text and "3 not affected" in help_text
@@ -309,7 +318,8 @@ def test_shell_answers_piped_lines(runner: CliRunner, data: Path) -> None:
     assert (
         "C5  Eve Zoe  not affected\n    e***@example.com, ***-5555, ***, Quincy, 02169, US\n" in out
     )
-    assert "B2O1575: NOT IN RECALL" in out and "did you mean: B201575?" in out
+    assert "B2O1575: NOT ON THE RECALL LIST" in out and "did you mean: B201575?" in out
+    assert "looks like recalled B201575 — check the box" in out
     assert "Error: barcode" in result.stderr and "has no lot (10) element" in result.stderr
     assert result.stderr.rstrip().endswith("3 answers")
 
@@ -378,3 +388,44 @@ def test_shell_parses_its_flags(runner: CliRunner, data: Path) -> None:
     assert "'B201575 x' is not a lot" in result.stderr
     assert "unknown option '--bogus'" in result.stderr
     assert "NOT IN RECALL" not in result.stdout
+
+
+# --- look-alikes in the data (issue 13 item 6) and Unicode confusables (issue 16 item 6)
+
+
+@pytest.mark.parametrize("typed", ["B2O1575", "8201575", "201575", "B201576", "B2015755"])
+def test_a_look_alike_in_the_data_still_warns(
+    runner: CliRunner, tmp_path: Path, typed: str
+) -> None:
+    write_csv(tmp_path / "s.csv", [HEADER, _row("B201575", D(2010, 12, 1), "C1", 4),
+                                   _row(typed, D(2010, 12, 2), "C2", 5)])  # fmt: skip
+    result = invoke(runner, "-q", "check", typed, str(tmp_path), *SCOPE, "--format", "json")
+    assert result.exit_code == support.LOOKS_LIKE
+    answer = json.loads(result.stdout)
+    assert answer["recalled"] is False and answer["looks_like"] == ["B201575"]
+    text = invoke(runner, "-q", "check", typed, str(tmp_path), *SCOPE).stdout
+    assert "looks like recalled B201575 — check the box" in text
+
+
+def test_a_cyrillic_look_alike_goes_to_review_and_check_says_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    cyrillic = "\u0412201575"  # В, CYRILLIC CAPITAL LETTER VE
+    write_csv(tmp_path / "s.csv", [HEADER, _row(cyrillic, D(2010, 12, 2), "C2", 5),
+                                   _row(cyrillic, D(2011, 2, 2), "C3", 5)])  # fmt: skip
+    review = json.loads(invoke(runner, "-q", "review", str(tmp_path), *SCOPE, "--format",
+                               "json").stdout)  # fmt: skip
+    assert [(r["customer_id"], r["reason"]) for r in review] == [
+        ("C2", f"lot {cyrillic} looks like recalled B201575 (Unicode look-alike characters): "
+               "check the box"),
+    ]  # fmt: skip
+    result = invoke(runner, "-q", "check", cyrillic, str(tmp_path), *SCOPE, "--format", "json")
+    assert result.exit_code == support.LOOKS_LIKE
+    answer = json.loads(result.stdout)
+    assert answer["confusable_of"] == "B201575" and answer["looks_like"] == ["B201575"]
+    text = invoke(runner, "-q", "check", cyrillic, str(tmp_path), *SCOPE).stdout
+    assert "its shipments inside the scope are in review" in text
+    # Suggestions compare the folded text too.
+    other = invoke(runner, "-q", "check", "\u0412201599", str(tmp_path), *SCOPE, "--format",
+                   "json")  # fmt: skip
+    assert json.loads(other.stdout)["suggestions"][:1] == ["B201590"]

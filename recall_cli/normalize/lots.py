@@ -426,20 +426,28 @@ def fold_confusables(lot: str) -> str:
 
 
 _LOOKS_LIKE_DISTANCE = 1.0
+# Device lots are 6-10 characters; below 5, one edit reaches too many codes to mean a slip.
+_LOOKS_LIKE_MIN_LENGTH = 5
 
 
 def looks_like(lot: str, recalled: Iterable[str]) -> list[str]:
     """Recalled lots this other lot may be a slip of: one edit away (a character
     changed, added, dropped or two swapped), one or two look-alike characters
     (O/0, I/1, B/8...; weighted_distance), a leading zero, or the same once
-    Unicode look-alikes are folded (fold_confusables). Closest first."""
+    Unicode look-alikes are folded (fold_confusables). Closest first. The edit
+    tests apply to lots of 5 characters or more."""
     query = normalize_lot(lot)
     folded = fold_confusables(query)
     scored = []
     for r in set(recalled):
         if not r or r == query:
             continue
-        distance = 0.0 if folded == r else weighted_distance(folded, r, _LOOKS_LIKE_DISTANCE)
+        if folded == r:
+            scored.append((0.0, r))
+            continue
+        if min(len(query), len(r)) < _LOOKS_LIKE_MIN_LENGTH:
+            continue  # one edit from a two-letter code is any other two-letter code
+        distance = weighted_distance(folded, r, _LOOKS_LIKE_DISTANCE)
         if distance <= _LOOKS_LIKE_DISTANCE or one_edit_away(query, r):
             scored.append((distance, r))
     return [r for _, r in sorted(scored)]

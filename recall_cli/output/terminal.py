@@ -194,6 +194,17 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
             )
         else:
             text.append("  no shipment of this lot falls inside the scope\n")
+    elif answer.get("looks_like"):
+        text.append(f"{answer['lot']}: NOT ON THE RECALL LIST", style="bold yellow")
+        text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
+        _barcode_line(text, answer)
+        near = ", ".join(answer["looks_like"])
+        text.append(f"  looks like recalled {near} — check the box\n", style="bold yellow")
+        if answer.get("confusable_of"):
+            text.append(
+                f"  {answer['lot']} holds look-alike (non-Latin) characters of "
+                f"{answer['confusable_of']}: its shipments inside the scope are in review\n"
+            )
     else:
         text.append(f"{answer['lot']}: NOT IN RECALL", style="bold green")
         text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
