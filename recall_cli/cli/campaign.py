@@ -58,7 +58,7 @@ def affected(
         columns, rows = tally.affected_rows()
         _write_rows(app, columns, rows, fmt, output, force, bom=bom, escape=escape,
                     title="Affected customers")  # fmt: skip
-        _emit_rows_line(app, tally.bucket_counts())
+        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
         return
     from recall_cli.tasks.scope_diff import affected_excluding
 
@@ -69,7 +69,7 @@ def affected(
         app.info(f"left out {excluded:,} customers already notified; {len(frame):,} remain")
     _write_table(app, frame, fmt, output, force, bom=bom, escape=escape,
                  title="Affected customers")  # fmt: skip
-    _emit_rows_line(app, run.result.bucket_counts())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
 
 
 def _swap_option(
@@ -179,6 +179,14 @@ def export_command(
     if not app.quiet:  # plain echo: one line, never wrapped, no markup in paths
         click.echo(f"{kind}: {done.rows:,} rows to {where}; channels: {done.channels.line()}",
                    err=True)  # fmt: skip
+    not_read = run.files_not_read()
+    if not_read:  # --skip-unreadable: the file is incomplete, said even with -q
+        click.echo(
+            f"✗ NOT EVERY FILE WAS READ: {len(not_read)} not read ("
+            + ", ".join(Path(f["file"]).name for f in not_read)
+            + ")",
+            err=True,
+        )
 
 
 @cli.command(name="audit")

@@ -109,6 +109,12 @@ input_options = _bundle(
         help="Refuse workbooks that unzip to more than this (default 2048).",
     ),
     click.option(
+        "--skip-unreadable",
+        is_flag=True,
+        help="Go on without files that hold no shipment table (they are named, and the "
+        "counts are marked incomplete).",
+    ),
+    click.option(
         "--no-cache",
         is_flag=True,
         help="Neither read nor write the cache of normalised rows (see `recall cache info`).",

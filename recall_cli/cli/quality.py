@@ -40,7 +40,7 @@ def summary(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) 
         from recall_cli.output.terminal import summary_view
 
         _render(app, output, force, summary_view(result, tally.units_by_week()))
-    _emit_rows_line(app, result["rows"])
+    _emit_rows_line(app, result["rows"], result["files_not_read"])
 
 
 @cli.command()
@@ -53,7 +53,7 @@ def review(app: AppContext, fmt: str, output: str, force: bool, **kwargs: Any) -
     frame = api.review_table(run.result)
     _warnings(app, run)
     _write_table(app, frame, fmt, output, force, title="Needs review")
-    _emit_rows_line(app, run.result.bucket_counts())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
 
 
 @cli.command()

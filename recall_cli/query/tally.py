@@ -218,6 +218,33 @@ def email_ok(value: str) -> bool:
     return True
 
 
+EMAIL = "email"
+POSTAL = "postal"
+UNCONTACTABLE = "uncontactable"
+CHANNELS = (EMAIL, POSTAL, UNCONTACTABLE)
+
+
+def has_postal_address(address: str, address2: str, city: str, postal_code: str) -> bool:
+    """A letter can be sent: a street line, and a city or a postal code."""
+    street = (address or "").strip() or (address2 or "").strip()
+    return bool(street) and bool((city or "").strip() or (postal_code or "").strip())
+
+
+def channel(email: str, address: str, address2: str, city: str, postal_code: str) -> str:
+    """The one channel rule: email when the address is valid, else a letter when
+    there is a postal address, else uncontactable. Summary, every export and the
+    workbook use it, so their counts can never disagree."""
+    if email_ok((email or "").strip()):
+        return EMAIL
+    return POSTAL if has_postal_address(address, address2, city, postal_code) else UNCONTACTABLE
+
+
+def channels_of(customers: dict[str, list]) -> list[str]:
+    """The channel of each customer of `affected_customers`."""
+    columns = ("email", "address", "address2", "city", "postal_code")
+    return [channel(*values) for values in zip(*(customers[c] for c in columns), strict=True)]
+
+
 def prescriber_key(prescriber_id: object, name: object) -> str:
     """Prescribers are counted by id when there is one: two doctors can share a name."""
     pid = "" if prescriber_id is None else str(prescriber_id).strip().upper()
@@ -335,6 +362,12 @@ class Tally:
             "shipments": int(where.sum()),
         }
 
+    def files_not_read(self) -> list[dict[str, str]]:
+        """Files given that yielded no shipment table (only with --skip-unreadable)."""
+        from recall_cli.query.reading import files_not_read
+
+        return files_not_read(self.sources)
+
     def customers_total(self) -> int:
         usable = self.is_data & ab.filled(self.table["customer_key"])
         return int(np.count_nonzero(np.bincount(self.keys.codes[usable], minlength=1)))
@@ -350,7 +383,7 @@ class Tally:
             for c in sorted(set(hit["country"].values))
         }
         customers = self.customers()
-        with_email = sum(email_ok(e.strip()) for e in customers["email"])
+        reach = channels_of(customers)
         pairs = zip(customers["prescriber_id"], customers["prescriber"], strict=True)
         hcps = {prescriber_key(i, n) for i, n in pairs}
         counts = self.source_counts()
@@ -376,10 +409,12 @@ class Tally:
             "shipments": stats["shipments"],
             "by_lot": by_lot,
             "by_country": by_country,
-            "with_email": int(with_email),
-            "postal_only": len(customers["email"]) - int(with_email),
+            "with_email": reach.count(EMAIL),
+            "postal_only": reach.count(POSTAL),
+            "uncontactable": reach.count(UNCONTACTABLE),
             "hcps": len(hcps - {""}),
             "sources": sources,
+            "files_not_read": self.files_not_read(),
         }
 
     def units_by_week(self) -> list[tuple[dt.date, int]]:
@@ -422,6 +457,11 @@ class Tally:
             if s["skipped"]:
                 out.append(f"{where}: skipped, {s['skipped']}")
             out.extend(f"{where}: {w}" for w in s["warnings"])
+        for gone in self.files_not_read():
+            out.append(
+                f"{gone['file']}: NOT READ (no shipment table; --skip-unreadable): its "
+                "customers are in no count or list"
+            )
         conflicts = self.address_conflicts()
         if conflicts:
             out.append(
