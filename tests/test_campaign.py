@@ -369,3 +369,27 @@ def test_register_kind() -> None:
             campaign.register_kind("test-only", help="again")(build)
     finally:
         del campaign.KINDS["test-only"]
+
+
+def test_one_channel_rule_and_units_unknown_without_a_quantity_column(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Issue 13 item 8: only lot, date and customer id.
+    f = write_csv(tmp_path / "bare.csv", [["Lot", "Ship Date", "Customer ID"],
+                                          ["B201575", "2010-12-01", "C1"]])  # fmt: skip
+    scope = ("--lot", "B201575")
+    summary = invoke(runner, "summary", f, *scope, "--format", "json")
+    out = json.loads(summary.stdout)
+    assert (out["with_email"], out["postal_only"], out["uncontactable"]) == (0, 0, 1)
+    assert out["units"] is None and out["by_lot"]["B201575"]["units"] is None
+    assert out["units_unknown_in"] == [str(f)]
+    assert f"units unknown: no quantity column in {f}" in summary.stderr
+    text = invoke(runner, "summary", f, *scope).stdout
+    units_line = next(ln for ln in text.splitlines() if "affected units" in ln)
+    assert units_line.split()[-2:] == ["unknown", "│"] or units_line.rstrip().endswith("unknown")
+    postal = invoke(runner, "export", "postal", f, *scope, "-o", tmp_path / "p.csv",
+                    "--audit-log", tmp_path / "a.jsonl")  # fmt: skip
+    assert "email 0 + postal 0 + uncontactable 1 = 1 affected customers ✓" in postal.stderr
+    assert f"units unknown: no quantity column in {f}" in postal.stderr
+    affected = invoke(runner, "affected", f, *scope, "--format", "csv")
+    assert f"units unknown: no quantity column in {f}" in affected.stderr

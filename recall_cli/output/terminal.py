@@ -38,6 +38,8 @@ def make_console(*, stderr: bool, no_color: bool = False) -> Console:
 
 
 def _n(value: object) -> str:
+    if value is None:
+        return "unknown"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 

@@ -353,7 +353,7 @@ class Tally:
                 raise AssertionError(f"bucket counts do not add up for {info['file']}")
 
     # -- answers
-    def _stats(self, where: np.ndarray) -> dict[str, int]:
+    def _stats(self, where: np.ndarray) -> dict[str, int | None]:
         hit = self._matched_columns()
         quantity = hit["quantity"][where]
         return {
@@ -361,6 +361,11 @@ class Tally:
             "units": int(units_of(np.zeros(len(quantity), dtype=np.int64), quantity, 1)[0]),
             "shipments": int(where.sum()),
         }
+
+    def units_unknown_in(self) -> list[str]:
+        """Files read whose shipment tables have no quantity column: units unknown there."""
+        read = [s for s in self.sources if not s["skipped"]]
+        return list(dict.fromkeys(s["file"] for s in read if "quantity" not in s["columns"]))
 
     def files_not_read(self) -> list[dict[str, str]]:
         """Files given that yielded no shipment table (only with --skip-unreadable)."""
@@ -400,6 +405,11 @@ class Tally:
             if not info["skipped"]
         ]
         stats = self._stats(everything)
+        unknown = self.units_unknown_in()
+        if unknown and len(unknown) == len({s["file"] for s in self.sources if not s["skipped"]}):
+            # No file says how many units: a count would be a made-up 0.
+            for part in (stats, *by_lot.values(), *by_country.values()):
+                part["units"] = None
         return {
             "recall": self.scope.to_dict(),
             "rows": add_counts(counts) if counts else _counts(np.zeros(len(BUCKETS))),
@@ -415,6 +425,7 @@ class Tally:
             "hcps": len(hcps - {""}),
             "sources": sources,
             "files_not_read": self.files_not_read(),
+            "units_unknown_in": unknown,
         }
 
     def units_by_week(self) -> list[tuple[dt.date, int]]:
@@ -457,6 +468,11 @@ class Tally:
             if s["skipped"]:
                 out.append(f"{where}: skipped, {s['skipped']}")
             out.extend(f"{where}: {w}" for w in s["warnings"])
+        for file in self.units_unknown_in():
+            out.append(
+                f"units unknown: no quantity column in {file}; its shipments count as lines, "
+                "and the units shown leave them out"
+            )
         for gone in self.files_not_read():
             out.append(
                 f"{gone['file']}: NOT READ (no shipment table; --skip-unreadable): its "

@@ -83,7 +83,6 @@ FRENCH_COUNTRIES: frozenset[str] = frozenset(
 )
 
 
-
 @dataclass(frozen=True)
 class Params:
     """Options that change what a kind contains (not how it is written)."""
