@@ -63,10 +63,16 @@ def affected(
     from recall_cli.tasks.scope_diff import affected_excluding
 
     run = api.run(request)
-    frame, excluded = affected_excluding(run.result, exclude_notified)
+    done = affected_excluding(run.result, exclude_notified)
+    frame = done.table
     _warnings(app, run)
+    for note in done.notes:
+        app.warn(note)
     if exclude_notified is not None:
-        app.info(f"left out {excluded:,} customers already notified; {len(frame):,} remain")
+        kept = (f"; kept {done.kept_grown:,} notified customers whose recalled lots grew"
+                if done.kept_grown else "")  # fmt: skip
+        app.info(f"left out {done.left_out:,} customers already notified{kept}; "
+                 f"{len(frame):,} remain")  # fmt: skip
     _write_table(app, frame, fmt, output, force, bom=bom, escape=escape,
                  title="Affected customers")  # fmt: skip
     _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())

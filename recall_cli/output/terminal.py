@@ -306,8 +306,9 @@ def diff_view(counts: dict[str, int], listed: pd.DataFrame, which: str, caption:
     head = _pairs_table(
         "Scope change",
         [("newly affected (first letter)", counts["added"]),
+         ("affected before, more lots or units now (letter)", counts["changed"]),
          ("no longer affected", counts["removed"]),
-         ("affected before and after", counts["unchanged"])],
+         ("affected before and after, nothing added", counts["unchanged"])],
     )  # fmt: skip
     return Group(Text(caption), head, frame_table(listed, f"Customers {which}"))
 
