@@ -208,10 +208,8 @@ def bucket(row: Row) -> str:
 class Truth:
     def __init__(self) -> None:
         self.rows = dict.fromkeys(("read", "matched", "not_matched", "not_data", "needs_review"), 0)
-        self.customers: set[str] = set()
         self.all_customers: set[str] = set()
-        self.units = 0
-        self.by_lot = {lot: {"customers": set(), "units": 0, "shipments": 0} for lot in RECALLED}
+        self.lines: list[tuple[str, str, int]] = []  # matched: (customer id, lot, quantity)
 
     def add(self, kind: str, customer_id: str = "", lot: str = "", qty: int = 0) -> None:
         self.rows["read"] += 1
@@ -222,12 +220,7 @@ class Truth:
         if cid:
             self.all_customers.add(cid)
         if kind == "matched":
-            self.customers.add(cid)
-            self.units += qty
-            entry = self.by_lot[lot]
-            entry["customers"].add(cid)  # type: ignore[union-attr]
-            entry["units"] += qty  # type: ignore[operator]
-            entry["shipments"] += 1  # type: ignore[operator]
+            self.lines.append((cid, lot, qty))
 
     def add_row(self, row: Row) -> None:
         rec = row.record
@@ -237,14 +230,20 @@ class Truth:
             self.add(bucket(row), rec.customer.customer_id, rec.lot, rec.quantity)
 
     def as_dict(self) -> dict:
+        by_lot = {lot: {"customers": set(), "units": 0, "shipments": 0} for lot in RECALLED}
+        for cid, lot, qty in self.lines:
+            entry = by_lot[lot]
+            entry["customers"].add(cid)  # type: ignore[union-attr]
+            entry["units"] += qty  # type: ignore[operator]
+            entry["shipments"] += 1  # type: ignore[operator]
         return {
             "recall": RECALL_NAME,
             "lots": list(RECALLED),
             "from": WINDOW_FROM.isoformat(),
             "to": WINDOW_TO.isoformat(),
             "rows": dict(self.rows),
-            "customers": sorted(self.customers),
-            "units": self.units,
+            "customers": sorted({cid for cid, _, _ in self.lines}),
+            "units": sum(qty for _, _, qty in self.lines),
             "shipments": self.rows["matched"],
             "by_lot": {
                 lot: {
@@ -252,10 +251,29 @@ class Truth:
                     "units": v["units"],
                     "shipments": v["shipments"],
                 }
-                for lot, v in self.by_lot.items()
+                for lot, v in by_lot.items()
             },
             "customers_total": len(self.all_customers),
         }
+
+
+def settle_returns(truths: list[Truth]) -> None:
+    """A return larger than what its customer got of that lot inside the window is
+    not netted: it goes to review (a lot belongs to one country here, so customer
+    and lot make the group)."""
+    net: dict[tuple[str, str], int] = {}
+    for t in truths:
+        for cid, lot, qty in t.lines:
+            net[(cid, lot)] = net.get((cid, lot), 0) + qty
+    for t in truths:
+        kept = []
+        for cid, lot, qty in t.lines:
+            if qty < 0 and net[(cid, lot)] < 0:
+                t.rows["matched"] -= 1
+                t.rows["needs_review"] += 1
+            else:
+                kept.append((cid, lot, qty))
+        t.lines = kept
 
 
 # --------------------------------------------------------------------------- helpers
@@ -719,14 +737,8 @@ def merge(truths: list[Truth]) -> Truth:
     for t in truths:
         for k, v in t.rows.items():
             total.rows[k] += v
-        total.customers |= t.customers
         total.all_customers |= t.all_customers
-        total.units += t.units
-        for lot, v in t.by_lot.items():
-            e = total.by_lot[lot]
-            e["customers"] |= v["customers"]  # type: ignore[operator]
-            e["units"] += v["units"]  # type: ignore[operator]
-            e["shipments"] += v["shipments"]  # type: ignore[operator]
+        total.lines += t.lines
     return total
 
 
@@ -785,6 +797,7 @@ def generate_sample(out_dir: Path, seed: int) -> dict:
         returns_lines(rng, returns_rows, t_ret),
     )
     write_toml(out_dir, list(US_FILES))
+    settle_returns([t_xlsx, t_fr, t_ret])
     expected = merge([t_xlsx, t_fr, t_ret]).as_dict()
     expected["files"] = {
         US_FILES[0]: t_xlsx.rows,
@@ -865,6 +878,7 @@ def generate_large(out_dir: Path, rows: int, seed: int) -> dict:
             truth.add(kind, c.customer_id, lot, qty)
     wb.close()
     write_toml(out_dir, [xlsx_name])
+    settle_returns([truth])
     expected = truth.as_dict()
     expected["files"] = {xlsx_name: dict(truth.rows), csv_name: dict(truth.rows)}
     expected["note"] = f"{csv_name} holds the same rows as {xlsx_name}; the truth is for one file."

@@ -55,7 +55,7 @@ def test_export_golden(runner: CliRunner, tmp_path: Path, kind: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert_golden(out, f"export_{kind}.csv")
     assert (
-        "channels: email 109 + postal 18 + uncontactable 0 = 127 affected customers ✓"
+        "channels: email 101 + postal 17 + uncontactable 0 = 118 affected customers ✓"
         in result.stderr
     )
 
@@ -193,10 +193,16 @@ def test_workbook(runner: CliRunner, tmp_path: Path) -> None:
                              "Replacements", "Needs review", "Sources"]  # fmt: skip
     assert len(wb["Summary"]._charts) == 1
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, max_col=2, values_only=True)}
-    assert summary["affected customers"] == 127
-    assert summary["affected units"] == 4840
+    assert summary["affected customers"] == 118
+    assert summary["affected units"] == 5240
     week_units = wb["Summary"].iter_rows(min_row=2, min_col=5, max_col=5, values_only=True)
-    assert sum(r[0] for r in week_units if r[0] is not None) == 4840
+    # The weeks count units shipped: a return is no shipment, and would make its week negative.
+    from recall_cli.query import run as api
+
+    matched = api.run(api.Request.from_options(recall_file=RECALL)).result.matched
+    shipped = int(matched["quantity"][matched["quantity"] > 0].sum())
+    assert shipped > 5240
+    assert sum(r[0] for r in week_units if r[0] is not None) == shipped
     customers = wb["Customers"]
     header = [c.value for c in customers[1]]
     assert customers.freeze_panes == "A2"
@@ -204,14 +210,14 @@ def test_workbook(runner: CliRunner, tmp_path: Path) -> None:
     for col in ("customer_id", "postal_code", "prescriber_id", "lots"):
         j = header.index(col)
         values = [row[j].value for row in customers.iter_rows(min_row=2)]
-        assert len(values) == 127
+        assert len(values) == 118
         assert all(isinstance(v, str) for v in values), col
     zips = [r[header.index("postal_code")].value for r in customers.iter_rows(min_row=2)]
     assert any(z.startswith("0") for z in zips)
-    assert customers.max_row - 1 == 127
-    assert wb["Email"].max_row - 1 == 109
-    assert wb["Postal"].max_row - 1 == 18
-    assert wb["Needs review"].max_row - 1 == 5
+    assert customers.max_row - 1 == 118
+    assert wb["Email"].max_row - 1 == 101
+    assert wb["Postal"].max_row - 1 == 17
+    assert wb["Needs review"].max_row - 1 == 15
     sources = [r for r in wb["Sources"].iter_rows(min_row=2, values_only=True)]
     assert {r[0] for r in sources} == {"us_shipments_2010.xlsx", "fr_expeditions_2010.csv",
                                        "us_returns_and_late.csv"}  # fmt: skip
@@ -381,3 +387,27 @@ def test_register_kind() -> None:
             campaign.register_kind("test-only", help="again")(build)
     finally:
         del campaign.KINDS["test-only"]
+
+
+def test_one_channel_rule_and_units_unknown_without_a_quantity_column(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Issue 13 item 8: only lot, date and customer id.
+    f = write_csv(tmp_path / "bare.csv", [["Lot", "Ship Date", "Customer ID"],
+                                          ["B201575", "2010-12-01", "C1"]])  # fmt: skip
+    scope = ("--lot", "B201575")
+    summary = invoke(runner, "summary", f, *scope, "--format", "json")
+    out = json.loads(summary.stdout)
+    assert (out["with_email"], out["postal_only"], out["uncontactable"]) == (0, 0, 1)
+    assert out["units"] is None and out["by_lot"]["B201575"]["units"] is None
+    assert out["units_unknown_in"] == [str(f)]
+    assert f"units unknown: no quantity column in {f}" in summary.stderr
+    text = invoke(runner, "summary", f, *scope).stdout
+    units_line = next(ln for ln in text.splitlines() if "affected units" in ln)
+    assert units_line.split()[-2:] == ["unknown", "│"] or units_line.rstrip().endswith("unknown")
+    postal = invoke(runner, "export", "postal", f, *scope, "-o", tmp_path / "p.csv",
+                    "--audit-log", tmp_path / "a.jsonl")  # fmt: skip
+    assert "email 0 + postal 0 + uncontactable 1 = 1 affected customers ✓" in postal.stderr
+    assert f"units unknown: no quantity column in {f}" in postal.stderr
+    affected = invoke(runner, "affected", f, *scope, "--format", "csv")
+    assert f"units unknown: no quantity column in {f}" in affected.stderr

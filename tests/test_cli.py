@@ -25,7 +25,8 @@ def test_summary_json_equals_library_call(runner) -> None:  # type: ignore[no-un
     assert out == library
     assert list(out) == [
         "recall", "rows", "customers_total", "customers", "units", "shipments", "by_lot",
-        "by_country", "with_email", "postal_only", "hcps", "sources",
+        "by_country", "with_email", "postal_only", "uncontactable", "hcps", "sources",
+        "files_not_read", "units_unknown_in",
     ]  # fmt: skip
 
 
@@ -36,7 +37,7 @@ def test_summary_matches_sample_truth(runner) -> None:  # type: ignore[no-untype
     assert out["customers"] == len(expected["customers"])
     assert out["units"] == expected["units"]
     assert out["by_lot"] == expected["by_lot"]
-    assert out["with_email"] + out["postal_only"] == out["customers"]
+    assert out["with_email"] + out["postal_only"] + out["uncontactable"] == out["customers"]
     rows = out["rows"]
     assert rows["read"] == sum(
         rows[k] for k in ("matched", "not_matched", "not_data", "needs_review")

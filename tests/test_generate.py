@@ -163,6 +163,7 @@ def test_large_mode_cli(tmp_path: Path) -> None:
         assert sum(1 for _ in csv.reader(fh)) == 2001
     expected = json.loads((tmp_path / "expected.json").read_text(encoding="utf-8"))
     r = expected["rows"]
-    assert r["read"] == 2000 == r["matched"] + r["not_matched"]
+    # Returns larger than what their customer got of that lot go to review.
+    assert r["read"] == 2000 == r["matched"] + r["not_matched"] + r["needs_review"]
     assert 0 < r["matched"] < 300
     assert expected["customers_total"] <= 100

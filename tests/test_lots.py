@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import math
-import time
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recall_cli.errors import RecallError
+from recall_cli.errors import RecallError, UsageError
 from recall_cli.normalize.lots import (
     ScannedCode,
     normalize_lot,
@@ -150,7 +149,6 @@ def test_expiry_day_00_is_last_day_of_month(text: str, expiry: str) -> None:
     [
         ("B201575", "B201575"),
         ("  b201575 ", "B201575"),
-        ("b 201575", "B 201575"),
         ("12345", "12345"),
         ("0012345", "0012345"),
         ("10B201575", "10B201575"),  # starts like AI 10 but short and plain
@@ -163,6 +161,12 @@ def test_expiry_day_00_is_last_day_of_month(text: str, expiry: str) -> None:
 def test_plain_lots_stay_plain(text: str, lot: str) -> None:
     code = parse_code(text)
     assert code == ScannedCode(lot=lot, source="plain")
+
+
+def test_a_spaced_lot_is_a_lot_only_when_known() -> None:
+    assert parse_code("b 201575", {"B 201575"}.__contains__).lot == "B 201575"
+    with pytest.raises(UsageError, match="'b 201575' is not a lot"):
+        parse_code("b 201575")
 
 
 @pytest.mark.parametrize(
@@ -192,7 +196,8 @@ def test_empty_code(text: str) -> None:
         parse_code(text)
 
 
-@given(st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=1, max_size=12))
+# One lot-shaped token (normalize.lots.typed_lot): letters and digits, inner "-".
+@given(st.from_regex(r"[A-HJ-NP-Z0-9]{1,6}(-[A-HJ-NP-Z0-9]{1,5})?", fullmatch=True))
 def test_short_typed_lots_are_plain(text: str) -> None:
     code = parse_code(text)
     assert code.source == "plain"
@@ -292,14 +297,10 @@ def test_weighted_distance(a: str, b: str, expected: float) -> None:
     assert weighted_distance(b, a) == expected
 
 
-def test_suggest_fast_on_5000_lots() -> None:
+def test_suggest_finds_the_lot_among_5000() -> None:
+    # How long this takes is measured in bench/, never asserted here.
     known = [f"L{n:07d}" for n in range(0, 50_000, 10)]
-    started = time.perf_counter()
-    for _ in range(5):
-        result = suggest_lots("LOO12340", known)
-    elapsed = (time.perf_counter() - started) / 5
-    assert result[0] == "L0012340"
-    assert elapsed < 0.5
+    assert suggest_lots("LOO12340", known)[0] == "L0012340"
 
 
 lot_text = st.text(alphabet="AB0O1I58SZ2G6L-", min_size=0, max_size=8)

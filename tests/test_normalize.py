@@ -254,10 +254,15 @@ def test_customers_merge_across_files_latest_contact_wins(tmp_path: Path) -> Non
     assert row["customer_id"] == "C1"
     assert row["address"] == "2 New St" and row["city"] == "Salem"
     assert row["email"] == "old@example.com"  # latest non-blank email
-    assert row["units"] == 20 and row["shipments"] == 3
-    assert row["lots"] == ["B1", "B2"]
+    # Per lot: B1 is 40 - 10; B2's return exceeds what C1 got of B2 and goes to review.
+    assert row["units"] == 30 and row["shipments"] == 2
+    assert row["lots"] == ["B1"]
     assert row["first_shipped"] == dt.date(2010, 12, 1)
-    assert row["last_shipped"] == dt.date(2010, 12, 20)
+    assert row["last_shipped"] == dt.date(2010, 12, 5)
+    assert result.reason[result.bucket == "needs_review"].tolist() == [
+        "returns of 10 units of B2 exceed the 0 shipped to this customer inside the scope: "
+        "not netted until a person checks"
+    ]
 
 
 def test_french_nom_prenom_and_semicolon_cp1252(tmp_path: Path) -> None:

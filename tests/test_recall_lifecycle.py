@@ -79,14 +79,15 @@ def _csv_column(text: str, column: str) -> list[str]:
 def test_diff_lists_newly_affected_when_the_scope_grows(runner: CliRunner, case: dict) -> None:
     got = as_json(invoke(runner, "diff", "--before", case["before"], "--after", case["after"],
                          "--format", "json"))  # fmt: skip
-    assert got == {"added": ["C002", "C003"], "removed": [], "unchanged": 1}
+    assert got == {"added": ["C002", "C003"], "removed": [], "changed": [], "unchanged": 1}
 
 
 def test_diff_lists_customers_no_longer_affected(runner: CliRunner, case: dict) -> None:
     result = invoke(runner, "diff", "--before", case["after"], "--after", case["narrow"],
                     "--format", "json")  # fmt: skip
-    assert as_json(result) == {"added": [], "removed": ["C001", "C003"], "unchanged": 1}
-    assert "added 0, removed 2, unchanged 1" in result.stderr
+    assert as_json(result) == {"added": [], "removed": ["C001", "C003"], "changed": [],
+                               "unchanged": 1}  # fmt: skip
+    assert "added 0, removed 2, changed 0, unchanged 1" in result.stderr
 
 
 def test_diff_json_equals_the_library_call(runner: CliRunner, case: dict) -> None:
@@ -122,8 +123,8 @@ def test_diff_exports_xlsx(runner: CliRunner, case: dict) -> None:
 def test_diff_table_shows_counts(runner: CliRunner, case: dict) -> None:
     result = invoke(runner, "diff", "--before", case["before"], "--after", case["after"])
     assert result.exit_code == 0, result.stderr
-    assert "newly affected (first letter) │ 2" in result.stdout
-    assert "Customers added (2)" in result.stdout
+    assert "newly affected (first letter)                    │ 2" in result.stdout
+    assert "Customers letters (2)" in result.stdout
 
 
 @pytest.mark.parametrize("form", ["csv-export", "xlsx-export", "plain-list"])
@@ -438,3 +439,74 @@ def test_status_counts_only_readable_responses_and_refuses_negative_units(
     assert "1 response line with an unreadable date and no readable units" in result.stderr
     assert "1 response with negative units returned" in result.stderr
     assert "1 response with negative units on hand" in result.stderr
+
+
+# --- customers whose recalled lots grew (issue 13 item 3) --------------------------
+
+
+@pytest.fixture
+def grown(tmp_path: Path) -> dict[str, Path]:
+    rows = [["Lot", "Ship Date", "Customer ID", "Customer Name", "Address", "City", "ZIP",
+             "Country", "Qty"]]  # fmt: skip
+    for lot, day, cid, qty in [
+        ("A1", "2011-01-10", "C1", 10),  # affected under both, nothing added
+        ("A1", "2011-01-10", "C2", 10),  # affected under both...
+        ("A2", "2011-01-11", "C2", 20),  # ...and gets lot A2 from the amendment
+        ("A1", "2011-01-10", "C3", 5),  # affected under both...
+        ("A1", "2010-12-28", "C3", 7),  # ...and more units once the window starts earlier
+        ("A2", "2011-01-12", "C4", 8),  # newly affected
+    ]:
+        rows.append([lot, day, cid, f"Name {cid}", "1 Main St", "Boston", "02110", "US", qty])
+    write_csv(tmp_path / "ships.csv", rows)
+    return {
+        "dir": tmp_path,
+        "v1": _toml(tmp_path / "v1.toml", ["A1"], "2011-01-01", "2011-01-31"),
+        "v2": _toml(tmp_path / "v2.toml", ["A1", "A2"], "2010-12-15", "2011-01-31"),
+    }
+
+
+def test_diff_lists_customers_whose_lots_or_units_grew(runner: CliRunner, grown: dict) -> None:
+    got = as_json(invoke(runner, "diff", "--before", grown["v1"], "--after", grown["v2"],
+                         "--format", "json"))  # fmt: skip
+    assert got == {
+        "added": ["C4"],
+        "removed": [],
+        "changed": [
+            {"customer_id": "C2", "lots_added": ["A2"], "units_added": 20},
+            {"customer_id": "C3", "lots_added": [], "units_added": 7},
+        ],
+        "unchanged": 1,
+    }
+    changed = invoke(runner, "diff", "--before", grown["v1"], "--after", grown["v2"],
+                     "--format", "csv", "--list", "changed")  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(changed.stdout)))
+    assert [(r["customer_id"], r["lots_added"], r["units_added"]) for r in rows] == [
+        ("C2", "A2", "20"), ("C3", "", "7")
+    ]  # fmt: skip
+    # The default list is who needs a letter now: added + changed.
+    letters = invoke(runner, "diff", "--before", grown["v1"], "--after", grown["v2"],
+                     "--format", "csv")  # fmt: skip
+    assert [(r["customer_id"], r["why"]) for r in csv.DictReader(io.StringIO(letters.stdout))] == [
+        ("C2", "changed"), ("C3", "changed"), ("C4", "added")
+    ]  # fmt: skip
+
+
+def test_exclude_notified_keeps_a_customer_whose_lots_grew(runner: CliRunner, grown: dict) -> None:
+    d = grown["dir"]
+    sent = d / "sent-v1.csv"
+    first = invoke(runner, "-q", "affected", "--recall", grown["v1"], "--format", "csv", "-o", sent)
+    assert first.exit_code == 0
+    result = invoke(runner, "affected", "--recall", grown["v2"], "--exclude-notified", sent,
+                    "--format", "csv")  # fmt: skip
+    # C1 and C3 were told about A1, all they hold; C2 now holds A2 too and stays in.
+    assert _csv_column(result.stdout, "customer_id") == ["C2", "C4"]
+    assert "left out 2 customers already notified; kept 1 notified customer whose recalled " \
+        "lots grew; 2 remain" in " ".join(result.stderr.split())  # fmt: skip
+    ids = d / "ids.txt"
+    ids.write_text("C1\nC2\nC3\n", encoding="utf-8")
+    plain = invoke(runner, "affected", "--recall", grown["v2"], "--exclude-notified", ids,
+                   "--format", "csv")  # fmt: skip
+    assert _csv_column(plain.stdout, "customer_id") == ["C4"]
+    assert "has no lots column: each customer listed is assumed told about every lot" in " ".join(
+        plain.stderr.split()
+    )

@@ -180,11 +180,13 @@ def test_stderr_reports_returns_and_lots_not_in_the_data(runner, tmp_path: Path)
          ["B1", "2010-12-09", "C1", "-15"], ["B1", "2010-12-09", "C2", "-5"]],
     )  # fmt: skip
     result = invoke(runner, "summary", f, "--lot", "B1,B9", "--format", "json")
-    assert json.loads(result.stdout)["units"] == 20
+    # C1: 40 - 15 of B1. C2 returned 5 of a lot it was never shipped: review, not netted.
+    assert json.loads(result.stdout)["units"] == 25
     assert (
-        "2 returns (negative quantities) among the affected shipments were netted: -20 units"
-        in result.stderr
+        "1 return (negative quantity) among the affected shipments was netted against their "
+        "own lot and customer: -15 units" in result.stderr
     )
+    assert "1 row needs review" in result.stderr
     assert "recalled lot B9 appears in no file read" in result.stderr
 
 
@@ -194,3 +196,22 @@ def test_notified_ids_from_our_own_escaped_csv(tmp_path: Path) -> None:
     f = tmp_path / "sent.csv"
     f.write_text("customer_id,name\n'=C1,A\n'@c2,B\n'-C3,C\nC4,D\n", encoding="utf-8")
     assert read_customer_ids(f) == {"=C1", "@C2", "-C3", "C4"}
+
+
+def test_rows_outside_the_asked_countries_are_never_in_review(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Issue 13 item 7: every reason a row goes to review only matters inside the scope.
+    f = write_csv(tmp_path / "c.csv", [
+        ["Lot", "Ship Date", "Customer ID", "Qty", "Country"],
+        ["B201575", "n/a", "C1", "4", "US"],  # unreadable date
+        ["", "2010-12-01", "C2", "4", "US"],  # blank lot
+        ["201575", "2010-12-01", "C3", "4", "USA"],  # lost leading zeros? (lot 0201575)
+        ["0201575", "2010-12-01", "C4", "-9", "US"],  # a return larger than shipped
+        ["B201575", "n/a", "C5", "4", "FR"],  # inside France: review
+        ["B201575", "2010-12-01", "C6", "4", ""],  # country unknown: review
+        ["", "2010-12-01", "C7", "4", "France"],  # inside France: review
+    ])  # fmt: skip
+    args = ("--lot", "B201575,0201575", "--country", "FR", "--format", "json")
+    review = json.loads(invoke(runner, "-q", "review", f, *args).stdout)
+    assert [r["customer_id"] for r in review] == ["C5", "C6", "C7"]
+    everywhere = json.loads(invoke(runner, "-q", "review", f, *args[:2], "--format", "json").stdout)
+    assert [r["customer_id"] for r in everywhere] == ["C1", "C2", "C3", "C4", "C5", "C7"]

@@ -102,6 +102,8 @@ def test_barcode_forms_give_the_lot_and_gs1_fields(
         "first_shipped": "2010-12-01",
         "last_shipped": "2011-01-04",
         "gs1": {"gtin": GTIN, "expiry": "2012-06-30", "serial": "SN77"},
+        "looks_like": [],
+        "confusable_of": None,
     }
 
 
@@ -146,19 +148,23 @@ def test_suggestions_for_each_slip(
     runner: CliRunner, data: Path, typed: str, expected: list[str]
 ) -> None:
     result = run(runner, data, "check", typed, "--format", "json")
-    assert result.exit_code == support.NOT_AFFECTED
     answer = json.loads(result.stdout)
     assert answer["recalled"] is False
     assert answer["suggestions"] == expected
+    # A slip of a recalled lot is not a plain "not in recall": it has its own status.
+    recalled = [lot for lot in expected if lot in ("B201575", "B201590")]
+    assert answer["looks_like"] == recalled
+    assert result.exit_code == (support.LOOKS_LIKE if recalled else support.NOT_AFFECTED)
 
 
 def test_suggestion_is_not_a_verdict(runner: CliRunner, data: Path) -> None:
     result = run(runner, data, "check", "B2O1575")
-    assert result.exit_code == support.NOT_AFFECTED
+    assert result.exit_code == support.LOOKS_LIKE
     lines = result.stdout.splitlines()
-    assert lines[0] == "B2O1575: NOT IN RECALL (recalled lots: B201575, B201590)"
+    assert lines[0] == "B2O1575: NOT ON THE RECALL LIST (recalled lots: B201575, B201590)"
+    assert lines[1] == "  looks like recalled B201575 — check the box"
     assert (
-        lines[2] == "  did you mean: B201575? (not a verdict: check the suggested lot to get one)"
+        lines[3] == "  did you mean: B201575? (not a verdict: check the suggested lot to get one)"
     )
     nothing = run(runner, data, "check", "ZZ9999").stdout.splitlines()
     assert nothing[2] == "  no known lot is close to this one"
@@ -283,6 +289,9 @@ def test_usage_error_is_2_and_help_documents_statuses(runner: CliRunner, data: P
     assert f"{support.NOT_AFFECTED} not affected" in SUPPORT_EXIT_HELP
     assert f"{support.NOT_FOUND} no customer matches" in SUPPORT_EXIT_HELP
     assert f"{support.AFFECTED} affected" in SUPPORT_EXIT_HELP
+    assert (
+        f"{support.LOOKS_LIKE} not on the list but looks like a recalled lot" in SUPPORT_EXIT_HELP
+    )
     for command in ("check", "customer"):
         help_text = " ".join(invoke(runner, command, "--help").stdout.split())
         assert "Exit status: 0 affected" in help_text and "3 not affected" in help_text
@@ -309,7 +318,8 @@ def test_shell_answers_piped_lines(runner: CliRunner, data: Path) -> None:
     assert (
         "C5  Eve Zoe  not affected\n    e***@example.com, ***-5555, ***, Quincy, 02169, US\n" in out
     )
-    assert "B2O1575: NOT IN RECALL" in out and "did you mean: B201575?" in out
+    assert "B2O1575: NOT ON THE RECALL LIST" in out and "did you mean: B201575?" in out
+    assert "looks like recalled B201575 — check the box" in out
     assert "Error: barcode" in result.stderr and "has no lot (10) element" in result.stderr
     assert result.stderr.rstrip().endswith("3 answers")
 
@@ -323,3 +333,99 @@ def test_shell_reveal_and_rows(runner: CliRunner, data: Path) -> None:
         "    shipments.xlsx / Shipments row 8: not matched, 2011-01-05, customer C4, qty 7\n"
         in (result.stdout)
     )
+
+
+# --- text around a lot (issue 13 item 2) and two lots in one barcode (issue 16 item 19)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Lot: B201575", "LOT B201575", "Lot No. B201575", "Lot # B201575", "N° de lot : B201575",
+     "No de lot B201575", "Batch: B201575", "(10) B201575", "lot:b201575"],
+)  # fmt: skip
+def test_a_lot_label_is_read_past(runner: CliRunner, data: Path, typed: str) -> None:
+    result = run(runner, data, "check", typed, "--format", "json")
+    assert result.exit_code == support.AFFECTED, result.stderr
+    assert json.loads(result.stdout)["lot"] == "B201575"
+
+
+@pytest.mark.parametrize("typed", ["B201575 x", "B201575,", "Lot: B201575 please", "B201575?"])
+def test_text_that_is_not_a_lot_is_refused_not_answered(
+    runner: CliRunner, data: Path, typed: str
+) -> None:
+    result = invoke(runner, "check", typed, str(data), *SCOPE)
+    assert result.exit_code == 2
+    assert result.stdout == ""  # no verdict at all, least of all NOT IN RECALL
+    assert f"{typed!r} is not a lot" in result.stderr
+
+
+def test_a_known_lot_with_a_space_or_punctuation_is_a_lot(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write_csv(tmp_path / "s.csv", [HEADER, _row("AB 12/7", D(2010, 12, 1), "C1", 4),
+                                   _row("B201575", D(2010, 12, 1), "C2", 4)])  # fmt: skip
+    seen = invoke(runner, "-q", "check", "ab 12/7", str(tmp_path), *SCOPE, "--format", "json")
+    assert seen.exit_code == support.NOT_AFFECTED
+    assert json.loads(seen.stdout)["lot"] == "AB 12/7"
+    unseen = invoke(runner, "-q", "check", "AB 12/8", str(tmp_path), *SCOPE)
+    assert unseen.exit_code == 2
+
+
+def test_a_barcode_with_two_lots_is_refused(runner: CliRunner, data: Path) -> None:
+    code = f"(01){GTIN}(10)B201575(10)XK4471"
+    result = invoke(runner, "check", code, str(data), *SCOPE)
+    assert result.exit_code == 1
+    assert "holds 2 different lots (10): B201575, XK4471" in result.stderr
+    assert result.stdout == ""
+
+
+def test_shell_parses_its_flags(runner: CliRunner, data: Path) -> None:
+    lines = ["check B201590 --show-rows", "--rows B201590", "B201575 x", "check B201575 --bogus"]
+    result = invoke(runner, "-q", "shell", str(data), *SCOPE, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    assert result.stdout.count("B201590: IN RECALL") == 2
+    assert result.stdout.count("shipments.xlsx / Shipments row 8: not matched") == 2
+    assert "'B201575 x' is not a lot" in result.stderr
+    assert "unknown option '--bogus'" in result.stderr
+    assert "NOT IN RECALL" not in result.stdout
+
+
+# --- look-alikes in the data (issue 13 item 6) and Unicode confusables (issue 16 item 6)
+
+
+@pytest.mark.parametrize("typed", ["B2O1575", "8201575", "201575", "B201576", "B2015755"])
+def test_a_look_alike_in_the_data_still_warns(
+    runner: CliRunner, tmp_path: Path, typed: str
+) -> None:
+    write_csv(tmp_path / "s.csv", [HEADER, _row("B201575", D(2010, 12, 1), "C1", 4),
+                                   _row(typed, D(2010, 12, 2), "C2", 5)])  # fmt: skip
+    result = invoke(runner, "-q", "check", typed, str(tmp_path), *SCOPE, "--format", "json")
+    assert result.exit_code == support.LOOKS_LIKE
+    answer = json.loads(result.stdout)
+    assert answer["recalled"] is False and answer["looks_like"] == ["B201575"]
+    text = invoke(runner, "-q", "check", typed, str(tmp_path), *SCOPE).stdout
+    assert "looks like recalled B201575 — check the box" in text
+
+
+def test_a_cyrillic_look_alike_goes_to_review_and_check_says_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    cyrillic = "\u0412201575"  # В, CYRILLIC CAPITAL LETTER VE
+    write_csv(tmp_path / "s.csv", [HEADER, _row(cyrillic, D(2010, 12, 2), "C2", 5),
+                                   _row(cyrillic, D(2011, 2, 2), "C3", 5)])  # fmt: skip
+    review = json.loads(invoke(runner, "-q", "review", str(tmp_path), *SCOPE, "--format",
+                               "json").stdout)  # fmt: skip
+    assert [(r["customer_id"], r["reason"]) for r in review] == [
+        ("C2", f"lot {cyrillic} looks like recalled B201575 (Unicode look-alike characters): "
+               "check the box"),
+    ]  # fmt: skip
+    result = invoke(runner, "-q", "check", cyrillic, str(tmp_path), *SCOPE, "--format", "json")
+    assert result.exit_code == support.LOOKS_LIKE
+    answer = json.loads(result.stdout)
+    assert answer["confusable_of"] == "B201575" and answer["looks_like"] == ["B201575"]
+    text = invoke(runner, "-q", "check", cyrillic, str(tmp_path), *SCOPE).stdout
+    assert "its shipments inside the scope are in review" in text
+    # Suggestions compare the folded text too.
+    other = invoke(runner, "-q", "check", "\u0412201599", str(tmp_path), *SCOPE, "--format",
+                   "json")  # fmt: skip
+    assert json.loads(other.stdout)["suggestions"][:1] == ["B201590"]

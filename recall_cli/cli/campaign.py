@@ -58,17 +58,23 @@ def affected(
         scope = request.scope.to_dict() if request.scope else {}
         emit(app, plan, reports.affected(*tally.affected_rows()), files=read_files(tally),
              scope=scope, audit_log=audit_log)  # fmt: skip
-        _emit_rows_line(app, tally.bucket_counts())
+        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
         return
     from recall_cli.tasks.scope_diff import affected_excluding
 
     run = api.run(request)
-    frame, excluded = affected_excluding(run.result, exclude_notified)
+    done = affected_excluding(run.result, exclude_notified)
+    frame = done.table
     _warnings(app, run)
-    app.info(f"left out {plural(excluded, 'customer')} already notified; {len(frame):,} remain")
+    for note in done.notes:
+        app.warn(note)
+    kept = (f"; kept {plural(done.kept_grown, 'notified customer')} whose recalled lots grew"
+            if done.kept_grown else "")  # fmt: skip
+    app.info(f"left out {plural(done.left_out, 'customer')} already notified{kept}; "
+             f"{len(frame):,} remain")  # fmt: skip
     emit(app, plan, reports.affected_frame(frame), files=read_files(run),
          scope=run.result.scope.to_dict(), audit_log=audit_log)  # fmt: skip
-    _emit_rows_line(app, run.result.bucket_counts())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
 
 
 # campaign.KINDS, spelled out so building the CLI does not import pandas (a test
@@ -147,6 +153,14 @@ def export_command(
     if not app.quiet:  # plain echo: one line, never wrapped, no markup in paths
         click.echo(f"{kind}: {plural(built.rows, 'row')} to {where}; channels: "
                    f"{built.channels.line()}", err=True)  # fmt: skip
+    not_read = run.files_not_read()
+    if not_read:  # --skip-unreadable: the file is incomplete, said even with -q
+        click.echo(
+            f"✗ NOT EVERY FILE WAS READ: {len(not_read)} not read ("
+            + ", ".join(Path(f["file"]).name for f in not_read)
+            + ")",
+            err=True,
+        )
 
 
 AUDIT_EXAMPLES = """\b

@@ -20,10 +20,16 @@ if TYPE_CHECKING:
     from recall_cli.tasks.tables import Result
 
 
-def _emit_rows_line(app: AppContext, summary_rows: dict[str, int]) -> None:
+def _emit_rows_line(
+    app: AppContext, summary_rows: dict[str, int], not_read: list[dict[str, str]] | None = None
+) -> None:
     from recall_cli.output.terminal import bucket_line
 
-    app.info(bucket_line(summary_rows))
+    line = bucket_line(summary_rows, not_read or [])
+    if not_read:  # files left out with --skip-unreadable: said even with -q
+        app.console(stderr=True).print(line)
+    else:
+        app.info(line)
 
 
 def _warnings(app: AppContext, run: api.Run | Tally) -> None:

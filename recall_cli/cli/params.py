@@ -126,6 +126,12 @@ input_options = _bundle(
         help="Also read the files in the subfolders of a folder given.",
     ),
     click.option(
+        "--skip-unreadable",
+        is_flag=True,
+        help="Go on without files that hold no shipment table (they are named, and the "
+        "counts are marked incomplete).",
+    ),
+    click.option(
         "--no-cache",
         is_flag=True,
         help="Neither read nor write the cache of normalised rows (see `recall cache info`).",

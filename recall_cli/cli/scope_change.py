@@ -44,8 +44,11 @@ Examples:
 @input_options
 @output_options(ALL_FORMATS)
 @click.option(
-    "--list", "which", type=click.Choice(("added", "removed", "unchanged")), default="added",
-    show_default=True, help="The list shown (table) or written (csv, xlsx).",
+    "--list", "which",
+    type=click.Choice(("letters", "added", "changed", "removed", "unchanged")),
+    default="letters", show_default=True,
+    help="The list shown (table) or written (csv, xlsx); letters = added + changed: who needs a "
+    "letter now.",
 )  # fmt: skip
 @audit_option
 @pass_app
@@ -54,8 +57,10 @@ def diff(
 ) -> None:
     """Customers newly affected, no longer affected and unchanged between two recall files.
 
-    Both scopes are applied to one read of the data. Send first letters to the
-    `added` list (21 CFR 806.10(d): amended report within 10 working days).
+    Both scopes are applied to one read of the data. `changed` customers were
+    affected before and hold more recalled lots or units now. Send letters to the
+    `letters` list, added + changed (21 CFR 806.10(d): amended report within 10
+    working days).
     """
     from recall_cli.tasks import reports
     from recall_cli.tasks.scope_diff import compare_scopes

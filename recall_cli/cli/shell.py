@@ -3,7 +3,8 @@
 
 Lines understood::
 
-    check CODE [--rows]    is this lot (or scanned barcode) recalled? --rows adds provenance
+    check CODE [--rows]    is this lot (or scanned barcode) recalled? --rows (or
+                           --show-rows) adds provenance
     customer QUERY         is this customer affected? (contact masked unless the shell
                            was started with --reveal)
     CODE                   a bare lot or barcode is a `check`
@@ -20,14 +21,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from recall_cli.errors import RecallError
+from recall_cli.errors import RecallError, UsageError
 from recall_cli.output.terminal import check_view, customer_view
 from recall_cli.query.lookup import Classified
 from recall_cli.tasks.support import check_code, customer_exit_status, customer_lookup
 
 PROMPT = "recall> "
 HELP = (
-    "check CODE [--rows]   lot, GS1 barcode or Digital Link; --rows lists file/sheet/row\n"
+    "check CODE [--rows]   lot, GS1 barcode or Digital Link; --rows (--show-rows) lists\n"
+    "                      file/sheet/row\n"
     "customer QUERY        id, email, phone digits or part of a name\n"
     "CODE                  same as check CODE\n"
     "quit                  leave (or Ctrl-D)\n"
@@ -59,9 +61,7 @@ def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply |
                 return Reply(error="customer needs a query: customer C10003")
             found = customer_lookup(rows, rest, reveal=reveal)
             return Reply(customer_view(found), status=customer_exit_status(found))
-        code, show_rows = (rest, False) if verb_l == "check" else (text, False)
-        if code.endswith(" --rows") or code == "--rows":
-            code, show_rows = code[: -len("--rows")].strip(), True
+        code, show_rows = _check_args(rest if verb_l == "check" else text)
         if not code:
             return Reply(error="check needs a lot or barcode: check B201575")
         found_lot = check_code(rows, code, show_rows=show_rows)
@@ -70,6 +70,20 @@ def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply |
     except RecallError as exc:
         # One bad scan must not end the session; the message carries no patient value.
         return Reply(error=str(exc))
+
+
+_ROWS_FLAGS = frozenset({"--rows", "--show-rows"})
+
+
+def _check_args(text: str) -> tuple[str, bool]:
+    """The code and whether rows were asked for: flags are words of their own,
+    anywhere on the line, never part of the code."""
+    words = text.split()
+    flags = [w for w in words if w.startswith("--")]
+    unknown = [w for w in flags if w not in _ROWS_FLAGS]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}", hint="check CODE [--rows]")
+    return " ".join(w for w in words if not w.startswith("--")), bool(flags)
 
 
 def _enable_history() -> None:

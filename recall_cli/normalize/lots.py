@@ -6,24 +6,28 @@ unique values only and cached by callers.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # biip costs 60 ms to import: only a scanned code needs it
     from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
 
-from recall_cli.errors import RecallError
+from recall_cli.errors import RecallError, UsageError
 
 __all__ = [
     "CONFUSABLE_PAIRS",
     "ScannedCode",
+    "fold_confusables",
+    "looks_like",
     "normalize_lot",
     "one_edit_away",
     "parse_code",
+    "strip_lot_label",
     "suggest_lots",
 ]
 
@@ -199,19 +203,83 @@ def _iso(element: GS1ElementString | None) -> str | None:
     return element.date.isoformat() if element.date is not None else None
 
 
-def _plain(raw: str) -> ScannedCode:
-    """A typed lot; one that normalises to nothing (a lone Excel apostrophe) is empty too."""
+# The labels people copy along with a lot, from a box, a letter or an ERP screen:
+# "Lot", "LOT:", "Lot No.", "Lot #", "Lot number", "Batch", "Batch no.", "N° de lot",
+# "No de lot", "Numéro de lot". Matched on the NFKC, upper-cased text.
+_LOT_LABEL = re.compile(
+    r"(?:(?:N[°º]|NO\.?|NUM[EÉ]RO|NUM\.)\s*(?:DE\s+|DU\s+)?LOT"
+    r"|(?:LOT|BATCH)(?:\s*(?:NO\.?|NUMBER|NUM\.?|N[°º]|#))?)"
+)
+# A lot is one token: letters and digits, with inner "-", "/" or "." (LOT-2024/03).
+_LOT_TOKEN = re.compile(r"[^\W_]+(?:[-/.][^\W_]+)*")
+_NOT_A_LOT_HINT = (
+    "type the lot as printed on the box, e.g. B201575; labels such as 'Lot:', 'Lot No.', "
+    "'N° de lot' or a GS1 '(10)' in front of it are understood"
+)
+
+
+def strip_lot_label(text: str) -> str | None:
+    """The text after a lot label ("Lot: B201575" -> "B201575"); None without a label.
+
+    A label counts only when something separates it from the lot (a space, ":",
+    "#", or the label's own final "." / "#"): "LOT123" stays a lot.
+    """
+    upper = text.upper()
+    match = _LOT_LABEL.match(upper)
+    if match is None:
+        return None
+    rest = text[match.end() :]
+    ends_in_mark = not match.group()[-1].isalnum()
+    if not rest or not (ends_in_mark or rest[0].isspace() or rest[0] in ":#"):
+        return None
+    rest = rest.lstrip(" \t:#")
+    return rest or None
+
+
+def _plain(raw: str, known: Callable[[str], bool] | None = None) -> ScannedCode:
+    """A typed lot; one that normalises to nothing (a lone Excel apostrophe) is empty too.
+
+    A lot is what the rule of `typed_lot` accepts; anything else is refused
+    rather than answered: "B201575 x" is not a lot, and NOT IN RECALL about it
+    would be a verdict on text nobody holds on a box.
+    """
     lot = normalize_lot(raw)
     if not lot:
         raise RecallError("empty lot or barcode", hint=_NO_LOT_HINT)
-    return ScannedCode(lot=lot, source="plain")
+    return ScannedCode(lot=typed_lot(raw, lot, known), source="plain")
 
 
-def parse_code(text: str) -> ScannedCode:
+def typed_lot(raw: str, lot: str, known: Callable[[str], bool] | None = None) -> str:
+    """The lot a typed text names, or UsageError quoting what was read.
+
+    In order: the text itself when it is a known lot (the recall list or a lot
+    in the data: real lots may hold spaces or punctuation) or one lot-shaped
+    token; else the text after a lot label, under the same two tests.
+    """
+    is_known = known or (lambda _lot: False)
+    if is_known(lot) or _LOT_TOKEN.fullmatch(lot):
+        return lot
+    rest = strip_lot_label(lot)
+    if rest is not None:
+        labelled = normalize_lot(rest)
+        if labelled and (is_known(labelled) or _LOT_TOKEN.fullmatch(labelled)):
+            return labelled
+    raise UsageError(
+        f"{raw.strip()!r} is not a lot: it holds spaces or punctuation, and no known lot "
+        "(recall list or data) is spelled so",
+        hint=_NOT_A_LOT_HINT,
+    )
+
+
+def parse_code(text: str, known: Callable[[str], bool] | None = None) -> ScannedCode:
     """Read a typed lot, a scanned GS1 element string or a GS1 Digital Link URL.
 
-    Raises RecallError for an empty code, an unreadable GS1 code, or a GS1 code
-    without a lot (AI 10). Messages quote the code and nothing else.
+    `known` says whether a normalised lot is a known one (recalled or in the
+    data); a typed text that is neither a known lot nor one lot-shaped token
+    (after an optional label, see `typed_lot`) raises UsageError (exit 2).
+    Raises RecallError for an empty code, an unreadable GS1 code, a GS1 code
+    without a lot (AI 10) or with two different lots. Messages quote the code
+    and nothing else.
     """
     raw = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).strip()
     raw = _GS_RENDERINGS.sub(_GS, raw)
@@ -220,7 +288,7 @@ def parse_code(text: str) -> ScannedCode:
 
     strong = _strong_gs1(raw)
     if not strong and not _weak_gs1(raw):
-        return _plain(raw)
+        return _plain(raw, known)
 
     decoded: tuple[GS1ElementStrings, Source] | None = None
     first_error = ""
@@ -236,13 +304,21 @@ def parse_code(text: str) -> ScannedCode:
 
     if decoded is None:
         if not strong:
-            return _plain(raw)
+            return _plain(raw, known)
         raise RecallError(
             f"cannot read {text.strip()!r} as a GS1 barcode or Digital Link: {first_error}",
             hint=f"scan again or {_NO_LOT_HINT}",
         )
 
     elements, source = decoded
+    lots = {normalize_lot(es.value) for es in elements if es.ai.ai == "10"}
+    if len(lots) > 1:
+        # Which box the patient holds cannot be told: the first is not the answer.
+        raise RecallError(
+            f"barcode {text.strip()!r} holds {len(lots)} different lots (10): "
+            + ", ".join(sorted(lots)),
+            hint=f"scan the box again or {_NO_LOT_HINT}",
+        )
     lot_es = elements.get(ai="10")
     lot = normalize_lot(lot_es.value) if lot_es is not None else ""
     if not lot:
@@ -324,6 +400,59 @@ def weighted_distance(a: str, b: str, cutoff: float = math.inf) -> float:
     return prev[m]
 
 
+@functools.lru_cache(maxsize=4096)
+def fold_confusables(lot: str) -> str:
+    """The lot with each non-ASCII look-alike of an ASCII character replaced by it
+    (Cyrillic В201575 -> B201575), from the Unicode confusables data (UTS #39).
+
+    Lots are ASCII (GS1 character set 82), so only non-ASCII characters are
+    folded: an ASCII lot is returned as it is without loading the data. O/0 and
+    I/1 stay apart here (they are distinct characters of real lots); the
+    look-alike distance of `looks_like` weighs them.
+    """
+    if lot.isascii():
+        return lot
+    from confusable_homoglyphs import confusables  # 0.2 s: only for non-ASCII lots
+
+    found = confusables.is_confusable(lot, greedy=True, preferred_aliases=["latin", "common"])
+    if not found:
+        return lot
+    swap: dict[str, str] = {}
+    for hit in found:
+        ascii_glyphs = [h["c"] for h in hit["homoglyphs"] if h["c"].isascii()]
+        if ascii_glyphs:
+            swap[hit["character"]] = ascii_glyphs[0].upper()
+    return "".join(swap.get(ch, ch) for ch in lot)
+
+
+_LOOKS_LIKE_DISTANCE = 1.0
+# Device lots are 6-10 characters; below 5, one edit reaches too many codes to mean a slip.
+_LOOKS_LIKE_MIN_LENGTH = 5
+
+
+def looks_like(lot: str, recalled: Iterable[str]) -> list[str]:
+    """Recalled lots this other lot may be a slip of: one edit away (a character
+    changed, added, dropped or two swapped), one or two look-alike characters
+    (O/0, I/1, B/8...; weighted_distance), a leading zero, or the same once
+    Unicode look-alikes are folded (fold_confusables). Closest first. The edit
+    tests apply to lots of 5 characters or more."""
+    query = normalize_lot(lot)
+    folded = fold_confusables(query)
+    scored = []
+    for r in set(recalled):
+        if not r or r == query:
+            continue
+        if folded == r:
+            scored.append((0.0, r))
+            continue
+        if min(len(query), len(r)) < _LOOKS_LIKE_MIN_LENGTH:
+            continue  # one edit from a two-letter code is any other two-letter code
+        distance = weighted_distance(folded, r, _LOOKS_LIKE_DISTANCE)
+        if distance <= _LOOKS_LIKE_DISTANCE or one_edit_away(query, r):
+            scored.append((distance, r))
+    return [r for _, r in sorted(scored)]
+
+
 def suggest_lots(lot: str, known: Iterable[str], limit: int = 5) -> list[str]:
     """Known lots the agent may have meant, closest first (ties alphabetical).
 
@@ -332,13 +461,14 @@ def suggest_lots(lot: str, known: Iterable[str], limit: int = 5) -> list[str]:
     (see ``weighted_distance``), never ``lot`` itself; an empty list means
     nothing is close.
     """
-    query = normalize_lot(lot)
+    typed = normalize_lot(lot)
+    query = fold_confusables(typed)  # a Cyrillic В is compared as the B it looks like
     if not query or limit <= 0:
         return []
     size = len(query)
     scored: list[tuple[float, str]] = []
     for candidate in set(known):
-        if not candidate or candidate == query:
+        if not candidate or candidate == typed:
             continue
         if abs(len(candidate) - size) > _MAX_LENGTH_GAP:
             continue

@@ -107,3 +107,25 @@ def read_customer_ids(path: Path, load: LoadOptions | None = None) -> set[str]:
     frame = read_side_table(path, CUSTOMER_ALIASES, bare_list=True, load=load)
     ids = frame["customer_id"]
     return set(ids[ids != ""])
+
+
+NOTIFIED_ALIASES = fold_aliases(
+    {"customer_id": ("customer_id", "customer id", "id"), "lots": ("lots", "lot", "lots notified")}
+)
+
+
+def read_notified(path: Path, load: LoadOptions | None = None) -> dict[str, set[str]] | None:
+    """Per customer id, the lots an earlier export told them about (its `lots`
+    column, joined with ";" as our exports write it); None when the file has no
+    lots (a plain list of ids)."""
+    from recall_cli.normalize.lots import normalize_lot
+
+    frame = read_side_table(path, NOTIFIED_ALIASES, bare_list=True, load=load)
+    frame = frame[frame["customer_id"] != ""]
+    if not (frame["lots"].astype(str).str.strip() != "").any():
+        return None
+    out: dict[str, set[str]] = {}
+    for cid, lots in zip(frame["customer_id"], frame["lots"].astype(str), strict=True):
+        told = {normalize_lot(x) for x in lots.replace(",", ";").split(";")} - {""}
+        out.setdefault(cid, set()).update(told)
+    return out

@@ -46,14 +46,29 @@ def make_console(*, stderr: bool, no_color: bool = False) -> Console:
 
 
 def _n(value: object) -> str:
+    if value is None:
+        return "unknown"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def bucket_line(rows: dict[str, int]) -> Text:
-    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check."""
+def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> Text:
+    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check.
+
+    The ✓ is printed only when query.reading.accounted_for says so: the buckets
+    add up and every file given was read.
+    """
+    from recall_cli.query.reading import accounted_for
+
     parts = " + ".join(f"{BUCKET_LABELS[b]} {_n(rows[b])}" for b in BUCKET_LABELS)
-    ok = sum(rows[b] for b in BUCKET_LABELS) == rows["read"]
-    mark = "✓ every row accounted for" if ok else "✗ DOES NOT ADD UP"
+    ok = accounted_for(rows, not_read)
+    if ok:
+        mark = "✓ every row accounted for"
+    elif not_read:
+        names = ", ".join(os.path.basename(f["file"]) for f in not_read)
+        files = "file" if len(not_read) == 1 else "files"
+        mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
+    else:
+        mark = "✗ DOES NOT ADD UP"
     return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style="green" if ok else "red")
 
 
@@ -70,6 +85,7 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
     head.add_row("affected customers", _n(summary["customers"]))
     head.add_row("  with an email", _n(summary["with_email"]))
     head.add_row("  postal only", _n(summary["postal_only"]))
+    head.add_row("  uncontactable", _n(summary["uncontactable"]))
     head.add_row("affected units (net, each)", _n(summary["units"]))
     head.add_row("affected shipment lines", _n(summary["shipments"]))
     head.add_row("prescribers (HCPs)", _n(summary["hcps"]))
@@ -195,6 +211,17 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
             )
         else:
             text.append("  no shipment of this lot falls inside the scope\n")
+    elif answer.get("looks_like"):
+        text.append(f"{answer['lot']}: NOT ON THE RECALL LIST", style="bold yellow")
+        text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
+        _barcode_line(text, answer)
+        near = ", ".join(answer["looks_like"])
+        text.append(f"  looks like recalled {near} — check the box\n", style="bold yellow")
+        if answer.get("confusable_of"):
+            text.append(
+                f"  {answer['lot']} holds look-alike (non-Latin) characters of "
+                f"{answer['confusable_of']}: its shipments inside the scope are in review\n"
+            )
     else:
         text.append(f"{answer['lot']}: NOT IN RECALL", style="bold green")
         text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
@@ -280,8 +307,9 @@ def diff_view(counts: dict[str, int], listed: Table, caption: str) -> Group:
     head = _pairs_table(
         "Scope change",
         [("newly affected (first letter)", counts["added"]),
+         ("affected before, more lots or units now (letter)", counts["changed"]),
          ("no longer affected", counts["removed"]),
-         ("affected before and after", counts["unchanged"])],
+         ("affected before and after, nothing added", counts["unchanged"])],
     )  # fmt: skip
     return Group(Text(caption), head, table_view(listed))
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.lots import fold_confusables
 from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, UNREADABLE_QUANTITY
 from recall_cli.query.scope import RecallScope
 
@@ -27,7 +28,7 @@ BUCKETS = (MATCHED, NOT_MATCHED, NOT_DATA, NEEDS_REVIEW)
 BUCKET_DTYPE = "<U12"
 
 # The columns `classify` reads.
-RULE_COLUMNS = ("kind", "lot", "ship_date", "country", "customer_key", "problem")
+RULE_COLUMNS = ("kind", "lot", "ship_date", "country", "customer_key", "problem", "quantity")
 
 # Contact details travel in blocks: an address is never stitched from two rows.
 CONTACT_BLOCKS: dict[str, tuple[str, ...]] = {
@@ -52,10 +53,15 @@ class RuleInputs:
     country: Distinct
     problem: Distinct
     day: np.ndarray  # datetime64[D], NaT where the date is unreadable
-    has_identity: np.ndarray  # bool: a customer key (id, or name and postal code)
+    key: Distinct  # the customer key (id, or name and postal code); "" for none
+    quantity: np.ndarray  # float64, NaN where unreadable or blank
 
     def __len__(self) -> int:
         return len(self.day)
+
+    @property
+    def has_identity(self) -> np.ndarray:
+        return self.key.where(lambda v: v != "")
 
 
 def rule_inputs(table: pa.Table) -> RuleInputs:
@@ -66,7 +72,8 @@ def rule_inputs(table: pa.Table) -> RuleInputs:
         country=ab.distinct(table["country"]),
         problem=ab.distinct(table["problem"]),
         day=ab.days(table["ship_date"]),
-        has_identity=ab.filled(table["customer_key"]),
+        key=ab.distinct(table["customer_key"]),
+        quantity=ab.fixed(table["quantity"], "float64", np.nan),
     )
 
 
@@ -88,8 +95,12 @@ def bucket_names(codes: np.ndarray) -> np.ndarray:
 def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
     """Bucket (as its index in BUCKETS) and reason for every row.
 
-    A row's bucket depends on that row and the scope alone, so classifying a
-    subset of rows gives those rows the buckets they get in the whole set.
+    A row's bucket depends on that row and the scope, and on one thing more: a
+    return (negative quantity) that is larger than what was shipped of its lot to
+    its customer inside the scope goes to review (`_over_returned`). So
+    classifying a subset of rows gives them the buckets they get in the whole set
+    when the subset holds every row of each (customer, lot) it touches: all the
+    rows of a lot, or of a customer, as the support questions take them.
     One byte a row: a million rows of bucket names would be 48 MB to fill.
     """
     n = len(rows)
@@ -97,6 +108,11 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
     lot_empty = rows.lot.where(lambda v: v == "")
     recalled = rows.lot.where(lambda v: v in scope.lots)
+    # A Unicode look-alike of a recalled lot (a Cyrillic В in В201575) is treated as
+    # that lot would be, but where it would match it goes to review: the box decides.
+    confusable = rows.lot.where(
+        lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
+    )
 
     # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
     stripped = {_zero_stripped(x) for x in scope.lots} - {None}
@@ -119,36 +135,60 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = BUCKETS.index(NOT_DATA)
     note = rows.kind.where(lambda v: v == "note")
     bucket[note] = BUCKETS.index(NOT_DATA)
+    # With --country, a row shipped to a known country outside those asked is out of
+    # scope whatever else is wrong with it: no reason below sends it to review. A row
+    # whose country is blank or unrecognised stays in doubt (`unknown_country`).
+    if scope.countries:
+        country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
+        in_countries = rows.country.where(lambda v: v in scope.countries)
+        elsewhere = country_known & ~in_countries
+    else:
+        in_countries = np.ones(n, dtype=bool)
+        elsewhere = np.zeros(n, dtype=bool)
     review = np.zeros(n, dtype=bool)
-    review |= note & recalled
-    reason[note & recalled] = "a line with a recalled lot but no date, customer or quantity"
+    note_doubt = note & (recalled | confusable) & ~elsewhere
+    review |= note_doubt
+    reason[note_doubt] = "a line with a recalled lot but no date, customer or quantity"
+    # A row with the wrong number of fields: its country cell may be another column.
     review |= rows.kind.where(lambda v: v == "bad")
     lot_unusable = data & lot_empty
-    review |= lot_unusable
-    review |= data & maybe_zeros
-    reason[data & maybe_zeros] = (
-        "numeric lot may be a recalled lot whose leading zeros Excel dropped"
-    )
-    ambiguous = data & rows.problem.where(lambda v: v == AMBIGUOUS_IN_COLUMN)
+    review |= lot_unusable & ~elsewhere
+    zeros = data & maybe_zeros & ~elsewhere
+    review |= zeros
+    reason[zeros] = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    ambiguous = data & rows.problem.where(lambda v: v == AMBIGUOUS_IN_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
-    rec = data & recalled & ~lot_unusable
+    rec = data & (recalled | confusable) & ~lot_unusable & ~elsewhere
     review |= rec & ~has_date
     inside = rec & has_date & in_window
     if scope.countries:
-        country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
         country_blank = rows.country.where(lambda v: v == "")
-        in_countries = rows.country.where(lambda v: v in scope.countries)
-        unknown_country = inside & ~country_known & ~in_countries
+        unknown_country = inside & ~in_countries
         review |= unknown_country
         reason[unknown_country & country_blank] = "country blank: cannot apply --country"
         reason[unknown_country & ~country_blank] = "country not recognised"
         inside &= ~unknown_country
-        inside &= in_countries
     review |= inside & ~has_identity
     # Its units would be reported as 0: a person reads the quantity at the source.
     review |= inside & rows.problem.where(lambda v: v == UNREADABLE_QUANTITY)
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
+    lookalike = rec & confusable & (review | inside)
+    review |= lookalike
+    if lookalike.any():
+        for code in np.unique(rows.lot.codes[lookalike]).tolist():
+            lot = rows.lot.values[code]
+            reason[lookalike & (rows.lot.codes == code)] = (
+                f"lot {lot} looks like recalled {fold_confusables(lot)} (Unicode look-alike "
+                "characters): check the box"
+            )
     matched = inside & has_identity & ~review
+    over = _over_returned(rows, matched)
+    for pos, text in over.items():
+        reason[pos] = text
+    if over:
+        at = np.fromiter(over, dtype=np.int64, count=len(over))
+        matched[at] = False
+        review[at] = True
     bucket[matched] = BUCKETS.index(MATCHED)
     bucket[review] = BUCKETS.index(NEEDS_REVIEW)
     # Review rows without a specific reason carry the problem normalize found.
@@ -157,3 +197,42 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
         reason[fill] = np.array(rows.problem.values, dtype=object)[rows.problem.codes[fill]]
     reason[~review] = ""
     return bucket, reason
+
+
+def _over_returned(rows: RuleInputs, matched: np.ndarray) -> dict[int, str]:
+    """The return lines of each (customer, lot, country) whose matched lines sum below
+    zero, with their reason.
+
+    Such a return is larger than what was shipped inside the scope (it is of a
+    shipment before the window, or its lot or customer is mistyped): it is not
+    netted against anything, and the shipments count in full until a person
+    decides. Every matched (customer, lot, country) then sums to 0 or more, so
+    the units of a customer, a lot, a country and the total are one sum of
+    non-negative parts (tally.net_units) and never disagree.
+    """
+    at = np.flatnonzero(matched & (rows.quantity < 0))
+    if not len(at):
+        return {}
+    everything = np.flatnonzero(matched)
+    n_lots, n_countries = len(rows.lot.values), len(rows.country.values)
+
+    def group(where: np.ndarray) -> np.ndarray:
+        key = rows.key.codes[where].astype(np.int64) * n_lots + rows.lot.codes[where]
+        return key * n_countries + rows.country.codes[where]
+
+    groups, which = np.unique(group(everything), return_inverse=True)
+    quantity = np.nan_to_num(rows.quantity[everything], nan=0.0)
+    net = np.bincount(which, weights=quantity, minlength=len(groups))
+    shipped = np.bincount(which, weights=np.where(quantity > 0, quantity, 0.0),
+                          minlength=len(groups))  # fmt: skip
+    mine = np.searchsorted(groups, group(at))
+    out: dict[int, str] = {}
+    for pos, g in zip(at.tolist(), mine.tolist(), strict=True):
+        if np.rint(net[g]) < 0:
+            lot = rows.lot.values[rows.lot.codes[pos]]
+            returned = int(np.rint(shipped[g] - net[g]))
+            out[pos] = (
+                f"returns of {returned:,} units of {lot} exceed the {int(np.rint(shipped[g])):,} "
+                "shipped to this customer inside the scope: not netted until a person checks"
+            )
+    return out

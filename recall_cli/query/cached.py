@@ -36,6 +36,9 @@ def classified(request: Request) -> Classified:
 
         found = _cached_rows(request, paths, LOOKUP_COLUMNS)
         if found is not None:
+            from recall_cli.query.reading import check_files_read
+
+            check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
             return Classified(found.table, request.scope)
     from recall_cli.query import run as api
     from recall_cli.query.lookup import Classified
@@ -58,8 +61,10 @@ def tallied(request: Request) -> Tally:
 
         return api.run(request).result.tally
     from recall_cli.query.buckets import classify_codes, rule_inputs
+    from recall_cli.query.reading import check_files_read
     from recall_cli.query.tally import Tally
 
+    check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
     codes, _ = classify_codes(rule_inputs(found.table), request.scope)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
     tally.check_sums()

@@ -109,7 +109,7 @@ def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
         "lot": code,
         "recalled": code in rows.scope.lots,
         "customers": len(pc.unique(found["customer_key"])),
-        "units": int(np.rint(np.nansum(quantity))) if len(hits) else 0,  # as summary's by_lot
+        "units": net_units(quantity.tolist()),  # as summary's by_lot
         "shipments": len(hits),
         "first_shipped": shipped.min().item().isoformat() if len(hits) else None,
         "last_shipped": shipped.max().item().isoformat() if len(hits) else None,

@@ -28,6 +28,7 @@ class Request:
     load: LoadOptions = field(default_factory=LoadOptions)
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
+    skip_unreadable: bool = False  # go on without files that hold no shipment table
     progress: Callable[[str, int], None] | None = field(default=None, compare=False)
 
     @classmethod
@@ -53,6 +54,7 @@ class Request:
         recursive: bool = False,
         need_scope: bool = True,
         no_cache: bool = False,
+        skip_unreadable: bool = False,
         progress: Callable[[str, int], None] | None = None,
     ) -> Request:
         recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
@@ -103,6 +105,7 @@ class Request:
             ),
             normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
             use_cache=not no_cache,
+            skip_unreadable=skip_unreadable,
             progress=progress,
         )
 

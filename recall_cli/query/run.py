@@ -50,6 +50,9 @@ class Run:
     def warnings(self) -> list[str]:
         return self.result.tally.warnings()
 
+    def files_not_read(self) -> list[dict[str, str]]:
+        return self.result.tally.files_not_read()
+
 
 def load(request: Request) -> Shipments:
     from recall_cli.cache import store as cache
@@ -88,6 +91,12 @@ def run(request: Request) -> Run:
             file=", ".join(str(p) for p in request.paths),
             hint="run `recall inspect` to see what was found",
         )
+    from dataclasses import asdict
+
+    from recall_cli.query.reading import check_files_read
+
+    check_files_read([asdict(s) for s in shipments.sources],
+                     skip_unreadable=request.skip_unreadable)  # fmt: skip
     return Run(request, shipments, find_affected(shipments, request.scope))
 
 

@@ -117,8 +117,23 @@ def whole_units(values: Any) -> np.ndarray:
 
 
 def net_units(quantities: Sequence[float | None]) -> int:
-    """Net units: returns (negative lines) cancel shipments; unreadable counts as 0."""
-    return int(np.rint(math.fsum(q for q in quantities if q is not None and q == q)))
+    """Net units of matched lines: returns (negative lines) cancel shipments of their
+    own lot and customer, unreadable counts as 0, and the result is never below 0.
+
+    The bucket rule sends to review a return larger than what was shipped of its
+    lot to its customer inside the scope (buckets._over_returned), so every
+    (customer, lot, country) of matched lines sums to 0 or more: the units of a
+    customer, a lot, a country or the whole recall are the same sums of
+    non-negative parts, which is why summary, affected, check, customer, the
+    courier file and the 806 totals agree. The floor only guards that rule.
+    """
+    return max(0, int(np.rint(math.fsum(q for q in quantities if q is not None and q == q))))
+
+
+def units_of(codes: np.ndarray, quantity: np.ndarray, k: int) -> np.ndarray:
+    """net_units for each of k owners at once (owner code per matched line)."""
+    sums = np.bincount(codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k)
+    return whole_units(np.maximum(sums, 0))
 
 
 # The columns affected_customers reads.
@@ -143,7 +158,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     np.minimum.at(first_row, key.codes, np.arange(len(at)))
     ids = ab.pylist(hit["customer_id"].take(ab.indices(first_row)))
     quantity = ab.fixed(hit["quantity"], "float64", np.nan)
-    units = np.rint(np.bincount(key.codes, weights=np.nan_to_num(quantity, nan=0.0), minlength=k))
+    units = units_of(key.codes, quantity, k)
     shipments = np.bincount(key.codes, minlength=k)
     seconds = ab.seconds(hit["ship_date"])  # matched rows always have a date
     first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
@@ -159,7 +174,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
         "customer_key": keys,
         "customer_id": [ids[i] for i in order],
         "lots": [lots[i] for i in order],
-        "units": whole_units(units)[order].tolist(),
+        "units": units[order].tolist(),
         "shipments": shipments[order].tolist(),
         "first_shipped": first[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
         "last_shipped": last[order].astype("datetime64[s]").astype("datetime64[D]").tolist(),
@@ -214,6 +229,33 @@ def email_ok(value: str) -> bool:
     except EmailNotValidError:
         return False
     return True
+
+
+EMAIL = "email"
+POSTAL = "postal"
+UNCONTACTABLE = "uncontactable"
+CHANNELS = (EMAIL, POSTAL, UNCONTACTABLE)
+
+
+def has_postal_address(address: str, address2: str, city: str, postal_code: str) -> bool:
+    """A letter can be sent: a street line, and a city or a postal code."""
+    street = (address or "").strip() or (address2 or "").strip()
+    return bool(street) and bool((city or "").strip() or (postal_code or "").strip())
+
+
+def channel(email: str, address: str, address2: str, city: str, postal_code: str) -> str:
+    """The one channel rule: email when the address is valid, else a letter when
+    there is a postal address, else uncontactable. Summary, every export and the
+    workbook use it, so their counts can never disagree."""
+    if email_ok((email or "").strip()):
+        return EMAIL
+    return POSTAL if has_postal_address(address, address2, city, postal_code) else UNCONTACTABLE
+
+
+def channels_of(customers: dict[str, list]) -> list[str]:
+    """The channel of each customer of `affected_customers`."""
+    columns = ("email", "address", "address2", "city", "postal_code")
+    return [channel(*values) for values in zip(*(customers[c] for c in columns), strict=True)]
 
 
 def prescriber_key(prescriber_id: object, name: object) -> str:
@@ -324,14 +366,25 @@ class Tally:
                 raise AssertionError(f"bucket counts do not add up for {info['file']}")
 
     # -- answers
-    def _stats(self, where: np.ndarray) -> dict[str, int]:
+    def _stats(self, where: np.ndarray) -> dict[str, int | None]:
         hit = self._matched_columns()
         quantity = hit["quantity"][where]
         return {
             "customers": len(np.unique(hit["key"].codes[where])),
-            "units": int(np.rint(np.nansum(quantity))) if len(quantity) else 0,
+            "units": int(units_of(np.zeros(len(quantity), dtype=np.int64), quantity, 1)[0]),
             "shipments": int(where.sum()),
         }
+
+    def units_unknown_in(self) -> list[str]:
+        """Files read whose shipment tables have no quantity column: units unknown there."""
+        read = [s for s in self.sources if not s["skipped"]]
+        return list(dict.fromkeys(s["file"] for s in read if "quantity" not in s["columns"]))
+
+    def files_not_read(self) -> list[dict[str, str]]:
+        """Files given that yielded no shipment table (only with --skip-unreadable)."""
+        from recall_cli.query.reading import files_not_read
+
+        return files_not_read(self.sources)
 
     def customers_total(self) -> int:
         usable = self.is_data & ab.filled(self.table["customer_key"])
@@ -348,7 +401,7 @@ class Tally:
             for c in sorted(set(hit["country"].values))
         }
         customers = self.customers()
-        with_email = sum(email_ok(e.strip()) for e in customers["email"])
+        reach = channels_of(customers)
         pairs = zip(customers["prescriber_id"], customers["prescriber"], strict=True)
         hcps = {prescriber_key(i, n) for i, n in pairs}
         counts = self.source_counts()
@@ -365,6 +418,11 @@ class Tally:
             if not info["skipped"]
         ]
         stats = self._stats(everything)
+        unknown = self.units_unknown_in()
+        if unknown and len(unknown) == len({s["file"] for s in self.sources if not s["skipped"]}):
+            # No file says how many units: a count would be a made-up 0.
+            for part in (stats, *by_lot.values(), *by_country.values()):
+                part["units"] = None
         return {
             "recall": self.scope.to_dict(),
             "rows": add_counts(counts) if counts else _counts(np.zeros(len(BUCKETS))),
@@ -374,20 +432,28 @@ class Tally:
             "shipments": stats["shipments"],
             "by_lot": by_lot,
             "by_country": by_country,
-            "with_email": int(with_email),
-            "postal_only": len(customers["email"]) - int(with_email),
+            "with_email": reach.count(EMAIL),
+            "postal_only": reach.count(POSTAL),
+            "uncontactable": reach.count(UNCONTACTABLE),
             "hcps": len(hcps - {""}),
             "sources": sources,
+            "files_not_read": self.files_not_read(),
+            "units_unknown_in": unknown,
         }
 
     def units_by_week(self) -> list[tuple[dt.date, int]]:
-        """Affected units per ship week (weeks start on Monday)."""
+        """Affected units shipped per ship week (weeks start on Monday).
+
+        Returns are left out: they are not shipments, and a return in a later week
+        than its shipment would make that week negative.
+        """
         hit = self._matched_columns()
         days = hit["day"].astype(np.int64)  # days since 1970-01-01, a Thursday
         if not len(days):
             return []
         weeks, which = np.unique(days - (days + 3) % 7, return_inverse=True)
-        units = np.bincount(which, weights=np.nan_to_num(hit["quantity"], nan=0.0))
+        shipped = np.nan_to_num(hit["quantity"], nan=0.0)
+        units = np.bincount(which, weights=np.where(shipped > 0, shipped, 0.0))
         return [(dt.date(1970, 1, 1) + dt.timedelta(days=int(w)), int(np.rint(u)))
                 for w, u in zip(weeks, units, strict=True)]  # fmt: skip
 
@@ -414,6 +480,16 @@ class Tally:
               [*([f"skipped, {s['skipped']}"] if s["skipped"] else []), *s["warnings"]])
              for s in self.sources]
         )  # fmt: skip
+        for file in self.units_unknown_in():
+            out.append(
+                f"units unknown: no quantity column in {file}; its shipments count as lines, "
+                "and the units shown leave them out"
+            )
+        for gone in self.files_not_read():
+            out.append(
+                f"{gone['file']}: NOT READ (no shipment table; --skip-unreadable): its "
+                "customers are in no count or list"
+            )
         conflicts = self.address_conflicts()
         if conflicts:
             out.append(
@@ -431,10 +507,11 @@ class Tally:
         quantity = self._matched_columns()["quantity"]
         returns = quantity[quantity < 0]
         if len(returns):
+            some = len(returns) != 1
             out.append(
-                f"{plural(len(returns), 'return')} (negative quantities) among the affected "
-                "shipments "
-                f"{'was' if len(returns) == 1 else 'were'} netted: "
+                f"{plural(len(returns), 'return')} (negative "
+                f"quantit{'ies' if some else 'y'}) among the affected shipments "
+                f"{'were' if some else 'was'} netted against their own lot and customer: "
                 f"{plural(int(np.rint(returns.sum())), 'unit')}"
             )
         review = int((self.codes == BUCKETS.index(NEEDS_REVIEW)).sum())

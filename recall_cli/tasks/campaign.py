@@ -33,11 +33,17 @@ from recall_cli.errors import ScopeError
 from recall_cli.query.result import (
     AFFECTED_COLUMNS,
     RecallResult,
-    has_valid_email,
     prescriber_keys,
     summarize,
 )
 from recall_cli.query.result import units_by_week as _units_by_week
+from recall_cli.query.tally import (
+    EMAIL,
+    POSTAL,
+    UNCONTACTABLE,
+    channel,
+    has_postal_address,
+)
 from recall_cli.tasks import reports
 from recall_cli.tasks.tables import LIST_SEPARATOR, Chart, Document, Result, Table, from_frame
 
@@ -65,10 +71,6 @@ __all__ = [
 FRENCH_COUNTRIES: frozenset[str] = frozenset(
     {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF", "TF", "MC"}
 )
-
-EMAIL = "email"
-POSTAL = "postal"
-UNCONTACTABLE = "uncontactable"
 
 
 @dataclass(frozen=True)
@@ -223,14 +225,14 @@ class Campaign:
             c.loc[need, "first_name"] = parts.map(lambda p: p[0])
             c.loc[need, "last_name"] = parts.map(lambda p: p[1])
         c["language"] = language_for(c["country"]) if len(c) else pd.Series([], dtype=object)
-        email_ok = has_valid_email(c["email"]) if len(c) else pd.Series([], dtype=bool)
-        address = _text(c, "address") + _text(c, "address2")
-        has_address = (address != "") & ((_text(c, "postal_code") != "") | (_text(c, "city") != ""))
-        c["has_address"] = has_address.astype(bool)
-        c["channel"] = np.where(
-            email_ok.to_numpy(dtype=bool),
-            EMAIL,
-            np.where(has_address.to_numpy(dtype=bool), POSTAL, UNCONTACTABLE),
+        # The one channel rule (query.tally.channel), as summary counts it.
+        parts = [_text(c, col).tolist() for col in ("address", "address2", "city", "postal_code")]
+        c["has_address"] = pd.Series(
+            [has_postal_address(*p) for p in zip(*parts, strict=True)], index=c.index, dtype=bool
+        )
+        columns = [_text(c, "email").tolist(), *parts]
+        c["channel"] = pd.Series(
+            [channel(*v) for v in zip(*columns, strict=True)], index=c.index, dtype=object
         )
         self.customers = c
 
@@ -476,6 +478,13 @@ def _notes(kind: str, campaign: Campaign) -> list[str]:
             notes.append(f"{no_address:,} rows have no usable address: the courier needs one")
         if nothing:
             notes.append(f"{nothing:,} rows have 0 units to replace (returned inside the window)")
+    if kind in ("fda-806", "fsma"):
+        returns = int((campaign.result.matched["quantity"] < 0).sum())
+        if returns:
+            notes.append(
+                f"{returns:,} return lines are not listed (they are not shipments); "
+                "fda-806-totals and summary are net of them"
+            )
     if kind == "hcp":
         keys = prescriber_keys(c) if len(c) else pd.Series([], dtype=object)
         missing = int((keys == "").sum())

@@ -13,7 +13,7 @@ import pandas as pd
 
 from recall_cli.normalize.countries import to_iso2
 from recall_cli.query.result import RecallResult
-from recall_cli.query.tally import whole_units
+from recall_cli.query.tally import net_units, whole_units
 
 DOMESTIC = "US"  # a report to the US FDA: domestic means shipped to the US
 DEFAULT_UNIT = "each"
@@ -34,13 +34,20 @@ def _distribution(country: pd.Series, domestic: str) -> pd.Series:
     return country.map(lambda c: "domestic" if c == domestic else ("foreign" if c else "unknown"))
 
 
+def sent_lines(matched: pd.DataFrame) -> pd.DataFrame:
+    """Matched lines that are shipments, not returns (a negative quantity)."""
+    return matched[~(matched["quantity"] < 0).to_numpy(dtype=bool)]
+
+
 def fda806_frame(result: RecallResult, domestic: str = DOMESTIC) -> pd.DataFrame:
     """One row per lot, consignee and ship date, with the devices sent that day.
 
     Contact details are the consignee's latest (as in `recall affected`); sorted
     by lot, consignee and date so the regulator can read each lot's list in turn.
+    Return lines are not distribution and are left out (a return on a later day
+    would make that day negative); fda806_totals and summary are net of them.
     """
-    matched = result.matched
+    matched = sent_lines(result.matched)
     if matched.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in FDA806_COLUMNS})
     lines = pd.DataFrame(
@@ -91,7 +98,7 @@ def fda806_totals(result: RecallResult, domestic: str = DOMESTIC) -> pd.DataFram
                     "lot": lot,
                     "distribution": part,
                     "consignees": int(sub["customer_key"].nunique()),
-                    "units": round(float(sub["units"].sum())),
+                    "units": net_units(sub["units"].tolist()),
                     "shipments": len(sub),
                 }
             )
@@ -108,7 +115,7 @@ def fsma_frame(result: RecallResult, ship_from: str | None = None) -> pd.DataFra
 
     The ship-from location is the row's own column when it has one, else `ship_from`.
     """
-    m = result.matched
+    m = sent_lines(result.matched)  # returns are not shipping events
     if m.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in FSMA_COLUMNS})
     m = m.sort_values(["lot", "ship_date", "customer_id"], kind="stable")

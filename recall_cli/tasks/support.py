@@ -15,6 +15,9 @@ Exit statuses are part of the answer, so scripts can branch without parsing text
   every matching customer is unaffected.
 - 4 (NOT_FOUND): no customer matches the query (it may be mistyped; this is
   not a "not affected").
+- 5 (LOOKS_LIKE): the lot is not on the recall list, but looks like a recalled
+  lot (normalize.lots.looks_like: one edit, look-alike characters, a Unicode
+  confusable), whether or not it is in the data: the box must be checked.
 - 1 and 2 stay errors and usage errors.
 """
 
@@ -23,7 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from recall_cli.normalize.lots import ScannedCode, parse_code, suggest_lots
+from recall_cli.normalize.lots import (
+    ScannedCode,
+    fold_confusables,
+    looks_like,
+    parse_code,
+    suggest_lots,
+)
 from recall_cli.query.lookup import (
     Classified,
     check_lot,
@@ -36,6 +45,7 @@ from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
 
 __all__ = [
     "AFFECTED",
+    "LOOKS_LIKE",
     "NOT_AFFECTED",
     "NOT_FOUND",
     "CheckAnswer",
@@ -49,6 +59,7 @@ __all__ = [
 AFFECTED = 0
 NOT_AFFECTED = 3
 NOT_FOUND = 4
+LOOKS_LIKE = 5
 
 # Contact fields an agent never needs in full to confirm who is calling.
 _MASKERS = {"email": mask_email, "phone": mask_phone, "address": mask_address}
@@ -68,19 +79,38 @@ class CheckAnswer:
 
 
 def check_exit_status(answer: dict[str, Any]) -> int:
-    return AFFECTED if answer["recalled"] else NOT_AFFECTED
+    if answer["recalled"]:
+        return AFFECTED
+    return LOOKS_LIKE if answer["looks_like"] else NOT_AFFECTED
 
 
 def check_code(rows: Classified, code: str, *, show_rows: bool = False) -> CheckAnswer:
     """Answer `check` for a typed lot, a scanned GS1 element string or a Digital Link.
 
-    Raises RecallError (exit 1) for an empty code or a barcode without a lot.
+    Raises RecallError (exit 1) for an empty code or a barcode without a lot (or
+    with two), and UsageError (exit 2) for text that is not a lot (normalize.lots
+    .typed_lot): never NOT IN RECALL about something that was not a lot.
     """
-    scanned = parse_code(code)
+    lots: set[str] = set()
+
+    def known(lot: str) -> bool:
+        # Only text that is not one lot-shaped token asks: the data's lots load then.
+        if not lots:
+            lots.update(known_lots(rows))
+        return lot in lots
+
+    scanned = parse_code(code, known)
     answer = check_lot(rows, scanned.lot)
     if scanned.source != "plain":
         answer["gs1"] = {"gtin": scanned.gtin, "expiry": scanned.expiry, "serial": scanned.serial}
     in_data = lot_in_data(rows, scanned.lot)
+    # A look-alike of a recalled lot is never a plain NOT IN RECALL, even when that
+    # lot exists in the data: B2O1575 and 8201575 are also the slips people make.
+    answer["looks_like"] = [] if answer["recalled"] else looks_like(scanned.lot, rows.scope.lots)
+    folded = fold_confusables(scanned.lot)
+    answer["confusable_of"] = (
+        folded if folded != scanned.lot and folded in rows.scope.lots else None
+    )
     if not answer["recalled"] and not in_data["shipments"]:
         # A suggestion is never a verdict: the answer stays "not recalled".
         answer["suggestions"] = suggest_lots(scanned.lot, known_lots(rows))

@@ -1,0 +1,63 @@
+"""Whether every file was read, and whether the "✓ every row accounted for" may be printed.
+
+A sheet without a shipment table inside a workbook that has one (a "Read me"
+sheet, a pivot) is reported and skipped. A whole FILE that yields no shipment
+table is another matter: its patients would be missing from every count. It
+stops the run (exit 1), unless the user says to go on without it
+(--skip-unreadable); then every answer names it, and the ✓ is never printed.
+No numpy or pandas here: the cached support path calls it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from recall_cli.errors import InputFileError
+
+FIX_HINT = (
+    'map its headers by hand with --column lot="..." (and ship_date, customer_id), '
+    "read one sheet with --sheet NAME, or leave it out with --skip-unreadable"
+)
+
+
+def files_not_read(sources: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """[{file, reason}] for each file none of whose sheets gave a shipment table.
+
+    `sources` are SourceInfo as dicts, in file order; a file's reason joins the
+    reasons of its sheets.
+    """
+    by_file: dict[str, list[Mapping[str, Any]]] = {}
+    for s in sources:
+        by_file.setdefault(str(s["file"]), []).append(s)
+    out = []
+    for file, sheets in by_file.items():
+        if all(s["skipped"] for s in sheets):
+            reasons = [
+                (f"sheet {s['sheet']!r}: " if s["sheet"] else "") + str(s["skipped"])
+                for s in sheets
+            ]
+            out.append({"file": file, "reason": "; ".join(reasons)})
+    return out
+
+
+def check_files_read(sources: Sequence[Mapping[str, Any]], *, skip_unreadable: bool) -> None:
+    """Raise for the first file that gave no shipment table, unless told to go on."""
+    if skip_unreadable:
+        return
+    missing = files_not_read(sources)
+    if missing:
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more files)" if len(missing) > 1 else ""
+        raise InputFileError(
+            f"no shipment table in this file{more}: {first['reason']}",
+            file=first["file"],
+            hint=FIX_HINT,
+        )
+
+
+def accounted_for(rows: Mapping[str, int], not_read: Sequence[Mapping[str, str]]) -> bool:
+    """The one test behind "✓ every row accounted for": the buckets add up to the
+    rows read AND every file given was read."""
+    parts = sum(rows[b] for b in ("matched", "not_matched", "not_data", "needs_review"))
+    return parts == rows["read"] and not not_read

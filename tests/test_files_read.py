@@ -1,0 +1,89 @@
+"""Issue 13 item 1: a file that yields no shipment table is never left out under a ✓."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recall_cli.cache import store as cache
+
+from .conftest import SAMPLE, invoke, write_xlsx
+
+SCOPE = ("--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copy(SAMPLE / "us_shipments_2010.xlsx", tmp_path)
+    # Finnish headers, which no alias table knows: the file cannot be read as it is.
+    (tmp_path / "fi_toimitukset.csv").write_text(
+        "Toimituspäivä;Erä;Asiakasnumero;Määrä\n2010-12-01;B201575;C99;40\n", encoding="utf-8"
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+@pytest.mark.parametrize("command", ["summary", "affected", "review", "check", "customer"])
+def test_an_unreadable_file_stops_the_run_even_with_q(
+    runner: CliRunner, folder: Path, cache_home: Path, command: str, cached: bool
+) -> None:
+    if cached:  # every file with a cache entry: the pandas-free path answers
+        invoke(runner, "summary", folder, *SCOPE, "--skip-unreadable")
+        cache.flush()
+    target = {"check": ["B201575"], "customer": ["C99"]}.get(command, [])
+    result = invoke(runner, "-q", command, *target, folder, *SCOPE,
+                    *([] if cached else ["--no-cache"]))  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert f"{folder / 'fi_toimitukset.csv'}: no shipment table in this file" in result.stderr
+    for fix in ("--column", "--sheet", "--skip-unreadable"):
+        assert fix in result.stderr
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_skip_unreadable_goes_on_and_never_prints_the_tick(
+    runner: CliRunner, folder: Path, cache_home: Path, cached: bool
+) -> None:
+    extra = [] if cached else ["--no-cache"]
+    if cached:
+        invoke(runner, "summary", folder, *SCOPE, "--skip-unreadable")
+        cache.flush()
+    result = invoke(runner, "-q", "summary", folder, *SCOPE, "--skip-unreadable", "--format",
+                    "json", *extra)  # fmt: skip
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["files_not_read"] == [{
+        "file": str(folder / "fi_toimitukset.csv"),
+        "reason": "no recognisable header in the first 30 rows",
+    }]  # fmt: skip
+    # -q hides warnings, not the fact that a file was left out.
+    last = result.stderr.strip().splitlines()[-1]
+    assert "✓" not in result.stderr
+    assert last.endswith("✗ NOT EVERY FILE WAS READ: 1 file not read (fi_toimitukset.csv)")
+    for command in ("affected", "review"):
+        done = invoke(runner, command, folder, *SCOPE, "--skip-unreadable", *extra)
+        assert done.exit_code == 0
+        assert "✓" not in done.stderr and "1 file not read (fi_toimitukset.csv)" in done.stderr
+        assert "NOT READ (no shipment table; --skip-unreadable)" in done.stderr
+    export = invoke(runner, "-q", "export", "email", folder, *SCOPE, "--skip-unreadable", "-o",
+                    folder / "email.csv", "--audit-log", folder / "audit.jsonl")  # fmt: skip
+    assert export.exit_code == 0
+    assert "NOT EVERY FILE WAS READ: 1 not read (fi_toimitukset.csv)" in export.stderr
+
+
+def test_a_notes_sheet_beside_a_shipment_sheet_is_only_skipped(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write_xlsx(tmp_path / "w.xlsx", {
+        "Read me": [["Exported by the ERP"], ["Do not edit"]],
+        "Data": [["Lot", "Ship Date", "Customer ID", "Qty"], ["B201575", "2010-12-01", "C1", 4]],
+    })  # fmt: skip
+    result = invoke(runner, "summary", tmp_path, *SCOPE, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["files_not_read"] == []
+    assert "skipped, no recognisable header" in result.stderr
+    assert result.stderr.rstrip().endswith("✓ every row accounted for")
