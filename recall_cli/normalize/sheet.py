@@ -370,6 +370,10 @@ def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
+    info.warnings.extend(raw.warnings)
+    if raw.skipped:
+        info.skipped = raw.skipped
+        return info, None
     cells = raw.cells
     merged = info.details.pop("merged_ranges", None)
     if merged:

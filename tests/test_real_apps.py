@@ -1,0 +1,312 @@
+"""Files as real applications write them (issue 15): Excel for Mac, LibreOffice, Gnumeric,
+old and damaged workbooks.
+
+One test per case. Fixtures are built here where the XML or bytes are simple enough to
+write by hand; the few files only a real program produces are in tests/real_apps/, and
+its README.md says which program and version made each one, and how.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from recall_cli.errors import InputFileError, RecallError
+from recall_cli.query import run as api
+from recall_cli.read import load, sniff
+
+REAL = Path(__file__).parent / "real_apps"
+LOT = "B201575"
+START, END = dt.date(2010, 11, 30), dt.date(2011, 1, 4)
+HEADER = ["Lot", "Ship Date", "Customer ID", "Name", "Quantity"]
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def run(*paths: Path, lots: tuple[str, ...] = (LOT,), **kw: object) -> api.Run:
+    req = api.Request.from_options(
+        paths=paths, lots=lots, start=START, end=END, no_cache=True, **kw
+    )
+    return api.run(req)
+
+
+def outcome(r: api.Run) -> list[tuple[int, str, str]]:
+    rows = r.shipments.rows["row"].tolist()
+    return list(zip(rows, r.result.bucket.tolist(), r.result.reason.tolist(), strict=True))
+
+
+def refused(fn: object) -> InputFileError:
+    with pytest.raises(InputFileError) as info:
+        fn()  # type: ignore[operator]
+    return info.value
+
+
+# --- a hand-written xlsx --------------------------------------------------------------
+
+
+def _cell(ref: str, value: object) -> str:
+    if isinstance(value, dt.date):
+        return f'<c r="{ref}" s="1"><v>{value}</v></c>'  # replaced by a serial below
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def excel_xlsx(
+    path: Path,
+    rows: list[list[object]],
+    *,
+    workbook_pr: str = "",
+    ext_lst: str = "",
+    date1904: bool = False,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
+    """A minimal xlsx laid out as Excel writes it: real dates are serials with a date style.
+
+    `workbook_pr` and `ext_lst` go into workbook.xml where Excel puts them; dates are
+    stored as serials on the 1904 epoch when `date1904`.
+    """
+    epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+    xml_rows = []
+    for r, row in enumerate(rows, start=1):
+        cells = []
+        for c, value in enumerate(row):
+            ref = f"{chr(65 + c)}{r}"
+            if value is None or value == "":
+                continue
+            if isinstance(value, dt.date):
+                serial = (value - epoch).days
+                cells.append(f'<c r="{ref}" s="1"><v>{serial}</v></c>')
+            else:
+                cells.append(_cell(ref, value))
+        xml_rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}">'
+        f"<sheetData>{''.join(xml_rows)}</sheetData></worksheet>"
+    )
+    workbook = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN_NS}" '
+        f'xmlns:r="{REL_NS}"><fileVersion appName="xl"/>{workbook_pr}'
+        '<sheets><sheet name="Shipments" sheetId="1" r:id="rId1"/></sheets>'
+        f'<calcPr calcId="191029"/>{ext_lst}</workbook>'
+    )
+    styles = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN_NS}">'
+        '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+        '<borders count="1"><border/></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" xfId="0"/>'
+        '<xf numFmtId="14" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>'
+    )
+    ct = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'
+    )
+    root_rels = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+        f'Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    wb_rels = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{PKG_REL_NS}">'
+        f'<Relationship Id="rId1" Type="{REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{REL_NS}/styles" Target="styles.xml"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", ct)
+        zf.writestr("_rels/.rels", root_rels)
+        zf.writestr("xl/workbook.xml", workbook)
+        zf.writestr("xl/_rels/workbook.xml.rels", wb_rels)
+        zf.writestr("xl/styles.xml", styles)
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+# Excel 2013+ (Windows and Mac) writes this extension into every workbook it saves.
+X15_EXT = (
+    '<extLst><ext uri="{140A7094-0E35-4892-8432-C4D2E57EDEB5}" '
+    'xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main">'
+    '<x15:workbookPr chartTrackingRefBase="1"/></ext></extLst>'
+)
+SHIPMENTS = [
+    HEADER,
+    [LOT, dt.date(2010, 12, 1), "C1", "A", 1],
+    [LOT, dt.date(2011, 1, 4), "C2", "B", 2],
+    [LOT, dt.date(2011, 1, 5), "C3", "C", 3],
+]
+
+
+# --- 1. 1904 workbooks as current Excel writes them ------------------------------------
+
+
+def test_1904_workbook_with_x15_extension_reads_its_own_dates(tmp_path: Path) -> None:
+    p = excel_xlsx(
+        tmp_path / "mac.xlsx",
+        SHIPMENTS,
+        workbook_pr='<workbookPr date1904="1" defaultThemeVersion="166925"/>',
+        ext_lst=X15_EXT,
+        date1904=True,
+    )
+    assert sniff.xlsx_is_1904(p) is True
+    r = run(p)
+    days = r.shipments.rows["ship_date"].dt.date.tolist()
+    assert days == [dt.date(2010, 12, 1), dt.date(2011, 1, 4), dt.date(2011, 1, 5)]
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched", "not_matched"]
+    assert r.shipments.sources[0].details["date_system"] == "1904"
+
+
+def test_1900_workbook_with_x15_extension_unchanged(tmp_path: Path) -> None:
+    p = excel_xlsx(tmp_path / "win.xlsx", SHIPMENTS, workbook_pr="<workbookPr/>", ext_lst=X15_EXT)
+    r = run(p)
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 12, 1)
+    assert r.shipments.sources[0].details["date_system"] == "1900"
+
+
+def test_1904_typed_iso_text_is_not_shifted(tmp_path: Path) -> None:
+    # A typed text that looks like the reader's datetime text is no serial: kept as typed.
+    rows = [HEADER, [LOT, dt.date(2010, 12, 1), "C1", "A", 1],
+            [LOT, "2010-12-02 00:00:00", "C2", "B", 1]]  # fmt: skip
+    p = excel_xlsx(tmp_path / "t.xlsx", rows, workbook_pr='<workbookPr date1904="1"/>',
+                   ext_lst=X15_EXT, date1904=True)  # fmt: skip
+    days = run(p).shipments.rows["ship_date"].dt.date.tolist()
+    assert days == [dt.date(2010, 12, 1), dt.date(2010, 12, 2)]
+
+
+def test_sheetjs_1904_files_date_system() -> None:
+    """SheetJS test_files/1904 (Apache-2.0), saved by Excel for Mac: the same serials in
+    a 1900 and a 1904 workbook, each format."""
+    from recall_cli.read import epoch
+
+    for name in ("1904.xlsx", "1904.xls", "1904.xlsb", "1904.ods"):
+        assert epoch.date1904(REAL / name, name.rsplit(".", 1)[1]), name
+    sheet = next(load.read_file(REAL / "1904.xlsx"))
+    # Column B holds date cells, column C Excel's own TEXT(B, "YYYY-MM-DD") of them.
+    got = [v[:10] for v in sheet.cells[1].tolist()]
+    assert got == sheet.cells[2].tolist()
+    assert sheet.details["date_system"] == "1904"
+
+
+# --- 5. a panic in calamine -----------------------------------------------------------
+
+
+def test_calamine_panic_is_damaged_file(tmp_path: Path) -> None:
+    p = REAL / "ptgexp-truncated-operand.xls"
+    err = refused(lambda: list(load.read_file(p)))
+    assert err.message.startswith("is damaged") and err.file == str(p)
+
+
+def test_calamine_panic_prints_no_rust_report(tmp_path: Path) -> None:
+    # Rust writes its panic report to fd 2 itself: only a subprocess can see it.
+    env = {"RECALL_CACHE_DIR": str(tmp_path / "c"), "RECALL_AUDIT_LOG": str(tmp_path / "a"),
+           "RUST_BACKTRACE": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "recall_cli", "inspect", str(REAL / "ptgexp-truncated-operand.xls")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is damaged" in lines[0], done.stderr
+    assert "panicked" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_stderr_filter_keeps_other_output() -> None:
+    import os
+
+    from recall_cli.read.guard import _PanicFilter
+
+    r, w = os.pipe()
+    f = _PanicFilter(w)
+    f.feed(b"before\n\nthread '<unnamed>' (17882) panicked at src/xls.rs:1:2:\nrange ")
+    f.feed(b"start index 4\nstack backtrace:\n   0: rust_begin_unwind\n")
+    f.feed(b"             at /rustc/x.rs:1\nnote: Some details are omitted\nafter\n\rbar 50%")
+    f.close()
+    os.close(w)
+    assert os.read(r, 1000) == b"before\nafter\n\rbar 50%"
+    os.close(r)
+
+
+# --- 6. a sheet cut at the format's last row ------------------------------------------
+
+
+def test_xlsx_sheet_ending_at_row_1048576_warns(tmp_path: Path) -> None:
+    p = tmp_path / "cut.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Export")
+    first = 1_048_576 - 4  # 0-based row of the header: data ends on the last row
+    ws.write_row(first, 0, HEADER)
+    for i in range(1, 4):
+        ws.write_row(first + i, 0, [LOT, "2010-12-01", f"C{i}", "A", 1])
+    wb.close()
+    info = run(p).shipments.sources[0]
+    assert any("row 1,048,576" in w and ".xlsx" in w for w in info.warnings), info.warnings
+    short = tmp_path / "short.xlsx"
+    wb = xlsxwriter.Workbook(str(short))
+    ws = wb.add_worksheet("Export")
+    ws.write_row(first - 1, 0, HEADER)
+    ws.write_row(first, 0, [LOT, "2010-12-01", "C1", "A", 1])
+    wb.close()
+    assert not any("1,048,576" in w for w in run(short).shipments.sources[0].warnings)
+
+
+def test_xls_sheet_ending_at_row_65536_warns() -> None:
+    r = run(REAL / "cut_at_65536.soffice.xls")
+    info = r.shipments.sources[0]
+    assert any("row 65,536" in w and ".xls" in w for w in info.warnings), info.warnings
+    assert "Export" in info.sheet
+
+
+# --- 7. an xlsx re-zipped by macOS Finder ---------------------------------------------
+
+# An AppleDouble header (magic, version 2), as in every ._ file Finder writes.
+APPLEDOUBLE = struct.pack(">II", 0x00051607, 0x00020000) + b"Mac OS X        " + bytes(60)
+
+
+def test_macos_resource_fork_entries_are_ignored(tmp_path: Path) -> None:
+    forks = {
+        f"__MACOSX/{name}": APPLEDOUBLE
+        for name in ("._[Content_Types].xml", "_rels/._.rels", "xl/._workbook.xml",
+                     "xl/_rels/._workbook.xml.rels", "xl/worksheets/._sheet1.xml")
+    }  # fmt: skip
+    p = excel_xlsx(tmp_path / "finder.xlsx", SHIPMENTS, extra=forks)
+    sniff.check_xml_parts(p)
+    assert [b for _, b, _ in outcome(run(p))] == ["matched", "matched", "not_matched"]
+
+
+# --- 8. xlsb with a chart sheet -------------------------------------------------------
+
+
+def test_xlsb_chart_sheet_is_skipped() -> None:
+    """calamine's tests/any_sheets.xlsb (MIT): worksheets Visible, Hidden, VeryHidden and
+    a chart sheet Chart, which calamine 0.36 cannot load."""
+    sheets = {s.sheet: s for s in load.read_file(REAL / "any_sheets.xlsb")}
+    assert list(sheets) == ["Visible", "Hidden", "VeryHidden", "Chart"]
+    assert sheets["Chart"].skipped == "a chart sheet, not a table of cells"
+    assert not sheets["Visible"].skipped
+
+
+def _unused() -> None:  # keep imports used by later sections
+    _ = (io, RecallError)
