@@ -310,3 +310,88 @@ def test_xlsb_chart_sheet_is_skipped() -> None:
 
 def _unused() -> None:  # keep imports used by later sections
     _ = (io, RecallError)
+
+
+# --- 2. a CSV opened in the other locale and saved as xlsx ----------------------------
+
+
+def _dates_and_buckets(p: Path) -> tuple[list[dt.date], list[str]]:
+    r = run(p)
+    return r.shipments.rows["ship_date"].dt.date.tolist(), r.result.bucket.tolist()
+
+
+@pytest.mark.parametrize(
+    ("workbook", "csv"),
+    [
+        ("fr_ddmm_opened_enUS.soffice.xlsx", "fr_expeditions.csv"),
+        ("us_mmdd_opened_frFR.soffice.xlsx", "us_shipments.csv"),
+    ],
+)
+def test_locale_swapped_csv_saved_by_libreoffice_is_restored(workbook: str, csv: str) -> None:
+    """LibreOffice 7.4 opened each CSV in the other locale and saved it as xlsx
+    (tests/real_apps/README.md): the rows must read as the CSV itself reads."""
+    swapped, original = run(REAL / workbook), run(REAL / csv)
+    assert swapped.shipments.rows["ship_date"].tolist() == (
+        original.shipments.rows["ship_date"].tolist()
+    )
+    assert swapped.result.bucket.tolist() == original.result.bucket.tolist()
+    info = swapped.shipments.sources[0]
+    assert info.details["locale_swap"] == "restored"
+    assert any("swapped back in 9 rows" in w for w in info.warnings), info.warnings
+    request = api.Request.from_options(paths=(REAL / workbook,), need_scope=False, no_cache=True)
+    inspected = api.inspect(request)
+    assert inspected[0]["details"]["locale_swap"] == "restored"
+    assert inspected[0]["details"]["date_system"] == "1900"
+
+
+def _opened_in_us_locale(days: list[dt.date]) -> list[object]:
+    """What an en-US opener makes of dd/mm/yyyy text: a real date (month and day swapped)
+    where the first number can be a month, else the text unchanged."""
+    out: list[object] = []
+    for d in days:
+        if d.day <= 12:
+            out.append(dt.date(d.year, d.day, d.month))
+        else:
+            out.append(f"{d:%d/%m/%Y}")
+    return out
+
+
+def test_locale_swap_inconclusive_goes_to_review(tmp_path: Path) -> None:
+    # Text dates in December; the real dates read as Dec 11 and swapped as Nov 12 both
+    # fall among them: no way to tell, so those rows go to review.
+    days = [dt.date(2010, 12, 13), dt.date(2010, 12, 28), dt.date(2010, 11, 12),
+            dt.date(2010, 12, 12)]  # fmt: skip
+    cells = _opened_in_us_locale(days)
+    rows = [HEADER, *([LOT, c, f"C{i}", "A", 1] for i, c in enumerate(cells))]
+    r = run(excel_xlsx(tmp_path / "x.xlsx", rows))
+    got = outcome(r)
+    assert [b for _, b, _ in got] == ["matched", "matched", "needs_review", "matched"]
+    assert "day and month swapped" in got[2][2]
+    assert r.shipments.sources[0].details["locale_swap"] == "to review"
+    # Dec 12 reads the same either way and stays matched.
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[3] == dt.date(2010, 12, 12)
+
+
+def test_locale_swap_not_claimed_for_genuine_dates(tmp_path: Path) -> None:
+    # Real dates typed in early December and a few cells typed as dd/mm text: as read
+    # they sit among the text dates, swapped they would not. Nothing is changed.
+    rows = [HEADER, [LOT, dt.date(2010, 12, 1), "C1", "A", 1],
+            [LOT, dt.date(2010, 12, 3), "C2", "B", 1],
+            [LOT, "15/12/2010", "C3", "C", 1]]  # fmt: skip
+    r = run(excel_xlsx(tmp_path / "g.xlsx", rows))
+    assert r.shipments.rows["ship_date"].dt.date.tolist() == [
+        dt.date(2010, 12, 1), dt.date(2010, 12, 3), dt.date(2010, 12, 15)]  # fmt: skip
+    assert "locale_swap" not in r.shipments.sources[0].details
+    assert [b for _, b, _ in outcome(r)] == ["matched"] * 3
+
+
+def test_locale_swap_needs_real_dates_not_csv_text(tmp_path: Path) -> None:
+    # In a CSV every cell is text: ISO text beside dd/mm text is no locale swap.
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "Lot,Ship Date,Customer ID,Name,Quantity\n"
+        f"{LOT},2010-01-12 00:00:00,C1,A,1\n{LOT},13/12/2010,C2,B,1\n"
+    )
+    r = run(p)
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 1, 12)
+    assert "locale_swap" not in r.shipments.sources[0].details

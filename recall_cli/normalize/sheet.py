@@ -551,8 +551,12 @@ def normalize_sheet(
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
+        reader_dates=NFIELDS not in cells.columns,  # a workbook: real date cells exist
     )
     info.date_order, info.date_order_reason = order.order, order.reason
+    if order.locale_swap:
+        info.details["locale_swap"] = "restored" if order.swap_restored else "to review"
+        info.warnings.append(f"ship date column: {order.locale_swap}")
     # Date problems only matter for data rows; keep the first problem found.
     problem.fill(is_data, date_problem)
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.distinct import Distinct
-from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN
+from recall_cli.normalize.problems import UNTRUSTED_DATE_COLUMN
 from recall_cli.query.scope import RecallScope
 
 MATCHED = "matched"
@@ -129,7 +129,7 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     reason[data & maybe_zeros] = (
         "numeric lot may be a recalled lot whose leading zeros Excel dropped"
     )
-    ambiguous = data & rows.problem.where(lambda v: v == AMBIGUOUS_IN_COLUMN)
+    ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN)
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
     rec = data & recalled & ~lot_unusable
     review |= rec & ~has_date
