@@ -395,3 +395,35 @@ def test_locale_swap_needs_real_dates_not_csv_text(tmp_path: Path) -> None:
     r = run(p)
     assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 1, 12)
     assert "locale_swap" not in r.shipments.sources[0].details
+
+
+# --- 3. lots turned into scientific numbers -------------------------------------------
+
+
+def test_scientific_lot_turned_number_goes_to_review(tmp_path: Path) -> None:
+    # Excel reads the lot 12E4 as 120000; a CSV it saves shows it as 1.20E+05.
+    p = tmp_path / "sci.csv"
+    p.write_text(
+        "Lot,Ship Date,Customer ID,Name,Quantity\n"
+        "12E4,2010-12-01,C1,A,1\n"  # kept as text: the recalled lot itself
+        "120000,2010-12-01,C2,B,1\n"
+        "1.20E+05,2010-12-01,C3,C,1\n"
+        "1.30E+05,2010-12-01,C4,D,1\n"  # rounds to another number: not this lot
+        "1.2E+05,2010-12-01,C5,E,1\n"
+    )
+    r = run(p, lots=("12E4",))
+    got = outcome(r)
+    assert [b for _, b, _ in got] == [
+        "matched", "needs_review", "needs_review", "not_matched", "needs_review"]  # fmt: skip
+    assert "12E4" in got[1][2] and "scientific" in got[1][2]
+    warnings = r.shipments.sources[0].warnings
+    assert any("3 lots are numbers in scientific notation" in w for w in warnings), warnings
+
+
+def test_lost_zeros_rule_unchanged_beside_scientific(tmp_path: Path) -> None:
+    rows = [HEADER, [12345, dt.date(2010, 12, 1), "C1", "A", 1],
+            [120000, dt.date(2010, 12, 1), "C2", "B", 1]]  # fmt: skip
+    got = outcome(run(excel_xlsx(tmp_path / "z.xlsx", rows), lots=("0012345", "12E4")))
+    zeros = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+    assert got[0][1:] == ("needs_review", zeros)
+    assert got[1][1] == "needs_review" and "12E4" in got[1][2]

@@ -522,6 +522,13 @@ def normalize_sheet(
         else "lot blank (or an Excel error / uncalculated formula)",
     )
     digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
+    sci_lots = int((is_data & distinct.values(lot_raw, _SCIENTIFIC.fullmatch, bool)).sum())
+    if sci_lots:
+        info.warnings.append(
+            f"{sci_lots:,} lot{'s are numbers' if sci_lots != 1 else ' is a number'} in "
+            "scientific notation (1.20E+05): Excel turns codes such as 12E4 into numbers and "
+            "may round them; check them at the source"
+        )
     if digit_lots:
         info.warnings.append(
             f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
@@ -653,6 +660,7 @@ def constant_text(value: str, n: int) -> pd.Series:
 _KIND = {k: i for i, k in enumerate(KINDS)}
 _KIND_ARRAY = pa.array(KINDS, pa.large_string())
 _DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE][+-]\d{1,3}")
 # Columns where a totals label ("Total", "B201575 Total") can stand.
 _LABEL_COLUMNS = frozenset(
     {"lot", "ship_date", "customer_id", "name", "first_name", "last_name", "order_id", "product",
