@@ -427,3 +427,35 @@ def test_lost_zeros_rule_unchanged_beside_scientific(tmp_path: Path) -> None:
     zeros = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
     assert got[0][1:] == ("needs_review", zeros)
     assert got[1][1] == "needs_review" and "12E4" in got[1][2]
+
+
+# --- 4. postal codes that lost their zero ---------------------------------------------
+
+
+def test_postal_codes_padded_by_country_format(tmp_path: Path) -> None:
+    header = ["Lot", "Ship Date", "Name", "Code postal", "Pays", "Qty"]
+    rows: list[list[object]] = [
+        header,
+        [LOT, dt.date(2010, 12, 1), "Ann", 1000, "France", 1],  # Bourg-en-Bresse, 01000
+        [LOT, dt.date(2010, 12, 2), "Ann", "01000", "FR", 2],  # the same customer, as text
+        [LOT, dt.date(2010, 12, 1), "Bea", 1067, "Deutschland", 1],  # Dresden 01067
+        [LOT, dt.date(2010, 12, 1), "Cid", 144, "Italia", 1],  # Roma 00144
+        [LOT, dt.date(2010, 12, 1), "Dan", 8001, "Spain", 1],  # Barcelona 08001
+        [LOT, dt.date(2010, 12, 1), "Eve", 2134, "US", 1],  # Boston 02134
+        [LOT, dt.date(2010, 12, 1), "Flo", 1000, "Belgique", 1],  # Brussels: fits as it is
+        [LOT, dt.date(2010, 12, 1), "Gus", 123456, "FR", 1],  # fits no French format
+    ]
+    r = run(excel_xlsx(tmp_path / "p.xlsx", rows))
+    codes = r.shipments.rows["postal_code"].tolist()
+    assert codes == ["01000", "01000", "01067", "00144", "08001", "02134", "1000", "123456"]
+    ann = r.result.customers
+    assert ann.loc[ann["name"] == "Ann", "units"].tolist() == [3]  # one customer, not two
+    warnings = r.shipments.sources[0].warnings
+    assert "2 FR postal codes had lost leading zeros" not in " ".join(warnings)
+    for cc in ("FR", "DE", "IT", "ES", "US"):
+        assert any(w.startswith(f"1 {cc} postal code had lost leading zeros") for w in warnings)
+    assert any("1 postal code does not fit" in w and "FR like" in w and "rows 9" in w
+               for w in warnings), warnings  # fmt: skip
+    problems = r.shipments.rows["problem"].tolist()
+    assert problems[-1] == "postal code does not fit its country's format"
+    assert [b for _, b, _ in outcome(r)] == ["matched"] * 8  # flagged, not unmatched

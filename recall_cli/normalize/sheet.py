@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from recall_cli.errors import SchemaError
 from recall_cli.normalize import arrowbits
 from recall_cli.normalize import dates as dates_mod
+from recall_cli.normalize import postal as postal_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
@@ -582,16 +583,11 @@ def normalize_sheet(
 
     customer_id = distinct.text(text["customer_id"], normalize_id)
     postal = distinct.text(text["postal_code"], normalize_id)
-    lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
-        dtype=bool
-    )
-    if lost_zero.any():
-        # Before the customer key is built: "2134" and "02134" are one customer.
-        postal = postal.where(~lost_zero, "0" + postal)
-        info.warnings.append(
-            f"{int(lost_zero.sum())} US ZIP codes had 4 digits "
-            "(Excel dropped the leading zero); padded to 5"
-        )
+    # Before the customer key is built: "2134" and "02134" are one customer.
+    fix = postal_mod.fix_codes(postal, country)
+    postal = fix.codes
+    _postal_warnings(info, fix, is_data, raw.first_row + header_idx + 1)
+    problem.fill(is_data & fix.bad, _postal_problem(fix))
     customer_key = customer_id
     by_name = ~nonblank(customer_id) & ~name_blank & nonblank(postal)
     if by_name.any():
@@ -618,6 +614,33 @@ def normalize_sheet(
     out["postal_code"] = postal
     out["country"] = country
     return info, pd.DataFrame(out)
+
+
+def _postal_warnings(
+    info: SourceInfo, fix: postal_mod.PostalFix, is_data: np.ndarray, first: int
+) -> None:
+    for cc, (count, length) in sorted(fix.padded.items()):
+        info.warnings.append(
+            f"{count:,} {cc} postal code{'s' if count != 1 else ''} had lost leading zeros "
+            f"(Excel stored {'them' if count != 1 else 'it'} as a number); padded to {length} "
+            "digits"
+        )
+    bad = np.flatnonzero(fix.bad & is_data)
+    if len(bad):
+        rows = ", ".join(str(first + int(i)) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        formats = ", ".join(
+            f"{cc} like {ex}" if ex else cc for cc, ex in sorted(fix.bad_countries.items())
+        )
+        info.warnings.append(
+            f"{len(bad):,} postal code{'s do' if len(bad) != 1 else ' does'} not fit the "
+            f"country's format ({formats}), rows {rows}: check the address before a letter "
+            "is sent"
+        )
+
+
+def _postal_problem(fix: postal_mod.PostalFix) -> Distinct:
+    codes = np.where(fix.bad, 1, 0).astype(np.intp)
+    return Distinct(codes, ["", "postal code does not fit its country's format"])
 
 
 class _Problems:
