@@ -16,7 +16,7 @@ import pandas as pd
 
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.options import DAYFIRST, MONTHFIRST
-from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN
+from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, LOCALE_SWAP
 
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
@@ -68,6 +68,10 @@ MIN_YEAR, MAX_YEAR = 1980, 2100
 class DateOrder:
     order: str  # DAYFIRST, MONTHFIRST, NOT_NEEDED or INCONSISTENT
     reason: str
+    #: What was found about real date cells read in the other locale ("" if nothing).
+    locale_swap: str = ""
+    #: True when those real dates were put back; False when they go to review.
+    swap_restored: bool = False
 
 
 def _year(y: str) -> int:
@@ -215,6 +219,95 @@ def _resolve(p: _Parsed, order: str) -> tuple[dt.date | None, str]:
     return r, ""
 
 
+# --- real dates read in the other locale ---------------------------------------------
+#
+# A dd/mm CSV opened with an en-US locale (or mm/dd with fr-FR) and saved as a workbook:
+# wherever the first two numbers could be a month and a day in the opener's order, the
+# cell became a real date with day and month swapped; everywhere else it stayed text.
+# So the real dates never have a day above 12, and the text dates all fit one order.
+
+#: How the workbook reader writes a real date cell (typed text stays as typed).
+READER_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+#: How far outside the span of the text dates a real date may fall and still belong to
+#: it: a month, as each month's text dates (days 13 and up) leave its days 1-12 outside.
+SWAP_MARGIN = dt.timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class _Swap:
+    restore: bool
+    message: str
+    affected: frozenset[int]  # indexes of the distinct values concerned
+
+
+def _locale_swap(
+    parsed: list[_Parsed], uniques: list[str], voting: np.ndarray, order: str, rows: np.ndarray
+) -> _Swap | None:
+    """The signature of a locale swap among the voting distinct values, and its verdict.
+
+    Conclusive (the real dates are restored) when all of these hold:
+      1. the column holds real date cells and dd/mm-style text, every text date fits
+         `order` and at least one fits no other order;
+      2. every real date has a day of 12 or less, and at least one has day != month;
+      3. with day and month swapped, every such real date lies within SWAP_MARGIN of the
+         span of the text dates, and as read at least one does not.
+    With 1 and 2 but not 3 (both readings fit, or neither does) the column is
+    inconsistent: its real dates whose day and month differ go to review. If the dates
+    as read fit and swapped ones do not, nothing was swapped.
+    """
+    if order not in (DAYFIRST, MONTHFIRST):
+        return None
+    real: list[int] = []
+    text_dates: list[dt.date] = []
+    fits_only = 0
+    for i in voting.tolist():
+        p = parsed[i]
+        if p.ambiguous is not None:
+            a, b, _ = p.ambiguous
+            if (a > 12 and b <= 12 and order == MONTHFIRST) or (
+                b > 12 and a <= 12 and order == DAYFIRST
+            ):
+                return None  # a text date in the other order: decide_order's business
+            fits_only += (a > 12) if order == DAYFIRST else (b > 12)
+            d, _ = _resolve(p, order)
+            if d is not None:
+                text_dates.append(d)
+        elif p.value is not None and READER_DATETIME.match(uniques[i]):
+            if p.value.day > 12:
+                return None  # a real date no swap could have made
+            real.append(i)
+    swappable = [i for i in real if parsed[i].value.day != parsed[i].value.month]  # type: ignore[union-attr]
+    if not fits_only or not swappable or not text_dates:
+        return None
+    lo, hi = min(text_dates) - SWAP_MARGIN, max(text_dates) + SWAP_MARGIN
+    as_read = [parsed[i].value for i in swappable]
+    swapped = [dt.date(d.year, d.day, d.month) for d in as_read]  # type: ignore[union-attr]
+    read_fit = all(lo <= d <= hi for d in as_read)  # type: ignore[operator]
+    swap_fit = all(lo <= d <= hi for d in swapped)
+    if read_fit and not swap_fit:
+        return None
+    restore = swap_fit and not read_fit
+    n = int(rows[swappable].sum())
+    shown = "dd/mm" if order == DAYFIRST else "mm/dd"
+    other = "mm/dd" if order == DAYFIRST else "dd/mm"
+    what = (
+        f"the column's real dates never have a day above 12 while its text dates are {shown}: "
+        f"probably a {shown} CSV opened in a {other} locale and saved as a workbook"
+    )
+    rows_n = f"{n:,} row{'s' if n != 1 else ''}"
+    if restore:
+        message = (
+            f"{what}; day and month swapped back in {rows_n} (swapped, those dates fall "
+            "among the text dates; as read, they do not)"
+        )
+    else:
+        message = (
+            f"{what}; {rows_n} whose day and month differ go to review (both readings fit "
+            "the text dates, or neither does)"
+        )
+    return _Swap(restore=restore, message=message, affected=frozenset(swappable))
+
+
 def parse_dates(
     values: pd.Series,
     *,
@@ -224,25 +317,39 @@ def parse_dates(
     header_hint: str | None = None,
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
+    reader_dates: bool = False,
 ) -> tuple[pd.Series, Distinct, DateOrder]:
     """Parse a column of date texts.
 
     Returns calendar dates (datetime64 at midnight, NaT where unreadable),
     the problem text per row ("" when fine) as codes into the distinct problems,
     and the order assumed. Only rows in `evidence_mask` (the data rows) vote on
-    the order.
+    the order. With `reader_dates` (a workbook), values written as the reader writes
+    a real date cell are real dates, and a column of them mixed with dd/mm text is
+    checked for a locale swap (_locale_swap).
     """
     text = values.fillna("").astype(str)
     codes, uniques = pd.factorize(text, sort=False)
     parsed = [_parse_one(u, date1904) for u in uniques]
-    if evidence_mask is not None:
-        seen = np.bincount(codes[np.asarray(evidence_mask, dtype=bool)], minlength=len(uniques))
-        voting = np.flatnonzero(seen)  # np.unique would sort a million codes
-        voters = [parsed[i] for i in voting]
-    else:
-        voters = parsed
+    mask = (
+        np.asarray(evidence_mask, dtype=bool)
+        if evidence_mask is not None
+        else np.ones(len(codes), dtype=bool)
+    )
+    seen = np.bincount(codes[mask], minlength=len(uniques))
+    voting = np.flatnonzero(seen)  # np.unique would sort a million codes
+    voters = [parsed[i] for i in voting]
     order = decide_order(voters, forced, french_headers, country_hint, header_hint)
     resolved = [_resolve(p, order.order) for p in parsed]
+    swap = _locale_swap(parsed, list(uniques), voting, order.order, seen) if reader_dates else None
+    if swap is not None:
+        for i in swap.affected:
+            d = parsed[i].value
+            assert d is not None
+            resolved[i] = (
+                (dt.date(d.year, d.day, d.month), "") if swap.restore else (None, LOCALE_SWAP)
+            )
+        order = DateOrder(order.order, order.reason, swap.message, swap.restore)
     dates = np.array(
         [np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d, _ in resolved]
         or [np.datetime64("NaT", "D")],

@@ -11,3 +11,11 @@ AMBIGUOUS_IN_COLUMN = "ship date ambiguous: the column mixes dd/mm and mm/dd"
 # `nan`, `1e400`, 2**53 and beyond): a matched row with one goes to review, since
 # its units cannot be reported.
 UNREADABLE_QUANTITY = "unreadable quantity"
+# A real date in a column that shows a locale swap it cannot undo (normalize.dates):
+# as AMBIGUOUS_IN_COLUMN, to review whatever the lot.
+LOCALE_SWAP = (
+    "ship date may have day and month swapped: the column's real dates look like a "
+    "CSV opened in the other locale"
+)
+#: Problems that send a data row to review whatever its lot: its date column cannot be trusted.
+UNTRUSTED_DATE_COLUMN = frozenset({AMBIGUOUS_IN_COLUMN, LOCALE_SWAP})

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from recall_cli.errors import SchemaError
 from recall_cli.normalize import arrowbits
 from recall_cli.normalize import dates as dates_mod
+from recall_cli.normalize import postal as postal_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
@@ -501,6 +502,9 @@ def normalize_sheet(
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
     info.warnings.extend(raw.warnings)
+    if raw.skipped:
+        info.skipped = raw.skipped
+        return info, None
     cells = raw.cells
     merged = info.details.pop("merged_ranges", None)
     if merged:
@@ -649,6 +653,13 @@ def normalize_sheet(
         else "lot blank (or an Excel error / uncalculated formula)",
     )
     digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
+    sci_lots = int((is_data & distinct.values(lot_raw, _SCIENTIFIC.fullmatch, bool)).sum())
+    if sci_lots:
+        info.warnings.append(
+            f"{sci_lots:,} lot{'s are numbers' if sci_lots != 1 else ' is a number'} in "
+            "scientific notation (1.20E+05): Excel turns codes such as 12E4 into numbers and "
+            "may round them; check them at the source"
+        )
     if digit_lots:
         info.warnings.append(
             f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
@@ -681,8 +692,12 @@ def normalize_sheet(
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
+        reader_dates=NFIELDS not in cells.columns,  # a workbook: real date cells exist
     )
     info.date_order, info.date_order_reason = order.order, order.reason
+    if order.locale_swap:
+        info.details["locale_swap"] = "restored" if order.swap_restored else "to review"
+        info.warnings.append(f"ship date column: {order.locale_swap}")
     # Date problems only matter for data rows; keep the first problem found.
     problem.fill(is_data, date_problem)
 
@@ -704,16 +719,11 @@ def normalize_sheet(
 
     customer_id = distinct.text(text["customer_id"], normalize_id)
     postal = distinct.text(text["postal_code"], normalize_id)
-    lost_zero = ((country == "US") & (postal.str.len() == 4) & postal.str.isdigit()).to_numpy(
-        dtype=bool
-    )
-    if lost_zero.any():
-        # Before the customer key is built: "2134" and "02134" are one customer.
-        postal = postal.where(~lost_zero, "0" + postal)
-        info.warnings.append(
-            f"{int(lost_zero.sum())} US ZIP codes had 4 digits "
-            "(Excel dropped the leading zero); padded to 5"
-        )
+    # Before the customer key is built: "2134" and "02134" are one customer.
+    fix = postal_mod.fix_codes(postal, country)
+    postal = fix.codes
+    _postal_warnings(info, fix, is_data, raw.first_row + header_idx + 1)
+    problem.fill(is_data & fix.bad, _postal_problem(fix))
     customer_key = customer_id
     by_name = ~nonblank(customer_id) & ~name_blank & nonblank(postal)
     if by_name.any():
@@ -751,6 +761,33 @@ def _apply_flags(
         if 0 <= i < len(kind):
             kind[i] = _KIND["bad"]
             problem.set(i, reason)
+
+
+def _postal_warnings(
+    info: SourceInfo, fix: postal_mod.PostalFix, is_data: np.ndarray, first: int
+) -> None:
+    for cc, (count, length) in sorted(fix.padded.items()):
+        info.warnings.append(
+            f"{count:,} {cc} postal code{'s' if count != 1 else ''} had lost leading zeros "
+            f"(Excel stored {'them' if count != 1 else 'it'} as a number); padded to {length} "
+            "digits"
+        )
+    bad = np.flatnonzero(fix.bad & is_data)
+    if len(bad):
+        rows = ", ".join(str(first + int(i)) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        formats = ", ".join(
+            f"{cc} like {ex}" if ex else cc for cc, ex in sorted(fix.bad_countries.items())
+        )
+        info.warnings.append(
+            f"{len(bad):,} postal code{'s do' if len(bad) != 1 else ' does'} not fit the "
+            f"country's format ({formats}), rows {rows}: check the address before a letter "
+            "is sent"
+        )
+
+
+def _postal_problem(fix: postal_mod.PostalFix) -> Distinct:
+    codes = np.where(fix.bad, 1, 0).astype(np.intp)
+    return Distinct(codes, ["", "postal code does not fit its country's format"])
 
 
 class _Problems:
@@ -793,6 +830,7 @@ def constant_text(value: str, n: int) -> pd.Series:
 _KIND = {k: i for i, k in enumerate(KINDS)}
 _KIND_ARRAY = pa.array(KINDS, pa.large_string())
 _DIGITS_ONLY = re.compile(r"\d+(\.0+)?")
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE][+-]\d{1,3}")
 # Columns where a totals label ("Total", "B201575 Total") can stand.
 _LABEL_COLUMNS = frozenset(
     {"lot", "ship_date", "customer_id", "name", "first_name", "last_name", "order_id", "product",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +17,7 @@ import pyarrow as pa
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import fold_confusables
-from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, UNREADABLE_QUANTITY
+from recall_cli.normalize.problems import UNREADABLE_QUANTITY, UNTRUSTED_DATE_COLUMN
 from recall_cli.query.scope import RecallScope
 
 MATCHED = "matched"
@@ -77,8 +78,49 @@ def rule_inputs(table: pa.Table) -> RuleInputs:
     )
 
 
-def _zero_stripped(lot: str) -> str | None:
-    return lot.lstrip("0") if re.fullmatch(r"\d+", lot) else None
+# How Excel (or a CSV re-read by it) turns a code into a number: "0012345" loses its
+# zeros, "12E4" becomes 120000, and a General-format cell shows 120000 as "1.20E+05".
+_DIGITS = re.compile(r"\d+")
+_SCIENTIFIC_CODE = re.compile(r"\d+(?:\.\d+)?E[+-]?\d{1,3}")
+_SCIENTIFIC_SHOWN = re.compile(r"\d(?:\.(\d+))?E[+-]\d{1,3}")
+LOST_ZEROS = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
+SCIENTIFIC = (
+    "numeric lot may be a recalled lot written like 12E4, which Excel reads as a number "
+    "in scientific notation"
+)
+
+
+def _as_number(lot: str) -> Decimal | None:
+    """The number Excel would make of a code, if it makes one (digits, or 12E4-style)."""
+    if _DIGITS.fullmatch(lot) or _SCIENTIFIC_CODE.fullmatch(lot):
+        value = Decimal(lot)
+        return value if value == value.to_integral_value() else None
+    return None
+
+
+def _could_be(lot: str, numbers: dict[Decimal, str]) -> str | None:
+    """LOST_ZEROS or SCIENTIFIC when a data lot could be a recalled code turned number.
+
+    Digits compare by value ("12345" is "0012345", "120000" is "12E4"). A number shown
+    in scientific notation is rounded to the digits it shows: "1.20E+05" could be any
+    code whose value rounds to 120000 at three significant digits.
+    """
+    if _DIGITS.fullmatch(lot):
+        kind = numbers.get(Decimal(lot))
+        if kind is None:
+            return None
+        return LOST_ZEROS if kind == "digits" else SCIENTIFIC
+    m = _SCIENTIFIC_SHOWN.fullmatch(lot)
+    if not m:
+        return None
+    shown = Decimal(lot)
+    digits = 1 + len(m[1] or "")
+    for value in numbers:
+        if value and value.adjusted() == shown.adjusted():
+            rounded = value.scaleb(-value.adjusted()).quantize(Decimal(1).scaleb(1 - digits))
+            if rounded.scaleb(value.adjusted()) == shown:
+                return SCIENTIFIC
+    return None
 
 
 def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
@@ -114,13 +156,18 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
         lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
     )
 
-    # Numeric lots that lost their leading zeros in Excel cannot be ruled out.
-    stripped = {_zero_stripped(x) for x in scope.lots} - {None}
-    maybe_zeros = (
-        rows.lot.where(lambda v: v not in scope.lots and _zero_stripped(v) in stripped)
-        if stripped
-        else np.zeros(n, dtype=bool)
-    )
+    # Numeric lots that may be recalled codes Excel turned into numbers cannot be ruled out.
+    numbers: dict[Decimal, str] = {}
+    for x in scope.lots:
+        value = _as_number(x)
+        if value is not None:
+            numbers[value] = "digits" if _DIGITS.fullmatch(x) else "scientific"
+    if numbers:
+        kinds = {v: _could_be(v, numbers) for v in rows.lot.values if v not in scope.lots}
+        maybe_zeros = rows.lot.where(lambda v: kinds.get(v) == LOST_ZEROS)
+        maybe_sci = rows.lot.where(lambda v: kinds.get(v) == SCIENTIFIC)
+    else:
+        maybe_zeros = maybe_sci = np.zeros(n, dtype=bool)
 
     day = rows.day
     has_date = ~np.isnat(day)
@@ -155,8 +202,11 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     review |= lot_unusable & ~elsewhere
     zeros = data & maybe_zeros & ~elsewhere
     review |= zeros
-    reason[zeros] = "numeric lot may be a recalled lot whose leading zeros Excel dropped"
-    ambiguous = data & rows.problem.where(lambda v: v == AMBIGUOUS_IN_COLUMN) & ~elsewhere
+    reason[zeros] = LOST_ZEROS
+    sci = data & maybe_sci & ~elsewhere
+    review |= sci
+    reason[sci] = SCIENTIFIC
+    ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
     rec = data & (recalled | confusable) & ~lot_unusable & ~elsewhere
     review |= rec & ~has_date

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recall_cli.errors import InputFileError
+from recall_cli.read.guard import reader_call
 from recall_cli.read.options import LoadOptions
 
 if TYPE_CHECKING:  # imported where cells are read: finding files needs no pandas
@@ -55,7 +56,10 @@ class RawSheet:
     # Rows of `cells` (by position) the reader could not trust, with the reason:
     # normalize sends them to review whatever they hold.
     flagged: dict[int, str] = field(default_factory=dict)
+    #: What the reader saw that a person must hear (a sheet cut at the format's last row).
     warnings: list[str] = field(default_factory=list)
+    #: Why the sheet holds no table to read (a chart sheet), shown by `inspect`.
+    skipped: str = ""
 
     @property
     def cells(self) -> pd.DataFrame:
@@ -265,7 +269,7 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
 
 
 def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
-    from recall_cli.read import sniff
+    from recall_cli.read import epoch, sniff
 
     source: Path | bytes = path
     if kind in ("xlsx", "ods", "xlsb"):
@@ -274,8 +278,13 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         sniff.check_xml_parts(path)
     if kind in ("encrypted-ooxml", "encrypted-xls"):
         source = sniff.decrypt(path, options.password or "", **_zip_limits(options))
+    # Decrypted bytes are read from memory with the same helpers as a file on disk.
+    base = kind
+    if isinstance(source, bytes):
+        base = "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
     reader = _open_fastexcel(path, source)
-    names = list(reader.sheet_names)
+    with reader_call(path):
+        names = list(reader.sheet_names)
     if options.sheets:
         # "--sheet other" finds "Other": names match exactly, else ignoring case.
         folded = {n.casefold(): n for n in names}
@@ -290,32 +299,98 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         names = [n for n in names if n in wanted]
     if not names:
         raise InputFileError("workbook has no sheets", file=path, hint="re-export it from the ERP")
-    # Decrypted bytes are read from memory with the same helpers as a file on disk.
-    is_xlsx_file = kind == "xlsx" or (
-        isinstance(source, bytes) and sniff._sniff_handle(io.BytesIO(source)) == "xlsx"
-    )
-    date1904 = sniff.xlsx_is_1904(source, file=path) if is_xlsx_file else False
+    is_xlsx_file = base == "xlsx"
+    calamine = None if is_xlsx_file else _CalamineBook(source, path)
+    types = sniff.xlsx_sheet_types(source, file=path) if is_xlsx_file else calamine.types()  # type: ignore[union-attr]
+    date1904 = epoch.date1904(source, base, file=path)
     # The hidden-row and merged-cell scan inflates every sheet's XML once: run it
     # on the other core while calamine (which releases the GIL) decodes the cells.
     with ThreadPoolExecutor(max_workers=1) as pool:
         scan = pool.submit(sniff.xlsx_hidden, source, file=path) if is_xlsx_file else None
-        loaded = [(name, _load_sheet(reader, name, path)) for name in names]
+        loaded = []
+        for name in names:
+            if types.get(name, "worksheet") != "worksheet":
+                loaded.append((name, None))
+                continue
+            table = _load_sheet(reader, name, path)
+            if date1904 and base != "ods":  # ods keeps real dates as ISO text
+                with reader_call(path, name):
+                    table = epoch.correct_1904(reader, name, table)
+            loaded.append((name, table))
         hidden = scan.result() if scan else {}
     del reader  # frees calamine's copy of the cells before normalising
     for name, cells in loaded:
+        details: dict[str, object] = {
+            "reader": "fastexcel",
+            "date_system": "1904" if date1904 else "1900",
+            "date1904": date1904,
+        }
+        if cells is None:
+            label = types[name].replace("sheet", " sheet").replace("module", " module")
+            yield RawSheet(
+                path, name, _empty_table(), 1, details, skipped=f"a {label}, not a table of cells"
+            )
+            continue
+        cells = _strip_misread_bom(cells)
         first_row = 1
         if len(cells):
             first_row = (
                 sniff.xlsx_first_row(source, name, file=path)
                 if is_xlsx_file
-                else _calamine_start(source, name)[0]
+                else calamine.start(name)[0]  # type: ignore[union-attr]
             )
-        details: dict[str, object] = {"reader": "fastexcel", "date1904": date1904}
         details.update(hidden.get(name, {}))
         if details.get("merged_ranges"):
             # Merged ranges are in sheet coordinates; the frame starts at the first used column.
-            details["first_col"] = _calamine_start(source, name)[1]
-        yield RawSheet(path, name, cells, first_row, details)
+            details["first_col"] = (
+                _CalamineBook(source, path) if calamine is None else calamine
+            ).start(name)[1]
+        warnings = _row_limit_warning(base, first_row, cells)
+        yield RawSheet(path, name, cells, first_row, details, warnings=warnings)
+
+
+#: The last row a sheet of each format can hold; a sheet that ends exactly there was
+#: probably cut when a larger table was saved in that format (LibreOffice and
+#: Gnumeric truncate without asking when they save .xls).
+ROW_LIMITS: dict[str, int] = {"xls": 65_536, "xlsx": 1_048_576, "xlsb": 1_048_576,
+                              "ods": 1_048_576}  # fmt: skip
+
+
+def _row_limit_warning(kind: str, first_row: int, cells: Any) -> list[str]:
+    limit = ROW_LIMITS.get(kind)
+    if limit is None or not len(cells) or first_row + len(cells) - 1 != limit:
+        return []
+    return [
+        f"the sheet ends at row {limit:,}, the last row an .{kind} sheet can hold: the table "
+        f"was probably cut when it was saved as .{kind}; ask the site for an .xlsx or .csv "
+        "export of the whole table"
+    ]
+
+
+def _empty_table() -> Any:
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays([], names=[])
+
+
+# A UTF-8 byte order mark decoded as Latin-1 or cp1252 (LibreOffice opening a CSV with
+# no import filter keeps it in cell A1, and saving as UTF-8 CSV makes it text).
+MISREAD_BOM = "\u00ef\u00bb\u00bf"
+
+
+def _strip_misread_bom(table: Any) -> Any:
+    """The first column with a leading misread BOM (or a stray real one) removed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not table.num_columns or not pa.types.is_string(table.column(0).type):
+        return table
+    first = table.column(0)
+    pattern = f"^(?:{MISREAD_BOM}|\ufeff)+"
+    if not pc.any(pc.match_substring_regex(first, pattern)).as_py():
+        return table
+    fixed = pc.replace_substring_regex(first, pattern, "")
+    return pa.RecordBatch.from_arrays([fixed, *table.columns[1:]], names=table.schema.names)
 
 
 def _zip_limits(options: LoadOptions) -> dict[str, int]:
@@ -328,7 +403,10 @@ def _open_fastexcel(path: Path, source: Path | bytes):  # type: ignore[no-untype
     import fastexcel
 
     try:
-        return fastexcel.read_excel(source if isinstance(source, bytes) else str(source))
+        with reader_call(path):
+            return fastexcel.read_excel(source if isinstance(source, bytes) else str(source))
+    except InputFileError:
+        raise
     except Exception as exc:  # the reader's errors carry no cell values, only structure
         raise InputFileError(
             f"cannot be opened as a workbook ({type(exc).__name__})",
@@ -339,7 +417,10 @@ def _open_fastexcel(path: Path, source: Path | bytes):  # type: ignore[no-untype
 
 def _load_sheet(reader, name: str, path: Path) -> Any:  # type: ignore[no-untyped-def]
     try:
-        table = reader.load_sheet(name, header_row=None, dtypes="string", eager=True)
+        with reader_call(path, name):
+            table = reader.load_sheet(name, header_row=None, dtypes="string", eager=True)
+    except InputFileError:
+        raise
     except Exception as exc:
         raise InputFileError(
             f"sheet cannot be read ({type(exc).__name__})",
@@ -350,21 +431,68 @@ def _load_sheet(reader, name: str, path: Path) -> Any:  # type: ignore[no-untype
     return table
 
 
-def _calamine_start(source: Path | bytes, name: str) -> tuple[int, int]:
-    """Sheet row (1-based) and column (0-based) where the used range starts.
+_SHEET_TYPES = {
+    "WorkSheet": "worksheet",
+    "ChartSheet": "chartsheet",
+    "DialogSheet": "dialogsheet",
+    "MacroSheet": "macrosheet",
+    "Vba": "vbamodule",
+}
 
-    fastexcel drops leading empty rows and columns; calamine knows where they
-    ended. Used for formats other than plain xlsx, and for merged cells.
-    """
-    import python_calamine
 
-    wb = (
-        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
-        if isinstance(source, bytes)
-        else python_calamine.CalamineWorkbook.from_path(str(source))
-    )
-    start = wb.get_sheet_by_name(name).start
-    return (int(start[0]) + 1, int(start[1])) if start else (1, 0)
+class _CalamineBook:
+    """python-calamine, opened once per file, for what fastexcel does not say:
+    the type of each sheet and where its used range starts."""
+
+    def __init__(self, source: Path | bytes, path: Path) -> None:
+        import python_calamine
+
+        self.path = path
+        try:
+            with reader_call(path):
+                self.book = (
+                    python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+                    if isinstance(source, bytes)
+                    else python_calamine.CalamineWorkbook.from_path(str(source))
+                )
+        except InputFileError:
+            raise
+        except Exception as exc:
+            raise InputFileError(
+                f"cannot be opened as a workbook ({type(exc).__name__})",
+                file=path,
+                hint="open it in Excel and save it again as .xlsx",
+            ) from exc
+
+    def types(self) -> dict[str, str]:
+        """Sheet name -> "worksheet", "chartsheet", "dialogsheet", "macrosheet"..."""
+        with reader_call(self.path):
+            meta = self.book.sheets_metadata
+        out = {}
+        for m in meta:
+            typ = str(m.typ).rpartition(".")[2]  # a pyo3 enum: no .name
+            out[m.name] = _SHEET_TYPES.get(typ, typ.lower())
+        return out
+
+    def start(self, name: str) -> tuple[int, int]:
+        """Sheet row (1-based) and column (0-based) where the used range starts.
+
+        fastexcel drops leading empty rows and columns; calamine knows where they
+        ended. Used for formats other than plain xlsx, and for merged cells.
+        """
+        try:
+            with reader_call(self.path, name):
+                start = self.book.get_sheet_by_name(name).start
+        except InputFileError:
+            raise
+        except Exception as exc:
+            raise InputFileError(
+                f"sheet cannot be read ({type(exc).__name__})",
+                file=self.path,
+                sheet=name,
+                hint="open it in Excel and save it again as .xlsx",
+            ) from exc
+        return (int(start[0]) + 1, int(start[1])) if start else (1, 0)
 
 
 # --- delimited text ----------------------------------------------------------

@@ -16,6 +16,7 @@ is_encrypted(path) -> bool
 decrypt(path, password, *, max_uncompressed, max_entries, max_ratio) -> bytes
 xlsx_first_row(source, sheet_name, *, file=None) -> int
 xlsx_is_1904(source, *, file=None) -> bool
+xlsx_sheet_types(source, *, file=None) -> {sheet name: "worksheet" | "chartsheet" | ...}
 xlsx_hidden(source, *, file=None) -> {sheet name: {"state", "hidden_rows", "hidden_cols",
                                                    "autofilter"}}
 
@@ -739,6 +740,13 @@ def _prolog_verdict(text: str) -> str:
         i = j + len(end)
 
 
+def is_resource_fork(name: str) -> bool:
+    """A macOS resource-fork entry ("__MACOSX/xl/._workbook.xml"): Finder's Compress adds
+    one per file. It is AppleDouble binary, not XML, and no reader opens it."""
+    parts = name.replace("\\", "/").split("/")
+    return parts[0].lower() == "__macosx" or parts[-1].startswith("._")
+
+
 def check_xml_parts(source: Source, *, file: str | Path | None = None) -> None:
     """Refuse any XML part that declares a DTD or entities, before a parser sees it.
 
@@ -751,7 +759,7 @@ def check_xml_parts(source: Source, *, file: str | Path | None = None) -> None:
         for info in zf.infolist():
             name = info.filename
             lower = name.replace("\\", "/").lower()
-            if info.is_dir() or not lower.endswith((".xml", ".rels")):
+            if info.is_dir() or not lower.endswith((".xml", ".rels")) or is_resource_fork(lower):
                 continue
             try:
                 with zf.open(info) as member:
@@ -913,6 +921,7 @@ class _SheetRef:
     name: str
     state: str
     part: str | None  # the zip member name, or None if the relationship is missing
+    rel_type: str = ""  # ".../worksheet", ".../chartsheet", ".../dialogsheet"...
 
 
 @dataclass(frozen=True)
@@ -969,12 +978,10 @@ def _workbook(zf: zipfile.ZipFile, file: str | Path | None) -> _Workbook:
     root = _parse_small(zf, info, file)
     rels = _rels(zf, info.filename, file)
     sheets: list[_SheetRef] = []
-    date1904 = False
+    date1904 = _date1904(root)
     for el in root.iter():
         tag = _local(el.tag)
-        if tag == "workbookPr":
-            date1904 = el.get("date1904", "").strip().lower() in ("1", "true")
-        elif tag == "sheet":
+        if tag == "sheet":
             rel_id = next((v for k, v in el.attrib.items() if k.endswith(_REL_ID_SUFFIX)), None)
             rel = rels.get(rel_id or "")
             sheets.append(
@@ -982,9 +989,28 @@ def _workbook(zf: zipfile.ZipFile, file: str | Path | None) -> _Workbook:
                     name=el.get("name", ""),
                     state=el.get("state", "visible") or "visible",
                     part=rel[1] if rel else None,
+                    rel_type=rel[0] if rel else "",
                 )
             )
     return _Workbook(sheets, date1904)
+
+
+def _namespace(tag: str) -> str:
+    return tag[1:].partition("}")[0] if tag.startswith("{") else ""
+
+
+def _date1904(root: Any) -> bool:
+    """The date1904 of the workbook's own <workbookPr>: a child of <workbook>, in its namespace.
+
+    Excel 2013+ also writes <x15:workbookPr chartTrackingRefBase="1"/> inside <extLst>;
+    it has no date1904 and says nothing about the epoch (reading the last element named
+    workbookPr, as calamine 0.36 does, turns every 1904 workbook into a 1900 one).
+    """
+    main = _namespace(root.tag)
+    for el in root:
+        if _local(el.tag) == "workbookPr" and _namespace(el.tag) == main:
+            return el.get("date1904", "").strip().lower() in ("1", "true")
+    return False
 
 
 def _sheet_ref(wb: _Workbook, sheet_name: str, file: str | Path | None) -> _SheetRef:
@@ -1118,6 +1144,20 @@ def _scan_first_row(member: IO[bytes]) -> int | None:
     except _Found as hit:
         return hit.row
     return None
+
+
+def xlsx_sheet_types(source: Source, *, file: str | Path | None = None) -> dict[str, str]:
+    """Sheet name -> "worksheet", "chartsheet", "dialogsheet" or "macrosheet", from the
+    type of its relationship (a sheet whose relationship is missing counts as a worksheet,
+    and the reader decides)."""
+    file = _file_of(source, file)
+    with _open_zip(source, file) as zf:
+        wb = _workbook(zf, file)
+    out = {}
+    for ref in wb.sheets:
+        kind = ref.rel_type.rsplit("/", 1)[-1].lower()
+        out[ref.name] = "macrosheet" if kind == "xlmacrosheet" else (kind or "worksheet")
+    return out
 
 
 def xlsx_is_1904(source: Source, *, file: str | Path | None = None) -> bool:
