@@ -30,7 +30,7 @@ __all__ = [
     "summarize",
 ]
 
-# Imported on first use: `recall check` on cached data never needs pandas (0.3-0.5 s).
+# Imported on first use: `recall check` on cached data never needs pandas.
 _LAZY = {
     "load_shipments": "normalize.sheet",
     "find_affected": "query.result",

@@ -6,15 +6,14 @@ is created 0700 and every file in it 0600, because the rows hold patient data.
 `recall cache clear` deletes it; `--no-cache` neither reads nor writes it.
 
 One entry per input file: `<path-id>-<key>.arrow` (the rows, Arrow IPC,
-uncompressed so that it is memory-mapped and used in place: about 450 MB per
-million rows) and `<path-id>-<key>.json` (its SourceInfo list, written last as
-the commit mark). The key hashes:
+uncompressed so that it is memory-mapped and used in place) and
+`<path-id>-<key>.json` (its SourceInfo list, written last as the commit mark).
+The key hashes:
 
-- the file's size, mtime_ns and a BLAKE2b hash of its whole content (about
-  0.1-0.2 s per 100 MB). The hash is remembered in `<path-id>.hash` with the
-  file's size, mtime, ctime, inode and device, and computed again whenever any
-  of them moves: every write moves the ctime, so even an edit that keeps the
-  size and restores the mtime is seen;
+- the file's size, mtime_ns and a BLAKE2b hash of its whole content. The hash is
+  remembered in `<path-id>.hash` with the file's size, mtime, ctime, inode and device,
+  and computed again whenever any of them moves: every write moves the ctime, so even an
+  edit that keeps the size and restores the mtime is seen;
 - the tool's version and the mtime of the modules that decide the rows, so an
   upgrade (or a development edit) never serves rows made by older code;
 - the load and normalise options that change the rows (sheets, encoding,
@@ -65,14 +64,13 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
 
 CACHE_ENV = "RECALL_CACHE_DIR"
 LAYOUT = 5  # bump when the entry layout changes
-# Text columns stored as codes into their distinct values (Arrow dictionaries)
-# where that is smaller. Writing fewer bytes is most of the cost of filling the
-# cache (the kernel finds a fresh page for every 4 kB written), and a year of
-# shipments repeats these on every row: the file path alone is 50 MB of text on
-# a million rows, and each customer's contact details come back with every
-# shipment. The cached answers read the codes as they are (arrowbits.distinct,
-# filled, plain). Customer keys and order ids stay plain text: the keys are
-# matched across files, and order ids seldom repeat.
+# Text columns stored as codes into their distinct values (Arrow dictionaries) where
+# that is smaller. Writing fewer bytes is most of the cost of filling the cache (the
+# kernel finds a fresh page for every 4 kB written), and a year of shipments repeats
+# these on every row: the file path, and each customer's contact details, come back with
+# every shipment. The cached answers read the codes as they are (arrowbits.distinct,
+# filled, plain). Customer keys and order ids stay plain text: the keys are matched
+# across files, and order ids seldom repeat.
 COMPACT_COLUMNS = (
     "file", "sheet", "kind", "problem", "lot", "lot_raw", "date_raw", "country", "product",
     "name", "first_name", "last_name", "email", "phone", "address", "address2", "city",
@@ -554,7 +552,7 @@ def _atomic_write_table(target: Path, table: Any) -> None:
     """The rows as uncompressed Arrow IPC, written whole or not at all, mode 0600.
 
     Arrow's own file sink writes without the GIL and without a Python call per
-    buffer: 0.45 s for a million rows against 1.2 s through a Python file.
+    buffer, which a Python file object would need.
     """
     import pyarrow as pa
     import pyarrow.feather as feather
@@ -588,9 +586,9 @@ def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
     from recall_cli.normalize.arrowbits import codes_type
 
     if len(column) > 4 * _PROBE:
-        # Coding a million distinct values (a list of patients, one row each) takes
-        # 0.4 s and saves nothing: when nearly all the first rows differ, it is not
-        # tried. 50,000 customers over a year fill 56% of them with distinct values.
+        # Coding a column of distinct values (a list of patients, one row each) costs
+        # a full hash pass and saves nothing: when nearly all the first rows differ,
+        # it is not tried. A year of 50,000 customers stays well below that bar.
         probe = pc.dictionary_encode(column.slice(0, _PROBE)).combine_chunks()
         if len(probe.dictionary) > _PROBE - _PROBE // 16:
             return column
@@ -862,8 +860,8 @@ _warming: list[threading.Thread] = []
 def warm_up() -> None:
     """Import what comes after the decode on the other core, once per process.
 
-    pandas and friends take 0.3-0.5 s to import; calamine releases the GIL
-    while it decodes a workbook for seconds, so the import costs no wall time.
+    pandas and friends are slow to import; calamine releases the GIL while it
+    decodes a workbook, so importing them meanwhile costs no wall time.
     """
     with _WARM:
         if _warming:

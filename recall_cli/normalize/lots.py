@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # biip costs 60 ms to import: only a scanned code needs it
+if TYPE_CHECKING:  # biip is imported only when a scanned code needs it
     from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
 
 from recall_cli.errors import RecallError, UsageError
@@ -412,7 +412,7 @@ def fold_confusables(lot: str) -> str:
     """
     if lot.isascii():
         return lot
-    from confusable_homoglyphs import confusables  # 0.2 s: only for non-ASCII lots
+    from confusable_homoglyphs import confusables  # slow to import: non-ASCII lots only
 
     found = confusables.is_confusable(lot, greedy=True, preferred_aliases=["latin", "common"])
     if not found:

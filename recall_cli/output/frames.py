@@ -10,7 +10,7 @@ import pandas as pd
 from recall_cli.output.jsonout import jsonable
 from recall_cli.tasks.tables import LIST_SEPARATOR
 
-__all__ = ["flat", "frame_rows", "jsonable", "records"]
+__all__ = ["flat", "frame_rows", "jsonable"]
 
 
 def flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -32,10 +32,6 @@ def flat(frame: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_datetime64_any_dtype(series):
             out[col] = series.dt.strftime("%Y-%m-%d").fillna("")
     return out
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [jsonable(r) for r in frame.to_dict(orient="records")]
 
 
 def frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:

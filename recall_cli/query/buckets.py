@@ -143,7 +143,7 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     classifying a subset of rows gives them the buckets they get in the whole set
     when the subset holds every row of each (customer, lot) it touches: all the
     rows of a lot, or of a customer, as the support questions take them.
-    One byte a row: a million rows of bucket names would be 48 MB to fill.
+    One byte a row: bucket names would be twelve characters a row to fill.
     """
     n = len(rows)
     bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)

@@ -1,11 +1,11 @@
 """`check`, `customer`, `summary` and `affected` answered from the cache, without pandas.
 
-When every input file has a cache entry for the request's options, the rows
-are the memory-mapped Arrow tables themselves: nothing is decoded, pandas is
-never imported (0.3-0.5 s of a 0.5 s budget), and only the rows a question
-touches are classified. Otherwise (a file changed, --no-cache, a password,
-an unreadable entry) the answer comes from a full run, which fills the cache.
-Both ways the answer is computed by lookup.py with rules.classify.
+When every input file has a cache entry for the request's options, the rows are the
+memory-mapped Arrow tables themselves: nothing is decoded, pandas is never imported (its
+import alone would take most of a support answer's time), and only the rows a question
+touches are classified. Otherwise (a file changed, --no-cache, a password, an unreadable
+entry) the answer comes from a full run, which fills the cache. Both ways the answer is
+computed by lookup.py with rules.classify.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +48,6 @@ __all__ = [
     "NOT_MATCHED",
     "RecallResult",
     "RecallScope",
-    "classify",
     "email_ok",
     "find_affected",
     "summarize",
@@ -57,13 +55,6 @@ __all__ = [
 
 # The scope and the bucket rule live in rules.py, the affected customers in tally.py
 # (no pandas in either): the cached support path shares them.
-
-
-def classify(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket and reason for every row: rules.classify on the frame's columns as Arrow
-    (no copy: they are Arrow strings already), read as the cached path reads them."""
-    codes, reason = classify_codes(rows, scope)
-    return rules.bucket_names(codes), reason
 
 
 def classify_codes(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +103,6 @@ class RecallResult:
     @functools.cached_property
     def matched(self) -> pd.DataFrame:
         return self.rows[self._in(MATCHED)]
-
-    def matched_columns(self, columns: Sequence[str]) -> pd.DataFrame:
-        """Only some columns of the matched rows: cheaper than `matched` on big data."""
-        return self.rows.loc[self._in(MATCHED), list(columns)]
 
     def review_rows(self) -> pd.DataFrame:
         review = self._in(NEEDS_REVIEW)

@@ -88,8 +88,8 @@ def text_dtype() -> pd.StringDtype:
 def _series(col: Any) -> pd.Series:
     """One decoded column for pandas, text as Arrow-backed "str" without a copy of its data.
 
-    pyarrow's to_pandas takes four times as long for a string column as casting it
-    to large_string (only the offsets are copied) and wrapping that.
+    pyarrow's to_pandas copies every string; casting to large_string copies only
+    the offsets, and pandas wraps the result.
     """
     import pandas as pd
     import pyarrow as pa

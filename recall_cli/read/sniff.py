@@ -12,7 +12,6 @@ sniff(path) -> kind
 check_readable(path, *, expected_from_suffix, password=None, allow_mismatch=False) -> kind
 check_zip(source, *, max_uncompressed, max_entries, max_ratio)
 check_xml_parts(source, *, file=None)
-is_encrypted(path) -> bool
 decrypt(path, password, *, max_uncompressed, max_entries, max_ratio) -> bytes
 xlsx_first_row(source, sheet_name, *, file=None) -> int
 xlsx_is_1904(source, *, file=None) -> bool
@@ -317,7 +316,6 @@ _SUFFIX_KIND: Final = {
     "txt": "text",
     "text": "text",
 }
-_WORKBOOKS: Final = frozenset({"xlsx", "xlsb", "ods", "xls"})
 
 
 def _label(kind: str) -> str:
@@ -816,14 +814,6 @@ def _parse_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file: str | Path | 
 
 
 # --- encryption ---------------------------------------------------------------
-
-
-def is_encrypted(path: Path) -> bool:
-    """True for a password-protected xlsx/xlsb (OLE2 EncryptedPackage) or xls (FILEPASS)."""
-    kind = sniff(path)
-    if kind == "encrypted-ooxml":
-        return True
-    return kind == "xls" and _xls_has_filepass(path)
 
 
 def _xls_has_filepass(path: Path) -> bool:
