@@ -69,7 +69,12 @@ class RawSheet:
             # The cast to large_string is mostly fresh memory: both cores take page faults.
             # Columns with no cell at all (a stray cell in XFD leaves 16,000 of them) are
             # dropped before pandas sees them; the others keep their sheet position as label.
-            kept = [(j, c) for j, c in enumerate(self.decoded.columns) if c.null_count < len(c)]
+            table = self.decoded
+            kept = [
+                (NFIELDS if name == NFIELDS else j, c)
+                for j, (name, c) in enumerate(zip(table.column_names, table.columns, strict=True))
+                if c.null_count < len(c)
+            ]
             columns = parallel_map(_series, [c for _, c in kept])
             self.decoded = pd.DataFrame(
                 dict(zip((j for j, _ in kept), columns, strict=True)), copy=False
@@ -95,7 +100,9 @@ def _series(col: Any) -> pd.Series:
     import pyarrow as pa
 
     if col.type in (pa.string(), pa.large_string()):
-        text = pa.chunked_array([col.cast(pa.large_string())])
+        text = col.cast(pa.large_string())
+        if not isinstance(text, pa.ChunkedArray):
+            text = pa.chunked_array([text])
         return pd.Series(text, dtype=text_dtype())
     return col.to_pandas()
 
@@ -544,7 +551,14 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_text(path: Path, options: LoadOptions) -> RawSheet:
-    return text_sheet(path, path.read_bytes(), options)
+    """The cells of a delimited text file: streamed in Arrow batches where that reads the same."""
+    from recall_cli.read import csvstream
+
+    try:
+        table, details = csvstream.read_stream(path, options)
+    except csvstream.Fallback:
+        return text_sheet(path, path.read_bytes(), options)
+    return RawSheet(path, "", table, 1, details)
 
 
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
