@@ -49,12 +49,15 @@ class Fallback(Exception):
     """This file is read by the stdlib path instead (the reason is for tests and --debug)."""
 
 
-class _Counted(io.RawIOBase):
+class _Counted:
     """A binary file read through, counting physical lines and watching for NUL bytes.
 
-    Lines are counted as the stdlib counts them with newline="": \\r\\n, \\r and
-    \\n each end one, and a last line without an end counts too.
+    Lines are counted as the stdlib counts them with newline="": \r\n, \r and
+    \n each end one, and a last line without an end counts too. Arrow calls
+    `read` with its block size, so the counting is one pass per block.
     """
+
+    closed = False
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
@@ -65,36 +68,45 @@ class _Counted(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        if n:
-            self.breaks += data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if data:
+            self.breaks += _breaks(data)
             if self._last == b"\r" and data[:1] == b"\n":
                 self.breaks -= 1  # one \r\n split across two reads
             self._last = data[-1:]
             if b"\x00" in data:
                 self.nul = True
-        return n
+        return data
 
     @property
     def lines(self) -> int:
         return self.breaks + (1 if self._last not in (b"", b"\r", b"\n") else 0)
 
 
+def _breaks(data: bytes) -> int:
+    """Line ends in data: \r\n, \r and \n (the two-byte count is slow: only when needed)."""
+    n = data.count(b"\n")
+    if b"\r" in data:
+        n += data.count(b"\r") - data.count(b"\r\n")
+    return n
+
+
 def _head(fh: IO[bytes]) -> bytes:
     """The first HEAD_BYTES of the file, extended to HEAD_LINES lines and a line's end."""
-    head = fh.read(HEAD_BYTES)
-    while len(head) < HEAD_MAX:
-        lines = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n")
-        if lines >= HEAD_LINES and head.endswith((b"\n", b"\r")):
-            break
+    parts = [fh.read(HEAD_BYTES)]
+    size, lines = len(parts[0]), _breaks(parts[0])
+    while lines < HEAD_LINES and size < HEAD_MAX:
         more = fh.read(HEAD_STEP)
         if not more:
             break
-        head += more
-    return head
+        parts.append(more)
+        size, lines = size + len(more), lines + _breaks(more)
+    parts.append(fh.readline(max(HEAD_MAX - size, 1)))  # to the end of the line it cut
+    return b"".join(parts)
 
 
 def read_stream(path: Path, options: LoadOptions) -> tuple[Any, dict[str, object]]:
@@ -135,7 +147,7 @@ def read_stream(path: Path, options: LoadOptions) -> tuple[Any, dict[str, object
     with path.open("rb") as fh:
         fh.seek(bom + offset)
         counted = _Counted(fh)
-        tail, bad = _read_tail(io.BufferedReader(counted, 1 << 20), width, delimiter, codec)
+        tail, bad = _read_tail(counted, width, delimiter, codec)
     if counted.nul:
         raise Fallback("a NUL byte")
     n_tail = sum(len(b) for b in tail) + len(bad)
@@ -180,7 +192,7 @@ def _stream_width(records: Sequence[Sequence[str]]) -> int:
 
 
 def _read_tail(
-    fh: IO[bytes], width: int, delimiter: str, codec: str
+    fh: _Counted, width: int, delimiter: str, codec: str
 ) -> tuple[list[Any], list[tuple[int, str]]]:
     """The tail's batches of `width` text columns, and its other records (number, text)."""
     import pyarrow as pa
