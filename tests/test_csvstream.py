@@ -209,3 +209,47 @@ def test_summary_and_review_are_the_same_streamed(
     assert {c: run(c) for c in ("summary", "review")} == streamed
     review = json.loads(streamed["review"])
     assert review, "the ragged rows are in review"
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize("kind", [".csv.gz", ".csv.zip"])
+def test_compressed_members_stream_as_the_whole_read_does(tmp_path: Path, kind: str) -> None:
+    import gzip
+    import zipfile
+
+    from recall_cli.read.load import compressed_sheets, read_compressed
+
+    text = (HEADER + ROWS + "B9,2010-12-01,C1\n" + ROWS).encode()
+    path = tmp_path / f"export{kind}"
+    if kind == ".csv.gz":
+        path.write_bytes(gzip.compress(text))
+    else:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("export/a.csv", text)
+            zf.writestr("export/b.csv", text.replace(b",", b";"))
+    streamed = list(compressed_sheets(path, LoadOptions()))
+    whole = [text_sheet(path, data, LoadOptions(), sheet=m) for m, data in read_compressed(
+        path, LoadOptions())]  # fmt: skip
+    assert [s.sheet for s in streamed] == [s.sheet for s in whole]
+    assert all(
+        not isinstance(s.decoded, type(w.decoded)) for s, w in zip(streamed, whole, strict=True)
+    )
+    for s, w in zip(streamed, whole, strict=True):
+        assert _grid(s) == _grid(w) and s.details == w.details
+
+
+@pytest.mark.usefixtures("small_head")
+def test_a_streamed_gzip_keeps_its_limits_and_says_when_it_is_cut(tmp_path: Path) -> None:
+    import gzip
+
+    from recall_cli.errors import InputFileError
+    from recall_cli.read.load import read_file
+
+    big = tmp_path / "big.csv.gz"
+    big.write_bytes(gzip.compress((HEADER + ROWS * 2000).encode()))
+    with pytest.raises(InputFileError, match="more than the 1 MB limit"):
+        list(read_file(big, LoadOptions(max_unzipped_mb=1)))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(big.read_bytes()[: len(big.read_bytes()) // 2])
+    with pytest.raises(InputFileError, match="is damaged"):
+        list(read_file(cut, LoadOptions()))

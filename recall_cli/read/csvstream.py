@@ -25,11 +25,13 @@ detected encoding. Those files cost what they cost before; none is misread.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from recall_cli.read.options import LoadOptions
 
@@ -59,7 +61,7 @@ class _Counted:
 
     closed = False
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: Any) -> None:
         self.raw = raw
         self.breaks = 0
         self.nul = False
@@ -95,7 +97,7 @@ def _breaks(data: bytes) -> int:
     return n
 
 
-def _head(fh: IO[bytes]) -> bytes:
+def _head(fh: Any) -> bytes:
     """The first HEAD_BYTES of the file, extended to HEAD_LINES lines and a line's end."""
     parts = [fh.read(HEAD_BYTES)]
     size, lines = len(parts[0]), _breaks(parts[0])
@@ -109,16 +111,23 @@ def _head(fh: IO[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def read_stream(path: Path, options: LoadOptions) -> tuple[Any, dict[str, object]]:
+def read_stream(
+    path: Path,
+    options: LoadOptions,
+    opener: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> tuple[Any, dict[str, object]]:
     """The cells of a delimited text file as an Arrow table, and the reader's details.
 
     Columns are named "0", "1", ... as wide as the used width, plus
-    `load.NFIELDS`, each record's real field count. Raises Fallback when the
-    stdlib path must read the file.
+    `load.NFIELDS`, each record's real field count. `opener` opens the bytes
+    (a member of a .csv.gz or .csv.zip); by default the file at `path`. Raises
+    Fallback when the stdlib path must read the file.
     """
     from recall_cli.read.load import detect_encoding, sniff_delimiter, used_width
 
-    with path.open("rb") as fh:
+    if opener is None:
+        opener = functools.partial(path.open, "rb")
+    with opener() as fh:
         head = _head(fh)
         at_end = not fh.read(1)
     if at_end:
@@ -144,7 +153,7 @@ def read_stream(path: Path, options: LoadOptions) -> tuple[Any, dict[str, object
     width = _stream_width(records)
     if width < 2:
         raise Fallback("no table in the head")
-    with path.open("rb") as fh:
+    with opener() as fh:
         fh.seek(bom + offset)
         counted = _Counted(fh)
         tail, bad = _read_tail(counted, width, delimiter, codec)

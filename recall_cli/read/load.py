@@ -260,8 +260,7 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
     from recall_cli.read.sniff import check_readable
 
     if compression(path) is not None:
-        for member, data in read_compressed(path, options):
-            yield text_sheet(path, data, options, sheet=member)
+        yield from compressed_sheets(path, options)
         return
     suffix = path.suffix.lower()
     expected = "text" if suffix in TEXT_SUFFIXES else suffix.lstrip(".")
@@ -611,13 +610,16 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
 # --- compressed text ----------------------------------------------------------
 
 
-def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
-    """The CSV members of a .csv.gz or .csv.zip, inflated piece by piece within the limits.
+Opener = Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+def compressed_members(path: Path, options: LoadOptions) -> list[tuple[str, Opener]]:
+    """The CSV members of a .csv.gz or .csv.zip, each with a way to open it for reading.
 
     The zip is checked from its directory first (sniff.check_zip: entries,
-    declared sizes, ratio, layout); then, as for a gzip, the bytes coming out
-    are counted as they come, so a size that lies cannot carry a bomb past
-    --max-unzipped-mb or the ratio limit. Each member is a sheet named after it.
+    declared sizes, ratio, layout). Each opened member is read through
+    `_Inflated`, which counts the bytes coming out, so a size that lies cannot
+    carry a bomb past --max-unzipped-mb or the ratio limit.
     """
     from recall_cli.read import sniff
 
@@ -626,73 +628,143 @@ def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]
     if size == 0:
         raise InputFileError("file is empty (0 bytes)", file=path, hint="re-export it")
     limit = (options.max_unzipped_mb or sniff.DEFAULT_MAX_UNCOMPRESSED // 2**20) * 2**20
-    kind = compression(path)
-    members: list[tuple[str, bytes]] = []
-    try:
-        if kind == ".gz":
-            import gzip
+    if compression(path) == ".gz":
+        import gzip
 
+        @contextlib.contextmanager
+        def gz() -> Iterator[_Inflated]:
             with gzip.open(path, "rb") as fh:
-                members.append(("", _inflate(fh, path, size, limit)))
-        else:
-            import zipfile
+                yield _Inflated(fh, path, size, limit)
 
-            sniff.check_zip(path, **_zip_limits(options))
-            with zipfile.ZipFile(path) as zf:
-                names = [
-                    i for i in zf.infolist()
-                    if not i.is_dir() and not i.filename.startswith("__MACOSX/")
-                    and not Path(i.filename).name.startswith(".")
-                    and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
-                ]  # fmt: skip
-                if not names:
-                    raise InputFileError(
-                        "is a zip archive that holds no .csv, .tsv or .txt file",
-                        file=path,
-                        hint="unzip it and pass the spreadsheet inside",
-                    )
-                for info in names:
-                    with zf.open(info) as fh:
-                        members.append((info.filename, _inflate(fh, path, size, limit)))
+        return [("", gz)]
+    import zipfile
+
+    with _damage_named(path):
+        sniff.check_zip(path, **_zip_limits(options))
+        with zipfile.ZipFile(path) as zf:
+            names = [
+                i for i in zf.infolist()
+                if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                and not Path(i.filename).name.startswith(".")
+                and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
+            ]  # fmt: skip
+    if not names:
+        raise InputFileError(
+            "is a zip archive that holds no .csv, .tsv or .txt file",
+            file=path,
+            hint="unzip it and pass the spreadsheet inside",
+        )
+
+    def member(info: Any) -> Opener:
+        @contextlib.contextmanager
+        def opened() -> Iterator[_Inflated]:
+            with zipfile.ZipFile(path) as zf, zf.open(info) as fh:
+                yield _Inflated(fh, path, size, limit)
+
+        return opened
+
+    return [(info.filename, member(info)) for info in names]
+
+
+@contextlib.contextmanager
+def _damage_named(path: Path) -> Iterator[None]:
+    """zlib, gzip and zipfile damage as the one-line error that says what to do."""
+    try:
+        yield
     except InputFileError:
         raise
-    except (OSError, EOFError, ValueError, RuntimeError) as exc:  # zlib/gzip/zipfile damage
+    except (OSError, EOFError, ValueError, RuntimeError) as exc:
+        kind = compression(path)
         raise InputFileError(
             f"is damaged (not a complete {kind.lstrip('.') if kind else ''} file: "
             f"{type(exc).__name__})",
             file=path,
             hint="the download or copy was probably cut short: fetch it again",
         ) from None
-    for member, data in members:
-        if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
-            raise InputFileError(
-                f"holds {member or 'data'} that is not a text (CSV) file",
-                file=path,
-                hint="unzip it and check what it is",
-            )
-    return members
 
 
-def _inflate(fh: Any, path: Path, packed: int, limit: int) -> bytes:
+def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
+    """The CSV members of a .csv.gz or .csv.zip, inflated whole (within the limits)."""
+    members = compressed_members(path, options)
+    return [(name, inflate_member(path, name, opener)) for name, opener in members]
+
+
+def inflate_member(path: Path, name: str, opener: Opener) -> bytes:
+    """One member's bytes, refused unless they are text."""
     from recall_cli.read import sniff
 
-    out = bytearray()
-    while chunk := fh.read(4 * 2**20):
-        out += chunk
-        if len(out) > limit:
+    with _damage_named(path), opener() as fh:
+        data = fh.read()
+    if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
+        raise InputFileError(
+            f"holds {name or 'data'} that is not a text (CSV) file",
+            file=path,
+            hint="unzip it and check what it is",
+        )
+    return bytes(data)
+
+
+def compressed_sheets(path: Path, options: LoadOptions) -> Iterator[RawSheet]:
+    """Each CSV member of a .csv.gz or .csv.zip as a sheet: streamed, or inflated whole."""
+    from recall_cli.read import csvstream, sniff
+
+    for name, opener in compressed_members(path, options):
+        try:
+            with _damage_named(path), opener() as fh:
+                head = fh.read(sniff.HEAD_BYTES * 2)
+            if sniff._sniff_handle(io.BytesIO(head)) != "text":
+                raise csvstream.Fallback("not text, or too small to tell")
+            with _damage_named(path):
+                table, details = csvstream.read_stream(path, options, opener)
+        except csvstream.Fallback:
+            yield text_sheet(path, inflate_member(path, name, opener), options, sheet=name)
+            continue
+        yield RawSheet(path, name, table, 1, details)
+
+
+class _Inflated:
+    """A member's inflated bytes, read through the size and ratio limits."""
+
+    def __init__(self, fh: Any, path: Path, packed: int, limit: int) -> None:
+        self.fh, self.path, self.packed, self.limit = fh, path, packed, limit
+        self.total = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        from recall_cli.read import sniff
+
+        self.total += len(data)
+        if self.total > self.limit:
             raise InputFileError(
-                f"would unzip to more than the {limit // 2**20:,} MB limit",
-                file=path,
+                f"would unzip to more than the {self.limit // 2**20:,} MB limit",
+                file=self.path,
                 hint=f"if the file is genuine, raise the limit with {sniff.MAX_UNZIPPED_FLAG}",
             )
-        if len(out) > sniff.RATIO_MIN_SIZE and len(out) > sniff.DEFAULT_MAX_RATIO * packed:
+        if self.total > sniff.RATIO_MIN_SIZE and self.total > sniff.DEFAULT_MAX_RATIO * self.packed:
             raise InputFileError(
                 f"expands more than {sniff.DEFAULT_MAX_RATIO:,.0f} times (a zip bomb?); "
                 "refusing to read it",
-                file=path,
+                file=self.path,
                 hint="if the file is genuine, unzip it and pass the CSV",
             )
-    return bytes(out)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            out = bytearray()
+            while chunk := self.read(4 * 2**20):
+                out += chunk
+            return bytes(out)
+        return self._counted(self.fh.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._counted(self.fh.readline(size))
+
+    def seek(self, offset: int) -> int:
+        """Forward from the start only: the bytes skipped are read (and counted)."""
+        left = offset - self.total
+        while left > 0 and (chunk := self.read(min(left, 4 * 2**20))):
+            left -= len(chunk)
+        return self.total
 
 
 def used_width(records: Sequence[Sequence[str]]) -> int:
