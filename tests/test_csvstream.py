@@ -25,7 +25,8 @@ def small_head(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csvstream, "HEAD_BYTES", 8)
     monkeypatch.setattr(csvstream, "HEAD_LINES", 3)
     monkeypatch.setattr(csvstream, "HEAD_STEP", 4)
-    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 64)  # many batches
+    # Many batches; a record longer than a block (a stray quote's run) falls back.
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 256)
 
 
 def _grid(raw: RawSheet) -> list[list[object]]:
@@ -90,14 +91,15 @@ ROWS = "".join(
         HEADER + ROWS + "Customer ID,Lot,Quantity,Ship Date,Customer Name\n" + ROWS,
         HEADER + ROWS + "B1,2010-12-01,C1," + "x" * 300_000 + ",2\n" + ROWS,
         HEADER + ROWS + 'B1,2010-12-01,C1,"two\nlines",2\n' + ROWS,  # quoted line break
-        HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS,  # a stray quote
+        HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS,  # a stray quote, never closed
+        HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS + 'B2,"x",C2,N,2\n' + ROWS,
         HEADER + ROWS + "B1,2010-12-01,C1,Na\x00me,2\n" + ROWS,  # a NUL byte
     ],
     ids=[
         "plain", "title-rows", "sep-line", "tab", "pipe", "crlf", "cr", "no-final-newline",
         "ragged", "trailing-separators", "blank-lines", "quoted", "stray-inner-quotes",
         "second-header-same", "second-header-other", "huge-cell", "quoted-newline",
-        "stray-quote", "nul",
+        "stray-quote", "stray-quote-closed", "nul",
     ],
 )  # fmt: skip
 def test_streamed_reads_as_the_stdlib_does(tmp_path: Path, text: str) -> None:
@@ -135,7 +137,14 @@ def test_plain_files_are_streamed_and_odd_ones_read_whole(tmp_path: Path) -> Non
     cases = {
         "plain": (HEADER + ROWS, True),
         "ragged": (HEADER + ROWS + "B9,2010-12-01\n" + ROWS, True),
-        "quoted-newline": (HEADER + ROWS + 'B1,2010-12-01,C1,"a\nb",2\n' + ROWS, False),
+        "quoted-newline": (HEADER + ROWS + 'B1,2010-12-01,C1,"a\nb",2\n' + ROWS, True),
+        "stray-quote": (
+            HEADER
+            + ROWS
+            + 'B1,2010-12-01,C1,"open,2\nB3,2010-12-01,C3,N,2\nB2,"x",C2,N,2\n'
+            + ROWS,
+            True,
+        ),
         "nul": (HEADER + ROWS + "B1,2010-12-01,C1,a\x00,2\n" + ROWS, False),
     }
     for name, (text, streamed) in cases.items():

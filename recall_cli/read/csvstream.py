@@ -115,8 +115,8 @@ def read_stream(
     path: Path,
     options: LoadOptions,
     opener: Callable[[], AbstractContextManager[Any]] | None = None,
-) -> tuple[Any, dict[str, object]]:
-    """The cells of a delimited text file as an Arrow table, and the reader's details.
+) -> tuple[Any, dict[str, object], dict[int, str], list[str]]:
+    """The cells of a delimited text file as an Arrow table, the reader's details, flags, warnings.
 
     Columns are named "0", "1", ... as wide as the used width, plus
     `load.NFIELDS`, each record's real field count. `opener` opens the bytes
@@ -159,18 +159,16 @@ def read_stream(
         tail, bad = _read_tail(counted, width, delimiter, codec)
     if counted.nul:
         raise Fallback("a NUL byte")
-    n_tail = sum(len(b) for b in tail) + len(bad)
-    if counted.lines != n_tail:
-        raise Fallback("a record over several lines")
-    extra = [_stdlib_record(t, delimiter) for _, t in bad]
+    others, flagged, warnings = _others(records, tail, bad, width, delimiter, counted.lines)
+    extra = [r for _, rows in others for r in rows]
     used = max(used_width(records), used_width(extra), _used_tail(tail, width))
-    table = _assemble(records, tail, bad, extra, width, used)
+    table = _assemble(records, tail, others, width, used)
     details: dict[str, object] = {
         "reader": "csv",
         "encoding": encoding,
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
-    return table, details
+    return table, details, flagged, warnings
 
 
 def _head_records(text: str, delimiter: str, encoding: str) -> tuple[list[list[str]], int]:
@@ -245,9 +243,118 @@ def _read_tail(
 
 
 def _stdlib_record(text: str, delimiter: str) -> list[str]:
-    if "\n" in text or "\r" in text:
-        raise Fallback("a record over several lines")
-    return next(csv.reader([text], delimiter=delimiter, strict=False), [])
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False), [])
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _spanning_valid(tail: Sequence[Any], delimiter: str) -> dict[int, list[str]]:
+    """Streamed records holding a line break, by their index among the streamed rows.
+
+    Each comes with its physical lines rebuilt from its values: parsing only
+    removes quotes, never a delimiter or a line break, so each rebuilt line has
+    as many fields, read without quotes, as the line in the file.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    out: dict[int, list[str]] = {}
+    base = 0
+    for b in tail:
+        mask = np.zeros(len(b), dtype=bool)
+        for col in b.columns:
+            mask |= pc.match_substring_regex(col, r"[\r\n]").to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(mask).tolist():
+            values = [col[i].as_py() for col in b.columns]
+            out[base + i] = _BREAK.split(delimiter.join(values))
+        base += len(b)
+    return out
+
+
+def _mode_width(counts: Any) -> int:
+    """`load.table_width` over field counts: the most common above one, the first on a tie."""
+    import numpy as np
+
+    above = counts[counts > 1]
+    if not len(above):
+        return 0
+    values, first, seen = np.unique(above, return_index=True, return_counts=True)
+    best = max(range(len(values)), key=lambda k: (seen[k], -first[k]))
+    return int(values[best])
+
+
+def _others(
+    head: list[list[str]],
+    tail: list[Any],
+    bad: list[tuple[int, str]],
+    width: int,
+    delimiter: str,
+    tail_lines: int,
+) -> tuple[list[tuple[int, list[list[str]]]], dict[int, str], list[str]]:
+    """The records read by the stdlib (at their tail positions), flagged rows and warnings.
+
+    Records over several lines get the stdlib path's treatment
+    (`load.split_stray_quotes`, `load._line_count_warning`): a stray quote's
+    lines are re-read one per row, unquoted, and sent to review; the warnings
+    and the line numbers in them are the same.
+    """
+    import numpy as np
+
+    from recall_cli.read import load
+
+    n_valid = sum(len(b) for b in tail)
+    others = [(n - 1, [_stdlib_record(t, delimiter)]) for n, t in bad]
+    n_records = n_valid + len(bad)
+    spans = {n - 1: _BREAK.split(t) for n, t in bad if "\n" in t or "\r" in t}
+    if tail_lines == n_records and not spans:
+        return others, {}, []
+    is_bad = np.zeros(n_records, dtype=bool)
+    is_bad[[p for p, _ in others]] = True
+    valid_at = np.flatnonzero(~is_bad)
+    raw = set(spans)
+    spans.update({int(valid_at[i]): lines for i, lines in _spanning_valid(tail, delimiter).items()})
+    if sum(len(v) - 1 for v in spans.values()) != tail_lines - n_records:
+        raise Fallback("physical lines do not add up")
+    counts = np.full(len(head) + n_records, width, dtype=np.int64)
+    counts[: len(head)] = [len(r) for r in head]
+    for p, rows in others:
+        counts[len(head) + p] = len(rows[0])
+    table_width = _mode_width(counts)
+    flagged: dict[int, str] = {}
+    notes: list[str] = []
+    split = dict(others)
+    shift = 0  # rows added before this record by the stray quotes split into lines
+    extra_lines = 0  # line breaks inside the records before this one
+    for p in sorted(spans):
+        lines = spans[p]
+        start = len(head) + p + 1 + extra_lines
+        end = start + len(lines) - 1
+        extra_lines += len(lines) - 1
+        if not load.is_stray_quote(lines, delimiter, table_width):
+            continue
+        if p not in raw:
+            raise Fallback("a stray quote in a record Arrow took whole")
+        first = load._unquoted(lines[0], delimiter)
+        field_no = next(
+            (k + 1 for k, v in enumerate(first) if v.startswith('"') and not v.endswith('"')), None
+        )
+        where = f"field {field_no} of line {start}" if field_no else f"line {start}"
+        reason = (
+            f"unclosed quote in {where}: lines {start}-{end} were read one per row, "
+            "without quotes; check them at the source"
+        )
+        notes.append(
+            f"a quote opened in {where} is never closed: it ran over lines "
+            f"{start}-{end}, which were read one per row and sent to review"
+        )
+        split[p] = [load._unquoted(line, delimiter) for line in lines]
+        for k in range(len(lines)):
+            flagged[len(head) + p + shift + k] = reason
+        shift += len(lines) - 1
+    rows_read = len(head) + n_records + shift
+    notes.extend(load._line_count_warning(len(head) + tail_lines, range(rows_read)))
+    return sorted(split.items()), flagged, notes
 
 
 def _used_tail(batches: Sequence[Any], width: int) -> int:
@@ -264,28 +371,35 @@ def _used_tail(batches: Sequence[Any], width: int) -> int:
 def _assemble(
     head: list[list[str]],
     tail: list[Any],
-    bad: list[tuple[int, str]],
-    extra: list[list[str]],
+    others: list[tuple[int, list[list[str]]]],
     width: int,
     used: int,
 ) -> Any:
-    """One table of `used` text columns: the head's records, then the tail's in file order."""
+    """One table of `used` text columns: the head's records, then the tail's in file order.
+
+    `others` holds, by tail position, the rows read by the stdlib in place of a
+    record (one, or a stray quote's lines).
+    """
     import numpy as np
     import pyarrow as pa
 
     from recall_cli.read.load import NFIELDS
 
     n_valid = sum(len(b) for b in tail)
+    extra = [r for _, rows in others for r in rows]
     order = None
-    if bad:
-        # Positions in the tail: each other record at its number, the valid ones between.
-        total = n_valid + len(bad)
-        at = np.array([n - 1 for n, _ in bad], dtype=np.int64)
-        is_bad = np.zeros(total, dtype=bool)
-        is_bad[at] = True
-        order = np.empty(total, dtype=np.int64)
-        order[~is_bad] = np.arange(n_valid)
-        order[at] = n_valid + np.arange(len(bad))
+    if others:
+        # Each tail record takes as many rows as it became; valid ones take one.
+        size = np.ones(n_valid + len(others), dtype=np.int64)
+        at = np.array([p for p, _ in others], dtype=np.int64)
+        size[at] = [len(rows) for _, rows in others]
+        start = np.cumsum(size) - size
+        is_other = np.zeros(len(size), dtype=bool)
+        is_other[at] = True
+        order = np.empty(n_valid + len(extra), dtype=np.int64)
+        order[start[~is_other]] = np.arange(n_valid)
+        other_rows = np.concatenate([start[p] + np.arange(len(rows)) for p, rows in others])
+        order[other_rows] = n_valid + np.arange(len(extra))
         order_arr = pa.array(order)
     columns: list[Any] = []
     for j in range(used):
@@ -295,13 +409,12 @@ def _assemble(
         else:
             chunks = [pa.repeat(pa.scalar("", pa.large_string()), n_valid)]
         if order is not None:
-            others = pa.array([r[j] if j < len(r) else "" for r in extra], pa.large_string())
-            chunks = [pa.chunked_array([*chunks, others], pa.large_string()).take(order_arr)]
+            rest = pa.array([r[j] if j < len(r) else "" for r in extra], pa.large_string())
+            chunks = [pa.chunked_array([*chunks, rest], pa.large_string()).take(order_arr)]
         columns.append(pa.chunked_array([head_col, *chunks], pa.large_string()))
-    counts = np.full(n_valid + len(bad), width, dtype=np.int64)
+    counts = np.full(n_valid, width, dtype=np.int64)
     if order is not None:
-        valid_counts = counts[:n_valid]
-        counts = np.concatenate([valid_counts, [len(r) for r in extra]])[order]
+        counts = np.concatenate([counts, [len(r) for r in extra]]).astype(np.int64)[order]
     nfields = np.concatenate([np.array([len(r) for r in head], dtype=np.int64), counts])
     names = [str(j) for j in range(used)]
     return pa.table([*columns, pa.array(nfields)], names=[*names, NFIELDS])

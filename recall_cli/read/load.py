@@ -12,7 +12,7 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -554,10 +554,10 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
     from recall_cli.read import csvstream
 
     try:
-        table, details = csvstream.read_stream(path, options)
+        table, details, flagged, warnings = csvstream.read_stream(path, options)
     except csvstream.Fallback:
         return text_sheet(path, path.read_bytes(), options)
-    return RawSheet(path, "", table, 1, details)
+    return RawSheet(path, "", table, 1, details, flagged=flagged, warnings=warnings)
 
 
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
@@ -715,11 +715,11 @@ def compressed_sheets(path: Path, options: LoadOptions) -> Iterator[RawSheet]:
             if sniff._sniff_handle(io.BytesIO(head)) != "text":
                 raise csvstream.Fallback("not text, or too small to tell")
             with _damage_named(path):
-                table, details = csvstream.read_stream(path, options, opener)
+                table, details, flagged, warnings = csvstream.read_stream(path, options, opener)
         except csvstream.Fallback:
             yield text_sheet(path, inflate_member(path, name, opener), options, sheet=name)
             continue
-        yield RawSheet(path, name, table, 1, details)
+        yield RawSheet(path, name, table, 1, details, flagged=flagged, warnings=warnings)
 
 
 class _Inflated:
@@ -858,7 +858,7 @@ def split_stray_quotes(
     return out, flagged, notes
 
 
-def _line_count_warning(lines: int, records: Sequence[Sequence[str]]) -> list[str]:
+def _line_count_warning(lines: int, records: Sized) -> list[str]:
     """Physical lines against rows read: they differ by the quoted line breaks kept."""
     if lines == len(records):
         return []
