@@ -17,10 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run import PY, RECALL, ROOT, Job, Timing, rounds
+from run import CACHE, PY, RECALL, ROOT, Job, Timing, rounds
 
 DATA = Path(os.environ.get("RECALL_BENCH_DATA", "/tmp/recall-bench"))
-CACHE = DATA / "cache"
 LOTS = ["B201575", "B201578", "B201583", "B201590", "B201602", "F201611"]
 
 # The same recall query for every engine: lots (trimmed, upper case) in the window,
