@@ -365,6 +365,13 @@ def test_writing_and_reaching_out_are_refused_before_reading(
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_a_refused_word_inside_a_string_is_only_text(runner: CliRunner) -> None:
+    # DuckDB's parser decides what a statement is, not a list of keywords.
+    assert sample_csv(runner, "SELECT 'COPY x TO y; ATTACH' AS words") == (
+        "words\r\nCOPY x TO y; ATTACH\r\n"
+    )
+
+
 @pytest.mark.parametrize("query", [
     "SELECT * FROM read_csv('/etc/passwd')",
     "SELECT * FROM read_text('/etc/hostname')",
