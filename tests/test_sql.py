@@ -368,7 +368,7 @@ def test_writing_and_reaching_out_are_refused_before_reading(
 def test_a_refused_word_inside_a_string_is_only_text(runner: CliRunner) -> None:
     # DuckDB's parser decides what a statement is, not a list of keywords.
     assert sample_csv(runner, "SELECT 'COPY x TO y; ATTACH' AS words") == (
-        "words\r\nCOPY x TO y; ATTACH\r\n"
+        "words\nCOPY x TO y; ATTACH\n"
     )
 
 
