@@ -571,3 +571,20 @@ def test_other_commands_do_not_import_duckdb(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
                               text=True, env=env, check=True)  # fmt: skip
         assert done.stdout.rstrip().endswith("False"), args
+
+
+def test_a_cached_query_does_not_import_pandas(tmp_path: Path) -> None:
+    # pandas' import alone is a third of a cached query: the views are made from buffers.
+    code = ("import sys\nfrom recall_cli.cli import cli\n"
+            "try:\n    cli(sys.argv[1:], standalone_mode=False)\nfinally:\n"
+            "    print('pandas' in sys.modules)")  # fmt: skip
+    env = {**os.environ, "RECALL_CACHE_DIR": str(tmp_path)}
+    for query in ("SELECT count(*) FROM shipments", "SELECT * FROM affected",
+                  "SELECT * FROM review, scope"):  # fmt: skip
+        args = ["-q", "sql", query, "--recall", str(RECALL), "--format", "json"]
+        subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, check=True, env=env
+        )  # fmt: skip  (the first run fills the cache)
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                              text=True, env=env, check=True)  # fmt: skip
+        assert done.stdout.rstrip().endswith("False"), query
