@@ -349,6 +349,10 @@ REFUSED = {
     "DELETE FROM shipments": "refused: the views are read-only" + ONLY,
     "CREATE TABLE t AS SELECT * FROM shipments": "refused: the views are read-only" + ONLY,
     "DROP VIEW shipments": "refused: the views are read-only" + ONLY,
+    "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1": "refused: EXPLAIN is not offered (EXPLAIN "
+    "ANALYZE would run any statement)" + ONLY,
+    "CALL pragma_version()": "refused: CALL runs a procedure; a table function reads as "
+    "SELECT * FROM f()" + ONLY,
     "SELECT 1; SELECT 2": "2 statements given: recall sql runs one query at a time (run them "
     "one by one, or join them with WITH ... SELECT)",
 }

@@ -117,8 +117,10 @@ def bucketed(request: Request) -> Bucketed:
     from recall_cli.query.tally import Tally
 
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    codes, reason = classify_codes(rule_inputs(found.table), request.scope)
+    inputs = rule_inputs(found.table)
+    codes, reason = classify_codes(inputs, request.scope)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
+    tally.keys = inputs.key  # the same codes of the same column: a million strings, once
     tally.check_sums()
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
