@@ -34,7 +34,7 @@ Examples:
 
 
 @cli.command(epilog=SQL_EXAMPLES)
-@click.argument("query", required=False, metavar="QUERY")
+@click.argument("query", required=False, metavar="[QUERY]")
 @shipment_inputs
 @click.option("--schema", is_flag=True,
               help="Print the views and their columns, one line of meaning each.")  # fmt: skip
