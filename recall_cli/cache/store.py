@@ -855,6 +855,14 @@ def read_and_normalize(
 
 _WARM = threading.Lock()
 _warming: list[threading.Thread] = []
+# Modules above the cache that a first query will need after the decode. The layers that
+# need them name them (warm_also), so the cache imports nothing above itself by name.
+_ALSO_WARM: list[str] = []
+
+
+def warm_also(*modules: str) -> None:
+    """Add modules to import beside the next decode (called by the layer that needs them)."""
+    _ALSO_WARM.extend(m for m in modules if m not in _ALSO_WARM)
 
 
 def warm_up() -> None:
@@ -877,9 +885,8 @@ def _import_heavy() -> None:
     for name in (
         "pandas",  # first: a CSV read beside a workbook wants it within milliseconds
         "recall_cli.normalize.sheet",
-        "recall_cli.query.result",
         "email_validator",
-        "recall_cli.output.terminal",
+        *_ALSO_WARM,
     ):
         with contextlib.suppress(Exception):  # the main thread reports any real failure
             importlib.import_module(name)
