@@ -32,7 +32,7 @@ VIEWS = ("table", "json")
 EXPORT = ("csv", "json", "xlsx")
 KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements")
 
-# What each command can write, as the README documents it.
+# What each command can write, as docs/guide.md documents it.
 OFFERED = {
     "summary": TABLE_FIRST, "review": TABLE_FIRST, "inspect": VIEWS, "check": VIEWS,
     "customer": VIEWS, "affected": TABLE_FIRST, "audit-scope": VIEWS, "diff": TABLE_FIRST,
@@ -75,7 +75,7 @@ def _args(command: str, case: dict[str, Any]) -> list[str]:
 
 
 def _expected(command: str, fmt: str | None, suffix: str) -> str | None:
-    """The format the README promises, or None for a refusal."""
+    """The format docs/guide.md promises, or None for a refusal."""
     offered = OFFERED[command]
     holds = SUFFIX_HOLDS[suffix]
     if fmt is not None:
