@@ -18,9 +18,7 @@ _NAME = re.compile(r"^recall_cli\.(\w+)(\.\w+)*$")
 
 def _layers() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    contract = next(
-        c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
-    )
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
     return [part.strip().removeprefix("recall_cli.") for part in contract["layers"][0:-1]]
 
 
@@ -34,9 +32,9 @@ def test_no_module_names_a_layer_above_it_in_a_string() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 match = _NAME.match(node.value)
-                if match and match.group(1) in layers:
-                    if layers.index(match.group(1)) < layers.index(package):
-                        upward.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value}")
+                named = match.group(1) if match else None
+                if named in layers and layers.index(named) < layers.index(package):
+                    upward.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value}")
     assert upward == []
 
 

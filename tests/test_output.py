@@ -515,3 +515,20 @@ def test_help_ends_with_examples_and_groups_commands(runner: CliRunner) -> None:
             text = invoke(runner, name, *sub, "--help").stdout
             tail = text[text.rindex("Examples:") :]
             assert tail.count("recall ") >= 2, (name, sub)
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks")
+def test_an_unusable_audit_log_refuses_before_any_file_is_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # A list of patients must never sit on disk without its audit line.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    log = tmp_path / "audit.jsonl"
+    log.symlink_to(victim)
+    out = tmp_path / "affected.csv"
+    result = invoke(runner, "affected", "--recall", RECALL, "-o", out, "--audit-log", log)
+    assert result.exit_code == 1
+    assert "audit log is a symbolic link" in result.stderr
+    assert sorted(tmp_path.iterdir()) == sorted([victim, log])  # no output, no temp file
+    assert victim.read_text() == "precious\n"

@@ -53,7 +53,7 @@ def _n(value: object) -> str:
 
 
 def _count(value: object, noun: str) -> str:
-    """"1 shipment", "3 shipments", "unknown units": a count and its noun in agreement."""
+    """ "1 shipment", "3 shipments", "unknown units": a count and its noun in agreement."""
     if isinstance(value, int) and not isinstance(value, bool):
         return plural(value, noun)
     return f"{_n(value)} {plural(2, noun).split(' ', 1)[1]}"

@@ -237,6 +237,32 @@ def _open_log(log: Path, flags: int) -> int:
     return fd
 
 
+def check_audit_log(path: Path | None = None) -> Path:
+    """Refuse now, before an output is written, an audit log that could not be appended.
+
+    The same refusals as :func:`append_audit` (a symbolic link, not a regular file,
+    another user's file, a folder that cannot be written), so that a file of patient
+    data is never left on disk without its audit line. Nothing is created here.
+    """
+    log = Path(path) if path is not None else default_audit_path()
+    try:
+        st = os.lstat(log)
+    except FileNotFoundError:
+        folder = next((p for p in (log.parent, *log.parent.parents) if p.exists()), None)
+        if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            raise _refuse(log, f"cannot be created in {folder}") from None
+        return log
+    if stat.S_ISLNK(st.st_mode):
+        raise _refuse(log, "is a symbolic link")
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(log, "is not a regular file")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise _refuse(log, "is owned by another user")
+    if not os.access(log, os.W_OK):
+        raise _refuse(log, "cannot be written")
+    return log
+
+
 def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:
     """Append ``entry`` as one JSON line to the audit log; return the log's path.
 
