@@ -35,7 +35,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -1125,24 +1125,38 @@ def _scan_first_row(member: IO[bytes]) -> int | None:
         if collecting:
             text.append(data)
 
-    def refuse(*args: Any) -> None:
-        raise _DtdFound
+    try:
+        _feed(_dtd_refusing_parser(start, end, chars), member)
+    except _Found as hit:
+        return hit.row
+    return None
 
+
+def _refuse_dtd(*args: Any) -> None:
+    raise _DtdFound
+
+
+def _dtd_refusing_parser(
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    chars: Callable[[str], None],
+) -> Any:
+    """An expat parser with these callbacks that raises on a DTD or entity declaration."""
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd  # type: ignore[assignment]
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        while chunk := member.read(64 * 1024):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except _Found as hit:
-        return hit.row
-    return None
+    return parser
+
+
+def _feed(parser: Any, member: IO[bytes]) -> None:
+    while chunk := member.read(64 * 1024):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
 
 
 def xlsx_sheet_types(source: Source, *, file: str | Path | None = None) -> dict[str, str]:
