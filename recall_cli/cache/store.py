@@ -743,6 +743,7 @@ def load_shipments(
     The rows are exactly those of a fresh load: entries hold the normalised
     frame of one file, and only the `source` numbers are shifted on the way out.
     """
+    from recall_cli.read import stamps
     from recall_cli.read.load import discover, parallel_map
 
     global last_stats
@@ -792,7 +793,9 @@ def load_shipments(
                 _store_in_background(entry, fresh)
             return fresh
 
-        parts = parallel_map(one, discover(paths, recursive=load_options.recursive))
+        files = discover(paths, recursive=load_options.recursive)
+        stamps.take(files)  # before any byte is read: the audit checks they did not move
+        parts = parallel_map(one, files)
         from recall_cli.normalize.sheet import combine
 
         return combine(parts)

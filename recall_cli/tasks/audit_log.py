@@ -30,7 +30,8 @@ from typing import Any
 import platformdirs
 
 from recall_cli.cache.folders import make_private_dirs
-from recall_cli.errors import ExportError
+from recall_cli.errors import ExportError, InputFileError
+from recall_cli.read import stamps
 
 __all__ = [
     "AUDIT_ENV",
@@ -178,13 +179,10 @@ def make_entry(
     records: list[dict[str, Any]] = []
     for item in inputs:
         absolute = os.path.abspath(item)
-        records.append(
-            {
-                "path": absolute,
-                "sha256": sha256_file(absolute),
-                "size": os.path.getsize(absolute),
-            }
-        )
+        _unchanged_since_read(absolute)
+        digest = sha256_file(absolute)
+        _unchanged_since_read(absolute)  # the hash is of the bytes that were read
+        records.append({"path": absolute, "sha256": digest, "size": os.path.getsize(absolute)})
     out = os.fspath(output)
     return AuditEntry(
         command=command,
@@ -194,6 +192,16 @@ def make_entry(
         output=out if out == "-" else os.path.abspath(out),
         rows=rows,
     )
+
+
+def _unchanged_since_read(path: str) -> None:
+    if stamps.changed(path):
+        raise InputFileError(
+            "changed after it was read: the output would not be what the audit line "
+            "records, so nothing was written",
+            file=path,
+            hint="wait until the file is saved, then run the command again",
+        )
 
 
 def _ensure_folder(folder: Path) -> None:
