@@ -418,7 +418,7 @@ def test_cli_export_kinds_are_the_registered_kinds() -> None:
     # The CLI spells them out so that building it does not import pandas.
     from recall_cli.cli.campaign import EXPORT_KINDS, ROWS_FORMATS
     from recall_cli.tasks import sql
-    from recall_cli.tasks.campaign import KINDS
+    from recall_cli.tasks.exports import KINDS
 
     assert sorted(EXPORT_KINDS) == sorted([*KINDS, sql.ROWS_KIND])  # rows: the sql engine's
     assert ROWS_FORMATS == sql.ROWS_FORMATS
