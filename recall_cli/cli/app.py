@@ -89,7 +89,7 @@ def _add_global_options(command: click.Command) -> None:
 # --- help grouped by job ------------------------------------------------------------
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Quality team", ("summary", "review", "inspect")),
+    ("Quality team", ("summary", "review", "inspect", "sql")),
     ("Support desk", ("check", "customer", "shell")),
     ("Campaign", ("affected", "export")),
     ("Regulator: scope changes and the audit trail", ("audit-scope", "diff", "audit")),
