@@ -192,8 +192,13 @@ def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
     return _rows_with(rows, "phone", [v for v in hits.to_pylist() if v is not None])
 
 
+def _postal_key(text: str) -> str:
+    return re.sub(r"[\s-]", "", text).upper()
+
+
 def customer_mask(rows: Classified, query: str) -> np.ndarray:
-    """Rows whose customer matches by id, email, phone digits or part of the name.
+    """Rows whose customer matches by id, email, phone digits, postal code or part of
+    the name.
 
     Each test runs once per distinct value: a year of shipments repeats each
     customer's details on every row.
@@ -206,6 +211,9 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
         mask |= _phone_matches(rows, digits)
+    postal = _postal_key(q)
+    if digits and 3 <= len(postal) <= 10 and "postal_code" in rows.table.column_names:
+        mask |= _matching(rows, "postal_code", lambda v: _postal_key(v) == postal)
     folded = normalize_header(q)
     if folded and not digits:
         mask |= _matching(rows, "name", lambda v: folded in normalize_header(v))
@@ -213,7 +221,8 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
 
 
 def find_customers(rows: Classified, query: str) -> dict[str, Any]:
-    """Every customer matching the query, affected or not, with raw contact details.
+    """Every customer matching the query (id, email, phone digits, postal code or
+    part of the name), affected or not, with raw contact details.
 
     Callers mask the contact (support.customer_lookup) and never put it in JSON
     (api.public_matches).
