@@ -132,9 +132,7 @@ class Guard:
             ERROR_LOG.error("internal error (%s) on %s %s", type(exc).__name__,
                             scope["method"], _route(scope))  # fmt: skip
             if not status:
-                answer = plain(500, f"Error: internal error ({type(exc).__name__}); the "
-                                    "server log has the same line, and no more")  # fmt: skip
-                await answer(scope, receive, send_secured)
+                await _internal_error(exc)(scope, receive, send_secured)
         finally:
             ms = (time.perf_counter() - started) * 1000
             ACCESS_LOG.info("%s %s %s %.1f ms", scope["method"], _route(scope), status, ms)
@@ -176,6 +174,16 @@ class Guard:
         if bearer.lower().startswith("bearer "):
             given = given or bearer[7:].strip()
         return bool(given) and hmac.compare_digest(given, self.keys.token)
+
+
+def _internal_error(exc: BaseException) -> Response:
+    return plain(500, f"Error: internal error ({type(exc).__name__}); the server log has "
+                      "the same line, and no more")  # fmt: skip
+
+
+async def _on_error(request: Request, exc: Exception) -> Response:
+    """Starlette's last-resort page, in our words (the Guard logs the error)."""
+    return _internal_error(exc)
 
 
 def _route(scope: Scope) -> str:
@@ -266,7 +274,7 @@ def make_app(desk: Desk, keys: Keys) -> ASGIApp:
         Route("/api/reload", reload, methods=["POST"]),
         Mount("/static", StaticFiles(directory=_HERE / "static")),
     ]
-    return Guard(Starlette(routes=routes), keys)
+    return Guard(Starlette(routes=routes, exception_handlers={Exception: _on_error}), keys)
 
 
 async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
