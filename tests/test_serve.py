@@ -144,10 +144,22 @@ def test_one_field_routes_the_text(
         assert 'class="customers"' in page.text
 
 
-def test_a_look_alike_says_check_the_box(client: TestClient) -> None:
-    page = client.get("/answer", params={"q": "B2O1575"}).text
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("B2O1575", "character 3: letter O here, digit 0 in B201575"),
+        ("B2\u041e1575", "character 3: О (CYRILLIC CAPITAL LETTER O) here, digit 0 in B201575"),
+        ("8201575", "character 1: digit 8 here, letter B in B201575"),
+    ],
+)
+def test_a_look_alike_says_check_the_box_and_where(
+    client: TestClient, typed: str, said: str
+) -> None:
+    page = client.get("/answer", params={"q": typed}).text
     assert "NOT ON THE RECALL LIST" in page
     assert "Looks like recalled B201575: check the box" in page
+    assert said in page
+    assert page.count("<mark>") == 1
 
 
 def test_customers_are_masked_on_the_page(client: TestClient, desk: Desk) -> None:

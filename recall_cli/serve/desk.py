@@ -54,8 +54,7 @@ class FileState:
     def mtime(self) -> str:
         if self.mtime_ns is None:
             return "missing"
-        when = dt.datetime.fromtimestamp(self.mtime_ns / 1e9, dt.UTC)
-        return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+        return _shown(dt.datetime.fromtimestamp(self.mtime_ns / 1e9, dt.UTC))
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,12 @@ class Asked:
     message: str = ""
 
 
+def _shown(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return _shown(dt.datetime.now(dt.UTC))
 
 
 class Desk:

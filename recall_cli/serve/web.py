@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -195,6 +196,30 @@ def _route(scope: Scope) -> str:
 # --- pages and API ---------------------------------------------------------------
 
 
+def _character(ch: str) -> str:
+    if ch.isascii() and ch.isdigit():
+        return f"digit {ch}"
+    if ch.isascii() and ch.isalpha():
+        return f"letter {ch}"
+    return f"{ch} ({unicodedata.name(ch, f'U+{ord(ch):04X}')})"
+
+
+def differences(lot: str, near: str) -> list[str]:
+    """Where a look-alike differs from the recalled lot, said in words: on screen O
+    and 0 (or a Cyrillic О) look the same, which is the whole problem."""
+    if len(lot) != len(near):
+        return []
+    return [f"character {i}: {_character(a)} here, {_character(b)} in {near}"
+            for i, (a, b) in enumerate(zip(lot, near, strict=True), start=1) if a != b]  # fmt: skip
+
+
+def marked(lot: str, near: str) -> list[tuple[str, bool]]:
+    """Each character of the lot, and whether it differs from the recalled lot's."""
+    if len(lot) != len(near):
+        return [(ch, False) for ch in lot]
+    return [(a, a != b) for a, b in zip(lot, near, strict=True)]
+
+
 def _templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
@@ -203,6 +228,8 @@ def _templates() -> jinja2.Environment:
     )
     env.filters["n"] = lambda v: "unknown" if v is None else f"{v:,}"
     env.filters["base"] = os.path.basename
+    env.filters["differences"] = differences
+    env.filters["marked"] = marked
     return env
 
 
