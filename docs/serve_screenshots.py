@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]  # fmt: skip
 
+SHOTS = (("serve.png", 1024, 720, "B201575"), ("serve-phone.png", 390, 844, "B2O1575"))
+
 
 def main() -> None:
     log = Path(tempfile.mkdtemp()) / "audit.jsonl"
@@ -33,8 +35,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            for name, width, height, code in (("serve.png", 1024, 720, "B201575"),
-                                              ("serve-phone.png", 390, 844, "B2O1575")):  # fmt: skip
+            for name, width, height, code in SHOTS:
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url)
                 page.fill("#q", code)
