@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from recall_cli.cli import cli
 from recall_cli.query.request import Request
 from recall_cli.serve.desk import Desk
 from recall_cli.serve.web import Keys, make_app
@@ -271,3 +272,48 @@ def test_other_commands_do_not_import_the_web_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_recall_audit_lists_the_reveal(
+    runner: CliRunner, desk: Desk, keys: Keys, audit_log: Path
+) -> None:
+    desk.agent = "Dana"
+    try:
+        with client_for(desk, keys) as c:
+            c.post("/reveal", json={"q": "C10257", "n": 0, "id": "C10257"},
+                   headers={"X-CSRF-Token": keys.csrf})  # fmt: skip
+    finally:
+        desk.agent = None
+    listed = invoke(runner, "audit", "--format", "csv", "--audit-log", audit_log).stdout
+    (row,) = [line for line in listed.splitlines() if ",serve," in line]
+    assert ",reveal C10257," in row and " (Dana)," in row and ",browser" in row
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def test_a_taken_port_is_a_usage_error(runner: CliRunner) -> None:
+    from recall_cli.serve.server import bind
+
+    taken = bind()
+    try:
+        result = runner.invoke(cli, ["serve", "--recall", str(RECALL), "--port", str(taken.port)])
+    finally:
+        taken.sock.close()
+    assert result.exit_code == 2
+    assert f"Error: cannot listen on 127.0.0.1:{taken.port}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True),
+     ("0.0.0.0", False), ("192.168.1.20", False)],
+)  # fmt: skip
+def test_only_loopback_is_local(host: str, local: bool) -> None:
+    from recall_cli.serve import server
+
+    assert server._loopback(host) is local
+    names = server._names(host)
+    assert {"127.0.0.1", "localhost", "::1"} <= set(names)
+    if not server._wildcard(host):
+        assert host in names
