@@ -199,6 +199,11 @@ def test_reveal_shows_details_and_writes_one_audit_line(
     assert entry["command"] == "serve" and entry["kind"] == "reveal"
     assert entry["customer_id"] == "C10257"
     assert entry["user"] and entry["time_utc"]
+    assert entry["scope"]["lots"] == list(desk.loaded.scope["lots"])
+    files = {Path(i["path"]).name for i in entry["inputs"]}
+    assert files == {"us_shipments_2010.xlsx", "fr_expeditions_2010.csv",
+                     "us_returns_and_late.csv", "recall.toml"}  # fmt: skip
+    assert all(len(i["sha256"]) == 64 for i in entry["inputs"])
     line = audit_log.read_text(encoding="utf-8")
     for value in contact.values():
         if value and len(value) > 3:

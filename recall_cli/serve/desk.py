@@ -68,22 +68,20 @@ class Loaded:
     not_read: list[dict[str, str]]
     warnings: list[str]
     loaded_at: str
-    _hashes: dict[str, str] = field(default_factory=dict, repr=False)
+    # The files as the audit log records them: hashed at the load, so a reveal names
+    # the files its answer came from even after they changed on disk.
+    audit_inputs: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
-    def audit_inputs(self) -> list[dict[str, Any]]:
-        """The files as the audit log records them, hashed once per load."""
-        out = []
-        for f in self.files:
-            if f.mtime_ns is None:
-                continue
-            if f.path not in self._hashes:
-                try:
-                    self._hashes[f.path] = sha256_file(f.path)
-                except OSError:
-                    self._hashes[f.path] = ""
-            out.append({"path": os.path.abspath(f.path), "sha256": self._hashes[f.path],
-                        "size": f.size})  # fmt: skip
-        return out
+
+def _hashed(files: list[FileState]) -> list[dict[str, Any]]:
+    out = []
+    for f in files:
+        try:
+            digest = sha256_file(f.path)
+        except OSError:
+            continue
+        out.append({"path": os.path.abspath(f.path), "sha256": digest, "size": f.size})
+    return out
 
 
 @dataclass(frozen=True)
@@ -159,6 +157,7 @@ class Desk:
                     not_read=run.files_not_read(),
                     warnings=run.warnings(),
                     loaded_at=_now(),
+                    audit_inputs=_hashed(files),
                 )
             finally:
                 self.reloading = False
@@ -232,7 +231,7 @@ class Desk:
                 hint="look the customer up again",
             )
         entry = AuditEntry(command="serve", kind="reveal", scope=loaded.scope,
-                           inputs=loaded.audit_inputs(), output="browser", rows=1,
+                           inputs=loaded.audit_inputs, output="browser", rows=1,
                            customer_id=customer_id or "(no id)", agent=self.agent)  # fmt: skip
         append_audit(entry, self.audit_log)
         return dict(matches[index]["contact"])

@@ -136,7 +136,8 @@ class Guard:
                 await _internal_error(exc)(scope, receive, send_secured)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            ACCESS_LOG.info("%s %s %s %.1f ms", scope["method"], _route(scope), status, ms)
+            if not (scope["path"] == "/api/status" and status == 200):  # the page's poll
+                ACCESS_LOG.info("%s %s %s %.1f ms", scope["method"], _route(scope), status, ms)
 
     def refuse(self, scope: Scope) -> Response | None:
         """The answer to a request that may not go on, or None."""
