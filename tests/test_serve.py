@@ -322,3 +322,26 @@ def test_only_loopback_is_local(host: str, local: bool) -> None:
     assert {"127.0.0.1", "localhost", "::1"} <= set(names)
     if not server._wildcard(host):
         assert host in names
+
+
+# --- the index a session builds gives the same answers ----------------------------------
+
+QUERIES = ["martin", "Martin", "C10003", "c10003", "555-0101", "0101", "75011", "02134",
+           "lisa.martin@example.com", "LISA.MARTIN@EXAMPLE.COM", "noël", "zz", "FR-10044",
+           "06 49 02 68 78", "4902 6878", "1", ""]  # fmt: skip
+
+
+def test_indexed_rows_answer_as_plain_rows(desk: Desk) -> None:
+    from recall_cli.query.lookup import Classified, check_lot, customer_mask, find_customers
+
+    indexed = desk.loaded.rows
+    assert indexed.indexed
+    plain = Classified(indexed.table, indexed.scope, indexed.buckets)
+    assert not plain.indexed
+    for query in QUERIES:
+        assert (customer_mask(plain, query) == customer_mask(indexed, query)).all(), query
+        if query.strip():
+            assert find_customers(plain, query) == find_customers(indexed, query), query
+    for lot in [*indexed.scope.lots, "B2O1575", "F200553", "ZZ99999", ""]:
+        assert check_lot(plain, lot) == check_lot(indexed, lot), lot
+    assert plain.data_lots() == indexed.data_lots()

@@ -257,12 +257,13 @@ def typed_lot(raw: str, lot: str, known: Callable[[str], bool] | None = None) ->
     token; else the text after a lot label, under the same two tests.
     """
     is_known = known or (lambda _lot: False)
-    if is_known(lot) or _LOT_TOKEN.fullmatch(lot):
+    # The token test first: `known` may have to list every lot in the data.
+    if _LOT_TOKEN.fullmatch(lot) or is_known(lot):
         return lot
     rest = strip_lot_label(lot)
     if rest is not None:
         labelled = normalize_lot(rest)
-        if labelled and (is_known(labelled) or _LOT_TOKEN.fullmatch(labelled)):
+        if labelled and (_LOT_TOKEN.fullmatch(labelled) or is_known(labelled)):
             return labelled
     raise NotALotError(
         f"{raw.strip()!r} is not a lot: it holds spaces or punctuation, and no known lot "

@@ -150,7 +150,7 @@ class Desk:
                 files = [before.get(os.path.abspath(f)) or FileState.of(f) for f in data_files]
                 files += [FileState.of(p) for p in self._watch]
                 self._loaded = Loaded(
-                    rows=Classified.from_result(run.result),
+                    rows=Classified.from_result(run.result).index(),
                     scope=run.result.scope.to_dict(),
                     files=tuple(files),
                     buckets=run.result.bucket_counts(),
