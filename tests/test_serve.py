@@ -345,3 +345,15 @@ def test_indexed_rows_answer_as_plain_rows(desk: Desk) -> None:
     for lot in [*indexed.scope.lots, "B2O1575", "F200553", "ZZ99999", ""]:
         assert check_lot(plain, lot) == check_lot(indexed, lot), lot
     assert plain.data_lots() == indexed.data_lots()
+
+
+def test_the_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
+    import socket
+
+    from recall_cli.serve.server import bind
+
+    bound = bind()
+    try:
+        assert bound.sock.proto == socket.IPPROTO_TCP
+    finally:
+        bound.sock.close()

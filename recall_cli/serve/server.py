@@ -77,7 +77,9 @@ def _names(host: str) -> tuple[str, ...]:
 def bind(host: str = LOCAL, port: int = 0) -> Bound:
     """A listening socket on host:port (0: a free port); UsageError if it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so,
+    # and without it a kept-alive browser connection waits ~40 ms (Nagle, delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
