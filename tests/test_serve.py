@@ -357,3 +357,18 @@ def test_the_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
         assert bound.sock.proto == socket.IPPROTO_TCP
     finally:
         bound.sock.close()
+
+
+def test_the_page_lists_the_first_matches_and_rows(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recall_cli.serve import web
+
+    monkeypatch.setattr(web, "SHOWN_MATCHES", 2)
+    monkeypatch.setattr(web, "SHOWN_ROWS", 3)
+    page = client.get("/answer", params={"q": "martin"}).text
+    assert page.count('<li class="match') == 2
+    assert "16 customers match: the first 2 shown, affected first." in page
+    page = client.get("/answer", params={"q": "check B201575", "rows": "1"}).text
+    assert page.count('<tr class="b-') == 3
+    assert "The first 3 of 27 rows, matched first." in page

@@ -62,6 +62,9 @@ _HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 _HERE = Path(__file__).parent
+# A page lists this many provenance rows and customers; the API gives them all.
+SHOWN_ROWS = 200
+SHOWN_MATCHES = 50
 ROUTES = ("/", "/answer", "/reveal", "/api/check", "/api/customer", "/api/status",
           "/api/reload")  # fmt: skip
 
@@ -252,7 +255,7 @@ def make_app(desk: Desk, keys: Keys) -> ASGIApp:
         asked = await _call(desk.ask, text, show_rows=rows)
         if isinstance(asked, Response):
             return asked
-        return html("answer.html", asked=asked, scope=desk.loaded.scope, rows=rows)
+        return html("answer.html", asked=asked, shown_rows=SHOWN_ROWS, shown_matches=SHOWN_MATCHES)
 
     async def api_check(request: Request) -> Response:
         code = request.query_params.get("code", "")
