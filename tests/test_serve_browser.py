@@ -161,6 +161,12 @@ def test_rows_on_request(page: Any) -> None:
     text = table.inner_text()
     assert "matched = inside the recall scope" in text
     assert "us_shipments_2010.xlsx" in text or "fr_expeditions_2010.csv" in text
+    # Scrolled down to the last row, the scope and the row line are still on screen.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 0
+    for box in ("#scope", "#rows-line"):
+        top = page.evaluate(f"document.querySelector('{box}').getBoundingClientRect().top")
+        assert 0 <= top < 200, box
 
 
 def test_look_up_a_customer_and_reveal(page: Any, server: Server) -> None:
@@ -200,3 +206,19 @@ def test_changed_file_banner_and_reload(browser: Any, tmp_path: Path) -> None:
         assert tab.is_hidden("#changed")
     finally:
         stop(running)
+
+
+@pytest.mark.parametrize("text", ["B2O1575", "C10257", "martin"])
+def test_phone_width_needs_no_sideways_scroll(browser: Any, server: Server, text: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    try:
+        tab.goto(server.url)
+        ask(tab, text)
+        if tab.locator("#show-rows").count():
+            tab.click("#show-rows")
+            tab.wait_for_selector("#answer table")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        assert tab.is_visible("#scope") and tab.is_visible("#rows-line")
+    finally:
+        context.close()
