@@ -237,72 +237,82 @@ def _templates() -> jinja2.Environment:
     return env
 
 
-def make_app(desk: Desk, keys: Keys) -> ASGIApp:
-    """The ASGI application: routes behind the Guard."""
-    env = _templates()
+class _Endpoints:
+    """The routes' handlers: each reads its parameters, asks the desk, answers."""
 
-    def html(name: str, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context))
+    def __init__(self, desk: Desk, keys: Keys) -> None:
+        self.desk = desk
+        self.keys = keys
+        self.env = _templates()
 
-    async def page(request: Request) -> Response:
-        return html("page.html", **_page_context(desk, keys))
+    def html(self, name: str, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(**context))
 
-    async def answer(request: Request) -> Response:
+    async def page(self, request: Request) -> Response:
+        return self.html("page.html", **_page_context(self.desk, self.keys))
+
+    async def answer(self, request: Request) -> Response:
         text = request.query_params.get("q", "")
         if not text.strip():
             return plain(400, "Error: type a lot, scan a barcode, or type a customer")
         rows = request.query_params.get("rows") == "1"
-        asked = await _call(desk.ask, text, show_rows=rows)
+        asked = await _call(self.desk.ask, text, show_rows=rows)
         if isinstance(asked, Response):
             return asked
-        return html("answer.html", asked=asked, shown_rows=SHOWN_ROWS, shown_matches=SHOWN_MATCHES)
+        return self.html("answer.html", asked=asked, shown_rows=SHOWN_ROWS,
+                         shown_matches=SHOWN_MATCHES)  # fmt: skip
 
-    async def api_check(request: Request) -> Response:
+    async def api_check(self, request: Request) -> Response:
         code = request.query_params.get("code", "")
         if not code.strip():
             return plain(400, "Error: give the lot or barcode as ?code=")
-        found = await _call(desk.check, code, show_rows=request.query_params.get("rows") == "1")
+        rows = request.query_params.get("rows") == "1"
+        found = await _call(self.desk.check, code, show_rows=rows)
         return found if isinstance(found, Response) else _json_answer(found)
 
-    async def api_customer(request: Request) -> Response:
+    async def api_customer(self, request: Request) -> Response:
         query = request.query_params.get("q", "")
         if not query.strip():
             return plain(400, "Error: give the customer id, email, phone digits, postal code "
                               "or name as ?q=")  # fmt: skip
-        found = await _call(desk.customer, query)
+        found = await _call(self.desk.customer, query)
         return found if isinstance(found, Response) else _json_answer(found)
 
-    async def api_status(request: Request) -> Response:
-        return _json(_status(desk))
+    async def api_status(self, request: Request) -> Response:
+        return _json(_status(self.desk))
 
-    async def reveal(request: Request) -> Response:
-        body = await _posted(request, keys)
+    async def reveal(self, request: Request) -> Response:
+        body = await _posted(request, self.keys)
         if isinstance(body, Response):
             return body
         try:
             query, index, customer_id = str(body["q"]), int(body["n"]), str(body["id"])
         except (KeyError, TypeError, ValueError):
             return plain(400, "Error: a reveal needs q, n and id")
-        contact = await _call(desk.reveal, query, index, customer_id)
+        contact = await _call(self.desk.reveal, query, index, customer_id)
         if isinstance(contact, Response):
             return contact
-        return html("contact.html", contact=contact)
+        return self.html("contact.html", contact=contact)
 
-    async def reload(request: Request) -> Response:
-        body = await _posted(request, keys)
+    async def reload(self, request: Request) -> Response:
+        body = await _posted(request, self.keys)
         if isinstance(body, Response):
             return body
-        done = await _call(desk.load)
-        return done if isinstance(done, Response) else _json(_status(desk))
+        done = await _call(self.desk.load)
+        return done if isinstance(done, Response) else _json(_status(self.desk))
 
+
+def make_app(desk: Desk, keys: Keys) -> ASGIApp:
+    """The ASGI application: routes behind the Guard."""
+    e = _Endpoints(desk, keys)
     routes = [
-        Route("/", page),
-        Route("/answer", answer),
-        Route("/reveal", reveal, methods=["POST"]),
-        Route("/api/check", api_check),
-        Route("/api/customer", api_customer),
-        Route("/api/status", api_status),
-        Route("/api/reload", reload, methods=["POST"]),
+        Route("/", e.page),
+        Route("/answer", e.answer),
+        Route("/reveal", e.reveal, methods=["POST"]),
+        Route("/api/check", e.api_check),
+        Route("/api/customer", e.api_customer),
+        Route("/api/status", e.api_status),
+        Route("/api/reload", e.reload, methods=["POST"]),
         Mount("/static", StaticFiles(directory=_HERE / "static")),
     ]
     return Guard(Starlette(routes=routes, exception_handlers={Exception: _on_error}), keys)
