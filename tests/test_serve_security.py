@@ -304,3 +304,11 @@ def test_bad_reveal_body_gets_400(
     assert answer.status_code == 400
     assert answer.text.startswith("Error: ")
     assert read_audit(audit_log) == []
+
+
+def test_websockets_are_refused(client: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/"):
+        pass
+    assert refused.value.code == 1008

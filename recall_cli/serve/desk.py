@@ -185,12 +185,12 @@ class Desk:
         """One line typed (or scanned) into the page's single field.
 
         ``customer QUERY`` always searches customers and ``check CODE`` always checks a
-        lot, as in `recall shell`. Otherwise a
-        scan, a recalled lot, a lot in the data or a look-alike of a recalled lot gets
-        the lot verdict. Text that is not a lot, or a lot-shaped word that is no known
-        lot (a customer id, a name, phone digits, a postal code), is searched among the
-        customers; when none matches, the lot answer (NOT A LOT, or NOT IN RECALL with
-        its suggestions) is given, so a mistyped lot is never silently dropped.
+        lot, as in `recall shell`. Otherwise a scan, a recalled lot, a lot in the data
+        or a look-alike of a recalled lot gets the lot verdict. Text that is not a lot,
+        or a lot-shaped word that is no known lot (a customer id, a name, phone digits,
+        a postal code), is searched among the customers; when none matches, the lot
+        answer (NOT A LOT, or NOT IN RECALL with its suggestions) is given, so a
+        mistyped lot is never silently dropped.
         """
         text = _bounded(text).strip()
         verb, _, rest = text.partition(" ")
