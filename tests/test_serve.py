@@ -372,3 +372,30 @@ def test_the_page_lists_the_first_matches_and_rows(
     page = client.get("/answer", params={"q": "check B201575", "rows": "1"}).text
     assert page.count('<tr class="b-') == 3
     assert "The first 3 of 27 rows, matched first." in page
+
+
+def test_open_hands_the_url_to_the_browser(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n', encoding="utf-8")
+    browser.chmod(0o700)
+    env = {**os.environ, "BROWSER": str(browser), "RECALL_AUDIT_LOG": str(tmp_path / "a")}
+    proc = subprocess.Popen([sys.executable, "-m", "recall_cli", "-q", "serve", "--open",
+                             "--recall", str(RECALL)], stdout=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().removeprefix("recall serve: ")
+        for _ in range(300):
+            if opened.exists() and opened.read_text(encoding="utf-8").strip():
+                break
+            time.sleep(0.1)
+        assert opened.read_text(encoding="utf-8").strip() == url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
