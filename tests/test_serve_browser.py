@@ -186,6 +186,13 @@ def test_look_up_a_customer_and_reveal(page: Any, server: Server) -> None:
     assert (entry["kind"], entry["customer_id"], entry["agent"]) == ("reveal", "C10257", "Dana")
     email = re.search(r"\S+@example\.com", shown)
     assert email and email.group(0) not in server.audit_log.read_text(encoding="utf-8")
+    # The next scan goes to the field, not to the button: no second reveal.
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.locator("#answer .match .who").first.click()  # focus left the field
+    page.keyboard.type("B201575")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#answer [data-verdict=in-recall]")
+    assert len(read_audit(server.audit_log)) == before + 1
 
 
 def test_changed_file_banner_and_reload(browser: Any, tmp_path: Path) -> None:

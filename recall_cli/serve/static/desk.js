@@ -36,6 +36,13 @@
     }
   }
 
+  function ready() {
+    // Back to the field: a scanner types into whatever has focus, and its Enter
+    // would press a focused button (a second reveal) instead of checking.
+    input.focus();
+    input.select();
+  }
+
   async function post(url, data) {
     return fetch(url, {
       method: "POST",
@@ -58,9 +65,11 @@
     if (!button) return;
     if (button.id === "show-rows") {
       ask("check " + button.dataset.q, true);
+      ready();
     } else if (button.classList.contains("ask")) {
       input.value = button.dataset.q;
       ask(button.dataset.q, false);
+      ready();
     } else if (button.classList.contains("reveal")) {
       const box = button.closest(".customers");
       const n = button.dataset.n;
@@ -74,6 +83,16 @@
         target.textContent = (await reply.text()).trim();
         button.disabled = false;
       }
+      ready();
+    }
+  });
+
+  // Typing anywhere types into the field; Escape goes back to it.
+  document.addEventListener("keydown", function (event) {
+    if (event.target === input || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" || event.key.length === 1) {
+      if (event.key.length === 1) input.value = "";
+      ready();
     }
   });
 
