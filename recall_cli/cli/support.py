@@ -128,7 +128,7 @@ def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
     # A session: the full run's warnings are worth the second it costs.
     run = api.run(_request(kwargs))
     _warnings(app, run)
-    rows = Classified.from_result(run.result)
+    rows = Classified.from_result(run.result).index()  # a session: codes once
     stdin = sys.stdin
     interactive = stdin.isatty()
     if interactive:
