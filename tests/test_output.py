@@ -31,16 +31,18 @@ TABLE_FIRST = ("table", "csv", "json", "xlsx")
 VIEWS = ("table", "json")
 EXPORT = ("csv", "json", "xlsx")
 KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements")
+EVERY_FORMAT = (*TABLE_FIRST, "parquet")
 
-# What each command can write, as the README documents it.
+# What each command can write, as docs/guide.md documents it.
 OFFERED = {
     "summary": TABLE_FIRST, "review": TABLE_FIRST, "inspect": VIEWS, "check": VIEWS,
     "customer": VIEWS, "affected": TABLE_FIRST, "audit-scope": VIEWS, "diff": TABLE_FIRST,
     "sample": TABLE_FIRST, "status": TABLE_FIRST, "audit": TABLE_FIRST,
     **{f"export {k}": EXPORT for k in KINDS}, "export workbook": ("xlsx",),
+    "sql": EVERY_FORMAT, "export rows": ("csv", "parquet", "xlsx", "json"),
 }  # fmt: skip
 SUFFIX_HOLDS = {".csv": ("csv",), ".tsv": ("csv",), ".json": ("json",), ".xlsx": ("xlsx",),
-                ".txt": ("table", "csv", "json")}  # fmt: skip
+                ".parquet": ("parquet",), ".txt": ("table", "csv", "json")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +73,12 @@ def _args(command: str, case: dict[str, Any]) -> list[str]:
         "inspect": ["inspect", *scope],
         "audit-scope": ["audit-scope", *scope],
         "summary": ["summary", *scope],
+        "sql": ["sql", "SELECT * FROM review", *scope, *audit],
     }.get(command, [*command.split(" "), *scope, *audit])
 
 
 def _expected(command: str, fmt: str | None, suffix: str) -> str | None:
-    """The format the README promises, or None for a refusal."""
+    """The format docs/guide.md promises, or None for a refusal."""
     offered = OFFERED[command]
     holds = SUFFIX_HOLDS[suffix]
     if fmt is not None:
@@ -92,6 +95,10 @@ def _check_bytes(data: bytes, fmt: str, suffix: str, path: Path) -> None:
         workbook = openpyxl.load_workbook(path, read_only=True)
         assert workbook.sheetnames
         workbook.close()
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(path).num_rows > 0
     elif fmt == "csv":
         delimiter = "\t" if suffix == ".tsv" else ","
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter))
@@ -110,7 +117,7 @@ def test_every_command_writes_the_format_asked_for(
     runner: CliRunner, case: dict[str, Any], command: str
 ) -> None:
     for suffix in SUFFIX_HOLDS:
-        for fmt in (None, *TABLE_FIRST):
+        for fmt in (None, *EVERY_FORMAT):
             out = case["dir"] / f"{command.replace(' ', '_')}-{fmt}{suffix}"
             extra = [] if fmt is None else ["--format", fmt]
             result = invoke(runner, *_args(command, case), *extra, "-o", out, "--force")
@@ -131,12 +138,13 @@ def test_every_command_writes_the_format_asked_for(
 PATIENT_COMMANDS = [
     ["affected"], ["review"], ["sample", "--level", "A"], ["export", "email"],
     ["export", "workbook"], ["customer", "C10003"], ["check", "B201575", "--show-rows"],
+    ["sql", "SELECT * FROM affected"], ["export", "rows"],
 ]  # fmt: skip
 
 
 @pytest.mark.skipif(not POSIX, reason="POSIX modes")
 @pytest.mark.parametrize("words", [*PATIENT_COMMANDS, ["diff"], ["status"], ["not-responded"]],
-                         ids=lambda w: "-".join(w))  # fmt: skip
+                         ids=lambda w: "-".join(w).split(" ")[0])  # fmt: skip
 def test_every_patient_file_is_0600_atomic_and_audited(
     runner: CliRunner, case: dict[str, Any], tmp_path: Path, words: list[str]
 ) -> None:
@@ -515,3 +523,49 @@ def test_help_ends_with_examples_and_groups_commands(runner: CliRunner) -> None:
             text = invoke(runner, name, *sub, "--help").stdout
             tail = text[text.rindex("Examples:") :]
             assert tail.count("recall ") >= 2, (name, sub)
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks")
+def test_an_unusable_audit_log_refuses_before_any_file_is_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # A list of patients must never sit on disk without its audit line.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    log = tmp_path / "audit.jsonl"
+    log.symlink_to(victim)
+    out = tmp_path / "affected.csv"
+    result = invoke(runner, "affected", "--recall", RECALL, "-o", out, "--audit-log", log)
+    assert result.exit_code == 1
+    assert "audit log is a symbolic link" in result.stderr
+    assert sorted(tmp_path.iterdir()) == sorted([victim, log])  # no output, no temp file
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_an_input_edited_after_it_was_read_refuses_the_export(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    # The audit line hashes the inputs when the file is written: that is the hash of
+    # the rows exported only if the file did not change since it was read.
+    from recall_cli.output import writers
+
+    data = tmp_path / "late.csv"
+    shutil.copy(SAMPLE / "us_returns_and_late.csv", data)
+    args = ["affected", data, "--lot", "B201575", "--audit-log", tmp_path / "audit.jsonl"]
+    env = {"RECALL_CACHE_DIR": str(tmp_path / "cache")}
+    if cached:
+        assert invoke(runner, *args, "-o", tmp_path / "warm.csv", env=env).exit_code == 0
+    csv_writer = writers.WRITERS["csv"]
+
+    def edit_then_write(result: Any, options: Any) -> Any:
+        with data.open("a", encoding="utf-8") as fh:
+            fh.write("\n")  # a site re-saving the export meanwhile
+        return csv_writer(result, options)
+
+    monkeypatch.setitem(writers.WRITERS, "csv", edit_then_write)
+    out = tmp_path / "affected.csv"
+    result = invoke(runner, *args, "-o", out, env=env)
+    assert result.exit_code == 1, result.stderr
+    assert f"{data}: changed after it was read" in result.stderr
+    assert not out.exists()

@@ -12,8 +12,10 @@ Every command ends in :func:`deliver`. Whatever the format and wherever it goes:
   terminal (a pipe or a redirection is a copy too). A table shown on a terminal is not
   logged: nothing leaves the screen. For a file the line is appended once the file is
   in place (a failed write logs nothing); for a pipe or a device, before writing,
-  because what reaches them cannot be taken back. The input files are hashed before
-  the output is written.
+  because what reaches them cannot be taken back. The input files are hashed, and the
+  log is checked to be appendable (not a symlink, not another user's), before the
+  output is written: an unusable log refuses the export instead of leaving a file
+  without its line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from recall_cli.errors import ExportError, UsageError
+from recall_cli.output.formats import BINARY_FORMATS
 from recall_cli.output.rowwriters import WriteOptions
 from recall_cli.output.safe_write import FILE, STDOUT, Target, atomic_output, resolve_target
 from recall_cli.output.writers import WRITERS, Rendered
@@ -74,6 +77,19 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
+def _check_log(log: Path | None) -> None:
+    from recall_cli.tasks.audit_log import check_audit_log
+
+    try:
+        check_audit_log(log)
+    except OSError as exc:
+        raise ExportError(
+            f"the audit log cannot be written ({exc.strerror}); nothing was written",
+            file=log,
+            hint="check the audit log folder, or set --audit-log / RECALL_AUDIT_LOG",
+        ) from None
+
+
 def _append(entry: Any, log: Path | None) -> Path:
     from recall_cli.tasks.audit_log import append_audit
 
@@ -119,8 +135,8 @@ def deliver(
     """
     target = resolve_target(output, force=force, inputs=inputs)
     terminal = target.kind == STDOUT and _stdout_is_terminal()
-    if fmt == "xlsx" and terminal:
-        raise UsageError("xlsx is binary: give -o FILE.xlsx or pipe stdout to a file")
+    if fmt in BINARY_FORMATS and terminal:
+        raise UsageError(f"{fmt} is binary: give -o FILE.{fmt} or pipe stdout to a file")
     if fmt == "table" and terminal and show is not None:
         from recall_cli.output.terminal import render
 
@@ -128,6 +144,8 @@ def deliver(
         return Delivered(target)
     entry = None
     log = None
+    if audit is not None and not terminal:
+        _check_log(audit.log)  # refused before any patient data leaves the tool
     # The temporary file exists (0600) while the result is rendered: a signal or an
     # error at any point removes it, and an existing file stays as it was.
     with atomic_output(output, force=force, inputs=inputs) as stream:

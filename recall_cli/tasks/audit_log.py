@@ -30,7 +30,8 @@ from typing import Any
 import platformdirs
 
 from recall_cli.cache.folders import make_private_dirs
-from recall_cli.errors import ExportError
+from recall_cli.errors import ExportError, InputFileError
+from recall_cli.read import stamps
 
 __all__ = [
     "AUDIT_ENV",
@@ -133,6 +134,9 @@ class AuditEntry:
     ``scope``: keys from :data:`SCOPE_KEYS`, values scalars or lists of scalars (dates become
     ISO strings, sets become sorted lists). ``inputs``: ``{"path", "sha256", "size"}`` dicts.
     ``output``: the output path, or ``"-"`` for standard output. ``rows``: rows exported.
+    ``customer_id`` and ``agent`` are set by a reveal in ``recall serve`` only (which
+    customer's contact details were shown, and the name given with ``--agent``); the
+    line then has them, and never the details themselves.
     """
 
     command: str
@@ -144,6 +148,8 @@ class AuditEntry:
     time_utc: str = field(default_factory=_now_utc)
     user: str = field(default_factory=_current_user)
     tool_version: str = field(default_factory=_tool_version)
+    customer_id: str | None = None
+    agent: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scope", _normalise_scope(self.scope))
@@ -155,10 +161,19 @@ class AuditEntry:
         if rows < 0:
             raise ValueError("audit rows must not be negative")
         object.__setattr__(self, "rows", rows)
+        for name in ("customer_id", "agent"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"audit {name} must be text")
 
     def to_json(self) -> str:
-        """The entry as one JSON line, without the trailing newline."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":"))
+        """The entry as one JSON line, without the trailing newline (and without the
+        reveal's keys on other lines)."""
+        record = dataclasses.asdict(self)
+        for name in ("customer_id", "agent"):
+            if record[name] is None:
+                del record[name]
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_entry(
@@ -178,13 +193,10 @@ def make_entry(
     records: list[dict[str, Any]] = []
     for item in inputs:
         absolute = os.path.abspath(item)
-        records.append(
-            {
-                "path": absolute,
-                "sha256": sha256_file(absolute),
-                "size": os.path.getsize(absolute),
-            }
-        )
+        _unchanged_since_read(absolute)
+        digest = sha256_file(absolute)
+        _unchanged_since_read(absolute)  # the hash is of the bytes that were read
+        records.append({"path": absolute, "sha256": digest, "size": os.path.getsize(absolute)})
     out = os.fspath(output)
     return AuditEntry(
         command=command,
@@ -194,6 +206,16 @@ def make_entry(
         output=out if out == "-" else os.path.abspath(out),
         rows=rows,
     )
+
+
+def _unchanged_since_read(path: str) -> None:
+    if stamps.changed(path):
+        raise InputFileError(
+            "changed after it was read: the output would not be what the audit line "
+            "records, so nothing was written",
+            file=path,
+            hint="wait until the file is saved, then run the command again",
+        )
 
 
 def _ensure_folder(folder: Path) -> None:
@@ -235,6 +257,32 @@ def _open_log(log: Path, flags: int) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def check_audit_log(path: Path | None = None) -> Path:
+    """Refuse now, before an output is written, an audit log that could not be appended.
+
+    The same refusals as :func:`append_audit` (a symbolic link, not a regular file,
+    another user's file, a folder that cannot be written), so that a file of patient
+    data is never left on disk without its audit line. Nothing is created here.
+    """
+    log = Path(path) if path is not None else default_audit_path()
+    try:
+        st = os.lstat(log)
+    except FileNotFoundError:
+        folder = next((p for p in (log.parent, *log.parent.parents) if p.exists()), None)
+        if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            raise _refuse(log, f"cannot be created in {folder}") from None
+        return log
+    if stat.S_ISLNK(st.st_mode):
+        raise _refuse(log, "is a symbolic link")
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(log, "is not a regular file")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise _refuse(log, "is owned by another user")
+    if not os.access(log, os.W_OK):
+        raise _refuse(log, "cannot be written")
+    return log
 
 
 def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:
