@@ -58,7 +58,7 @@ def affected(
         scope = request.scope.to_dict() if request.scope else {}
         emit(app, plan, reports.affected(*tally.affected_rows()), files=read_files(tally),
              scope=scope, audit_log=audit_log)  # fmt: skip
-        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
+        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read(), tally)
         return
     from recall_cli.tasks.scope_diff import affected_excluding
 
@@ -74,7 +74,7 @@ def affected(
              f"{len(frame):,} remain")  # fmt: skip
     emit(app, plan, reports.affected_frame(frame), files=read_files(run),
          scope=run.result.scope.to_dict(), audit_log=audit_log)  # fmt: skip
-    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read(), run.result.tally)
 
 
 # campaign.KINDS, spelled out so building the CLI does not import pandas (a test

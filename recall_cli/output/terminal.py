@@ -51,13 +51,19 @@ def _n(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> Text:
+def bucket_line(
+    rows: dict[str, int],
+    not_read: Sequence[dict[str, str]] = (),
+    duplicates: Sequence[dict[str, str]] = (),
+    copies: Sequence[dict[str, Any]] = (),
+) -> Text:
     """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check.
 
     The ✓ is printed only when query.reading.accounted_for says so: the buckets
-    add up and every file given was read.
+    add up and every file given was read. It says which inputs were read once
+    (the same bytes as another), and lines that another file repeats.
     """
-    from recall_cli.query.reading import accounted_for
+    from recall_cli.query.reading import accounted_for, copies_note, in_doubt, read_once_note
 
     parts = " + ".join(f"{BUCKET_LABELS[b]} {_n(rows[b])}" for b in BUCKET_LABELS)
     ok = accounted_for(rows, not_read)
@@ -69,7 +75,9 @@ def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -
         mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
-    return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style="green" if ok else "red")
+    mark += read_once_note(duplicates) + copies_note(copies)
+    style = "red" if not ok else "yellow" if in_doubt(copies) else "green"
+    return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style=style)
 
 
 def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Group:

@@ -52,19 +52,22 @@ class Classified:
     table: pa.Table
     scope: RecallScope
     buckets: np.ndarray | None = None
+    set_aside: np.ndarray | None = None  # copies of an earlier file's lines (--dedupe-lines)
     _data_mask: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def from_result(cls, result: RecallResult) -> Classified:
         columns = [c for c in LOOKUP_COLUMNS if c in result.rows.columns]
         table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
-        return cls(table, result.scope, result.bucket)
+        aside = result.copies.set_aside if result.copies is not None else None
+        return cls(table, result.scope, result.bucket, aside)
 
     def bucket_at(self, rows: np.ndarray) -> np.ndarray:
         if self.buckets is not None:
             return self.buckets[rows]
         subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
-        return classify(rule_inputs(subset), self.scope)[0]
+        aside = None if self.set_aside is None else self.set_aside[rows]
+        return classify(rule_inputs(subset), self.scope, aside)[0]
 
     def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
         """The rows at these positions as records, with `_pos` and `_bucket`."""
@@ -78,7 +81,8 @@ class Classified:
     @property
     def is_data(self) -> np.ndarray:
         if self._data_mask is None:
-            self._data_mask = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            data = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            self._data_mask = data if self.set_aside is None else data & ~self.set_aside
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:

@@ -1,0 +1,218 @@
+"""Shipment lines that appear in two files: possible double counting.
+
+A site that sends a cumulative export (January, then January and February)
+repeats every earlier line in the later file. The same line is the same order
+id, lot, customer, ship date and quantity, after normalisation. Lines repeated
+inside one file are left alone: a customer can order the same thing twice on
+one day, and only another file proves a repeat is a copy.
+
+Lines are matched as multisets: the n-th occurrence of a line in a file is a
+copy when an earlier file holds the line n times or more, and it is a copy of
+the n-th occurrence in the first such file. So a cumulative file that holds a
+line twice, against once in the first file, has one copy and one new line.
+
+Without an order id, a repeat cannot be told from a real second order: such
+lines are reported, never set aside. With --dedupe-lines the copies that have
+an order id are set aside by the bucket rule as "not data" (buckets.classify_codes),
+so each row read still ends in one bucket and the buckets still add up.
+
+Numpy and Arrow only: the cached path and the DataFrame path both call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recall_cli.normalize import arrowbits as ab
+from recall_cli.words import plural
+
+# The columns find_copies and Copies.report read.
+COPY_COLUMNS = ("kind", "order_id", "lot", "customer_key", "ship_date", "quantity", "sheet", "row")
+_KEY_TEXT = ("order_id", "lot", "customer_key")
+
+
+@dataclass(frozen=True)
+class Copies:
+    """Each row's copy status: `of` is the position of the line it copies (-1: none)."""
+
+    of: np.ndarray  # int64
+    provable: np.ndarray  # bool: a copy with an order id
+    dedupe: bool  # --dedupe-lines: the provable copies are set aside as not data
+
+    @classmethod
+    def none(cls, n: int, dedupe: bool = False) -> Copies:
+        return cls(np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool), dedupe)
+
+    @property
+    def set_aside(self) -> np.ndarray | None:
+        """The rows the bucket rule puts in "not data" (None when there are none)."""
+        if not self.dedupe or not self.provable.any():
+            return None
+        return self.provable
+
+    def report(
+        self, table: pa.Table, source: np.ndarray, files: Sequence[str], matched: np.ndarray
+    ) -> list[dict[str, Any]]:
+        """Per pair of files (the later, the first) and kind of copy: how many lines and
+        units, how many of them of lines in the recall, and the first pair of rows.
+
+        `files` is the file of each source, `matched` whether each row is matched; a
+        copy set aside counts as in the recall when the line it copies is.
+        """
+        at = np.flatnonzero(self.of >= 0)
+        if not len(at):
+            return []
+        kept = self.of[at]
+        quantity = np.nan_to_num(ab.fixed(table["quantity"], "float64", np.nan)[at], nan=0.0)
+        in_recall = matched[kept]
+        file_of = np.array(files, dtype=object)[source]
+        groups: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        for i, (pos, first) in enumerate(zip(at.tolist(), kept.tolist(), strict=True)):
+            key = (file_of[pos], file_of[first], bool(self.provable[pos]))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {
+                    "file": key[0], "same_as": key[1], "order_id": key[2],
+                    "lines": 0, "units": 0.0, "lines_in_recall": 0, "units_in_recall": 0.0,
+                    "set_aside": self.dedupe and key[2],
+                    "first": {"row": _where(table, pos), "same_as": _where(table, first)},
+                }  # fmt: skip
+            group["lines"] += 1
+            group["units"] += quantity[i]
+            if in_recall[i]:
+                group["lines_in_recall"] += 1
+                group["units_in_recall"] += quantity[i]
+        for group in groups.values():
+            group["units"] = int(np.rint(group["units"]))
+            group["units_in_recall"] = int(np.rint(group["units_in_recall"]))
+        return list(groups.values())
+
+
+def _where(table: pa.Table, pos: int) -> str:
+    sheet = table["sheet"][pos].as_py() or ""
+    return (f"sheet {sheet!r} " if sheet else "") + f"row {table['row'][pos].as_py()}"
+
+
+def find_copies(
+    table: pa.Table, source: np.ndarray, files: Sequence[str], *, dedupe: bool = False
+) -> Copies:
+    """The lines of a later file that are lines of an earlier one (see the module).
+
+    `table` holds the rows in file order (COPY_COLUMNS at least), `source` each
+    row's source number and `files` the file of each source.
+    """
+    n = table.num_rows
+    file_ids = {f: i for i, f in enumerate(dict.fromkeys(files))}
+    if len(file_ids) < 2 or n == 0:
+        return Copies.none(n, dedupe)
+    file_of = np.array([file_ids[f] for f in files], dtype=np.int64)[source]
+    at = np.flatnonzero(ab.bools(pc.equal(table["kind"], ab.text("data"))))
+    keys = _key_columns(table, at)
+    at, keys = _in_two_files(at, keys, file_of[at])
+    of = np.full(n, -1, dtype=np.int64)
+    if len(at):
+        line = _line_numbers(keys)
+        order = np.argsort(line, kind="stable")  # file order inside each line
+        line, at = line[order], at[order]
+        files_sorted = file_of[at]
+        # The n-th occurrence of a line in its file: runs of one (line, file).
+        start = np.r_[True, (line[1:] != line[:-1]) | (files_sorted[1:] != files_sorted[:-1])]
+        run_start = np.maximum.accumulate(np.where(start, np.arange(len(at)), 0))
+        nth = np.arange(len(at)) - run_start
+        _, first, which = np.unique(line * (nth.max() + 1) + nth, return_index=True,
+                                    return_inverse=True)  # fmt: skip
+        keeper = at[first[which]]
+        copy = keeper != at
+        of[at[copy]] = keeper[copy]
+    has_order = ab.filled(table["order_id"])
+    return Copies(of, (of >= 0) & has_order, dedupe)
+
+
+def _key_columns(table: pa.Table, at: np.ndarray) -> list[np.ndarray]:
+    """The line's identity at the rows `at`, as int64 columns."""
+    columns = [ab.distinct(table[c]).codes[at].astype(np.int64) for c in _KEY_TEXT]
+    columns.append(ab.days(table["ship_date"])[at].astype(np.int64))  # NaT: one value
+    quantity = ab.fixed(table["quantity"], "float64", np.nan)[at] + 0.0  # -0.0 is 0.0
+    quantity = np.where(np.isnan(quantity), np.nan, quantity)  # one NaN: blank is blank
+    columns.append(quantity.view(np.int64))
+    return columns
+
+
+def _in_two_files(
+    at: np.ndarray, keys: list[np.ndarray], file_of: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Only the rows whose line may be in two files: a 64-bit mix of the key first, so
+    that the exact sort below runs on the candidates only."""
+    if not len(at):
+        return at, keys
+    mixed = np.zeros(len(at), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in keys:
+            mixed = (mixed ^ column.view(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+            mixed ^= mixed >> np.uint64(29)
+    order = np.lexsort((file_of, mixed))
+    sorted_mix, sorted_file = mixed[order], file_of[order]
+    starts = np.flatnonzero(np.r_[True, sorted_mix[1:] != sorted_mix[:-1]])
+    spread = np.maximum.reduceat(sorted_file, starts) != np.minimum.reduceat(sorted_file, starts)
+    keep = np.zeros(len(at), dtype=bool)
+    keep[order] = np.repeat(spread, np.diff(np.r_[starts, len(at)]))
+    return at[keep], [column[keep] for column in keys]
+
+
+def _line_numbers(keys: list[np.ndarray]) -> np.ndarray:
+    """One number per distinct line (exact: the key columns themselves are compared)."""
+    order = np.lexsort(keys[::-1])
+    ranked = [column[order] for column in keys]
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for column in ranked:
+        new[1:] |= column[1:] != column[:-1]
+    numbers = np.empty(len(order), dtype=np.int64)
+    numbers[order] = np.cumsum(new) - 1
+    return numbers
+
+
+def warnings(report: Sequence[dict[str, Any]]) -> list[str]:
+    """The lines a recall team must read about copies, one per pair of files and kind."""
+    out = []
+    for g in report:
+        first = f"first: {g['file']} {g['first']['row']} = {g['same_as']} {g['first']['same_as']}"
+        lines = plural(g["lines"], "shipment line")
+        units = plural(g["units"], "unit")
+        if g["set_aside"]:
+            out.append(
+                f"--dedupe-lines: {lines} ({units}) in {g['file']} are copies of lines in "
+                f"{g['same_as']} ({first}): each is counted once, from {g['same_as']}; the "
+                "copies are counted as not data"
+            )
+        elif g["order_id"]:
+            out.append(
+                f"possible double counting: {lines} ({units}) in {g['file']} are also in "
+                f"{g['same_as']}, with the same order id, lot, customer, ship date and "
+                f"quantity ({first}); {_in_recall(g)}. If {g['file']} is a cumulative "
+                "export, run again with --dedupe-lines to count each line once"
+            )
+        else:
+            out.append(
+                f"{lines} without an order id ({units}) in {g['file']} have the same lot, "
+                f"customer, ship date and quantity as lines in {g['same_as']} ({first}): "
+                "they may be counted twice, but without an order id a copy cannot be told "
+                f"from a repeat order, so they are counted ({_in_recall(g)}); "
+                "--dedupe-lines leaves them: check them at the source"
+            )
+    return out
+
+
+def _in_recall(g: dict[str, Any]) -> str:
+    n = g["lines_in_recall"]
+    if not n:
+        return "none of them is in the recall"
+    verb = "is" if n == 1 else "are"
+    return (f"{n:,} of them ({plural(g['units_in_recall'], 'unit')}) {verb} in the recall "
+            "and counted twice")  # fmt: skip
