@@ -281,3 +281,19 @@ def test_normalised_values_are_compared(runner: CliRunner, tmp_path: Path) -> No
                                                       "40.0", "United States"]])  # fmt: skip
     summary, _ = _summary(runner, jan, other, *SCOPE, "--no-cache", "--dedupe-lines")
     assert summary["lines_duplicate"][0]["lines"] == 1 and _counts(summary) == (1, 40, 1)
+
+
+def test_an_export_says_it_may_count_lines_twice_even_with_q(
+    runner: CliRunner, cumulative: tuple[Path, Path]
+) -> None:
+    jan, both = cumulative
+    args = ("-q", "export", "replacements", jan, both, *SCOPE, "-o", jan.parent / "r.csv",
+            "--audit-log", jan.parent / "audit.jsonl", "--no-cache")  # fmt: skip
+    done = invoke(runner, *args)
+    assert done.exit_code == 0
+    assert done.stderr.splitlines() == [
+        "replacements: POSSIBLE DOUBLE COUNTING: 3 lines (2 in the recall) also in another "
+        "file (--dedupe-lines counts them once)"
+    ]
+    deduped = invoke(runner, *args, "--dedupe-lines", "--force")
+    assert deduped.exit_code == 0 and deduped.stderr == ""

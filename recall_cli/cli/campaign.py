@@ -161,6 +161,11 @@ def export_command(
             + ")",
             err=True,
         )
+    from recall_cli.query.reading import copies_note, in_doubt
+
+    copies = run.result.tally.lines_duplicate()
+    if in_doubt(copies):  # lines in two files: the file may count them twice, said even with -q
+        click.echo(f"{kind}: {copies_note(copies).removeprefix('; ')}", err=True)
 
 
 AUDIT_EXAMPLES = """\b
