@@ -297,3 +297,28 @@ def test_an_export_says_it_may_count_lines_twice_even_with_q(
     ]
     deduped = invoke(runner, *args, "--dedupe-lines", "--force")
     assert deduped.exit_code == 0 and deduped.stderr == ""
+
+
+def test_lines_whose_key_mixes_collide_are_still_told_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The search sorts by a 64-bit mix of each line's key; should every key mix to one
+    value, the lines are still compared field by field."""
+    import numpy as np
+    import pyarrow as pa
+
+    from recall_cli.query import copies
+
+    monkeypatch.setattr(copies, "_mix", lambda keys: np.zeros(len(keys[0]), dtype=np.uint64))
+    lines = [("O1", "B1", "C1", 40.0), ("O2", "B1", "C1", 40.0), ("O1", "B2", "C1", 40.0)]
+    rows = [*lines, *lines[::-1], lines[0]]  # the second file: reversed, the first line twice
+    table = pa.table({
+        "kind": ["data"] * len(rows),
+        "order_id": [r[0] for r in rows],
+        "lot": [r[1] for r in rows],
+        "customer_key": [r[2] for r in rows],
+        "ship_date": pa.array([np.datetime64("2010-12-01", "s")] * len(rows)),
+        "quantity": [r[3] for r in rows],
+    })  # fmt: skip
+    found = copies.find_copies(table, np.array([0, 0, 0, 1, 1, 1, 1]), ["a.csv", "b.csv"])
+    assert found.of.tolist() == [-1, -1, -1, 2, 1, 0, -1]

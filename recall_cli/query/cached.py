@@ -36,7 +36,8 @@ def classified(request: Request) -> Classified:
         from recall_cli.query.copies import COPY_COLUMNS
         from recall_cli.query.lookup import LOOKUP_COLUMNS, Classified
 
-        wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if request.dedupe_lines else LOOKUP_COLUMNS
+        several = request.dedupe_lines and len(inputs.paths) > 1
+        wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if several else LOOKUP_COLUMNS
         found = _cached_rows(request, inputs, tuple(dict.fromkeys(wanted)))
         if found is not None:
             from recall_cli.query.reading import check_files_read
@@ -57,11 +58,12 @@ def tallied(request: Request) -> Tally:
     found = None
     if inputs is not None and request.scope is not None:
         from recall_cli.query.lookup import LOOKUP_COLUMNS
-        from recall_cli.query.tally import TALLY_COLUMNS
+        from recall_cli.query.tally import READS, TALLY_COLUMNS
 
-        # What `summary` reads: the bucket rule's columns, the customers', the copies'.
-        found = _cached_rows(request, inputs,
-                             tuple(dict.fromkeys((*LOOKUP_COLUMNS, *TALLY_COLUMNS))))  # fmt: skip
+        # What `summary` reads: the bucket rule's columns, the customers', and with
+        # two files or more the columns that tell a line copied from another file.
+        more = TALLY_COLUMNS if len(inputs.paths) > 1 else READS
+        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *more))))
     if found is None or request.scope is None:
         from recall_cli.query import run as api
 

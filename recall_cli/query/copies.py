@@ -34,7 +34,6 @@ from recall_cli.words import plural
 
 # The columns find_copies and Copies.report read.
 COPY_COLUMNS = ("kind", "order_id", "lot", "customer_key", "ship_date", "quantity", "sheet", "row")
-_KEY_TEXT = ("order_id", "lot", "customer_key")
 
 
 @dataclass(frozen=True)
@@ -113,11 +112,14 @@ def find_copies(
         return Copies.none(n, dedupe)
     file_of = np.array([file_ids[f] for f in files], dtype=np.int64)[source]
     at = np.flatnonzero(ab.bools(pc.equal(table["kind"], ab.text("data"))))
+    # Only lines whose lot, customer, date and quantity are in two files can be
+    # copies: the order ids (nearly all distinct, the costly column) of those only.
     keys = _key_columns(table, at)
     at, keys = _in_two_files(at, keys, file_of[at])
     of = np.full(n, -1, dtype=np.int64)
     if len(at):
-        line = _line_numbers(keys)
+        orders = ab.distinct(table["order_id"].take(ab.indices(at))).codes.astype(np.int64)
+        line = _line_numbers([orders, *keys])
         order = np.argsort(line, kind="stable")  # file order inside each line
         line, at = line[order], at[order]
         files_sorted = file_of[at]
@@ -135,8 +137,8 @@ def find_copies(
 
 
 def _key_columns(table: pa.Table, at: np.ndarray) -> list[np.ndarray]:
-    """The line's identity at the rows `at`, as int64 columns."""
-    columns = [ab.distinct(table[c]).codes[at].astype(np.int64) for c in _KEY_TEXT]
+    """Lot, customer, ship date and quantity at the rows `at`, as int64 columns."""
+    columns = [ab.distinct(table[c]).codes[at].astype(np.int64) for c in ("lot", "customer_key")]
     columns.append(ab.days(table["ship_date"])[at].astype(np.int64))  # NaT: one value
     quantity = ab.fixed(table["quantity"], "float64", np.nan)[at] + 0.0  # -0.0 is 0.0
     quantity = np.where(np.isnan(quantity), np.nan, quantity)  # one NaN: blank is blank
@@ -147,32 +149,49 @@ def _key_columns(table: pa.Table, at: np.ndarray) -> list[np.ndarray]:
 def _in_two_files(
     at: np.ndarray, keys: list[np.ndarray], file_of: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Only the rows whose line may be in two files: a 64-bit mix of the key first, so
-    that the exact sort below runs on the candidates only."""
+    """Only the rows whose key may be in two files: a 64-bit mix of the key first, so
+    that the exact sort runs on the candidates only (a collision only adds one)."""
     if not len(at):
         return at, keys
-    mixed = np.zeros(len(at), dtype=np.uint64)
+    mixed = _mix(keys)
+    # Stable: inside a run of one value, rows stay in file order, so the run's first
+    # and last rows hold its lowest and highest file.
+    order = np.argsort(mixed, kind="stable")
+    sorted_mix, sorted_file = mixed[order], file_of[order]
+    starts = np.flatnonzero(np.r_[True, sorted_mix[1:] != sorted_mix[:-1]])
+    ends = np.r_[starts[1:], len(at)] - 1
+    spread = sorted_file[starts] != sorted_file[ends]
+    keep = np.zeros(len(at), dtype=bool)
+    keep[order] = np.repeat(spread, ends - starts + 1)
+    return at[keep], [column[keep] for column in keys]
+
+
+def _mix(keys: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit mix of the key columns: equal keys give equal values."""
+    mixed = np.zeros(len(keys[0]), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in keys:
             mixed = (mixed ^ column.view(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
             mixed ^= mixed >> np.uint64(29)
-    order = np.lexsort((file_of, mixed))
-    sorted_mix, sorted_file = mixed[order], file_of[order]
-    starts = np.flatnonzero(np.r_[True, sorted_mix[1:] != sorted_mix[:-1]])
-    spread = np.maximum.reduceat(sorted_file, starts) != np.minimum.reduceat(sorted_file, starts)
-    keep = np.zeros(len(at), dtype=bool)
-    keep[order] = np.repeat(spread, np.diff(np.r_[starts, len(at)]))
-    return at[keep], [column[keep] for column in keys]
+    return mixed
 
 
 def _line_numbers(keys: list[np.ndarray]) -> np.ndarray:
-    """One number per distinct line (exact: the key columns themselves are compared)."""
-    order = np.lexsort(keys[::-1])
+    """One number per distinct line, exact: sorted by the mix of its key, then checked
+    column by column; should two keys share a mix value, they are sorted by the keys."""
+    order = np.argsort(_mix(keys), kind="stable")
     ranked = [column[order] for column in keys]
     new = np.zeros(len(order), dtype=bool)
     new[0] = True
     for column in ranked:
         new[1:] |= column[1:] != column[:-1]
+    sorted_mix = _mix(ranked)
+    if np.any(new[1:] & (sorted_mix[1:] == sorted_mix[:-1])):
+        order = np.lexsort(keys[::-1])
+        ranked = [column[order] for column in keys]
+        new[1:] = False
+        for column in ranked:
+            new[1:] |= column[1:] != column[:-1]
     numbers = np.empty(len(order), dtype=np.int64)
     numbers[order] = np.cumsum(new) - 1
     return numbers

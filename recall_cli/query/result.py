@@ -69,8 +69,10 @@ def classify_codes(
 def find_line_copies(shipments: Shipments, *, dedupe: bool = False) -> Copies:
     """The lines of a later file that repeat lines of an earlier one (copies.py)."""
     rows = shipments.rows
-    table = pa.Table.from_pandas(rows[list(COPY_COLUMNS)], preserve_index=False)
     files = [s.file for s in shipments.sources]
+    if len(set(files)) < 2:  # one file: nothing to compare, no column to convert
+        return Copies.none(len(rows), dedupe)
+    table = pa.Table.from_pandas(rows[list(COPY_COLUMNS)], preserve_index=False)
     return find_copies(table, rows["source"].to_numpy(), files, dedupe=dedupe)
 
 
@@ -100,7 +102,9 @@ class RecallResult:
     @functools.cached_property
     def tally(self) -> Tally:
         """Counts, customers and warnings: tally.py's one implementation, on these rows."""
-        table = pa.Table.from_pandas(self.rows[list(tally.TALLY_COLUMNS)], preserve_index=False)
+        several = len({s.file for s in self.shipments.sources}) > 1
+        columns = tally.TALLY_COLUMNS if several else tally.READS  # copies need two files
+        table = pa.Table.from_pandas(self.rows[list(columns)], preserve_index=False)
         sources = [dataclasses.asdict(s) for s in self.shipments.sources]
         source = self.rows["source"].to_numpy()
         return Tally(table, self.codes, source, sources, self.scope, copies=self.copies,
