@@ -107,7 +107,7 @@ def bench_copies(n: int = 1_000_000) -> list[str]:
     for case, what in CASES.items():
         table, source, files = _table(n, case)
         rule = best(lambda table=table: classify_codes(rule_inputs(table), scope))
-        found = best(lambda t=table, s=source: find_copies(t, s, files, dedupe=True), n=3)
+        found = best(lambda t=table, s=source, f=files: find_copies(t, s, f, dedupe=True), n=3)
         out.append(f"| find_copies, {n:,} rows in 2 files, {what} | {found:.3f} | "
                    f"{found / rule:.2f} (of classify_codes, {rule:.3f} s) |")  # fmt: skip
     return out
