@@ -319,6 +319,8 @@ def test_lines_whose_key_mixes_collide_are_still_told_apart(
         "customer_key": [r[2] for r in rows],
         "ship_date": pa.array([np.datetime64("2010-12-01", "s")] * len(rows)),
         "quantity": [r[3] for r in rows],
+        "country": ["US"] * len(rows),
+        "problem": [""] * len(rows),
     })  # fmt: skip
     found = copies.find_copies(table, np.array([0, 0, 0, 1, 1, 1, 1]), ["a.csv", "b.csv"])
     assert found.of.tolist() == [-1, -1, -1, 2, 1, 0, -1]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from recall_cli.query.buckets import RuleInputs
     from recall_cli.query.copies import Copies
     from recall_cli.query.lookup import Classified
     from recall_cli.query.tally import Tally
@@ -43,7 +44,7 @@ def classified(request: Request) -> Classified:
             from recall_cli.query.reading import check_files_read
 
             check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-            copies = _copies(found, request) if request.dedupe_lines else None
+            copies = _copies(found, request, None) if request.dedupe_lines else None
             return Classified(found.table, request.scope,
                               set_aside=copies.set_aside if copies else None)  # fmt: skip
     from recall_cli.query import run as api
@@ -73,19 +74,21 @@ def tallied(request: Request) -> Tally:
     from recall_cli.query.tally import Tally
 
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    copies = _copies(found, request)
-    codes, _ = classify_codes(rule_inputs(found.table), request.scope, copies.set_aside)
+    rules = rule_inputs(found.table)
+    copies = _copies(found, request, rules)
+    codes, _ = classify_codes(rules, request.scope, copies.set_aside)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope,
                   copies=copies, duplicates=found.duplicates)  # fmt: skip
     tally.check_sums()
     return tally
 
 
-def _copies(found: _Rows, request: Request) -> Copies:
+def _copies(found: _Rows, request: Request, rules: RuleInputs | None) -> Copies:
     from recall_cli.query.copies import find_copies
 
     files = [s["file"] for s in found.sources]
-    return find_copies(found.table, found.source, files, dedupe=request.dedupe_lines)
+    return find_copies(found.table, found.source, files, dedupe=request.dedupe_lines,
+                       rules=rules)  # fmt: skip
 
 
 @dataclass

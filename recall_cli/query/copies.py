@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from recall_cli.normalize import arrowbits as ab
+from recall_cli.query.buckets import RuleInputs, rule_inputs
 from recall_cli.words import plural
 
-# The columns find_copies and Copies.report read.
-COPY_COLUMNS = ("kind", "order_id", "lot", "customer_key", "ship_date", "quantity", "sheet", "row")
+# The columns find_copies and Copies.report read, beside the bucket rule's.
+COPY_COLUMNS = ("order_id", "quantity", "sheet", "row")
 
 
 @dataclass(frozen=True)
@@ -70,27 +70,29 @@ class Copies:
         kept = self.of[at]
         quantity = np.nan_to_num(ab.fixed(table["quantity"], "float64", np.nan)[at], nan=0.0)
         in_recall = matched[kept]
-        file_of = np.array(files, dtype=object)[source]
-        groups: dict[tuple[str, str, bool], dict[str, Any]] = {}
-        for i, (pos, first) in enumerate(zip(at.tolist(), kept.tolist(), strict=True)):
-            key = (file_of[pos], file_of[first], bool(self.provable[pos]))
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = {
-                    "file": key[0], "same_as": key[1], "order_id": key[2],
-                    "lines": 0, "units": 0.0, "lines_in_recall": 0, "units_in_recall": 0.0,
-                    "set_aside": self.dedupe and key[2],
-                    "first": {"row": _where(table, pos), "same_as": _where(table, first)},
-                }  # fmt: skip
-            group["lines"] += 1
-            group["units"] += quantity[i]
-            if in_recall[i]:
-                group["lines_in_recall"] += 1
-                group["units_in_recall"] += quantity[i]
-        for group in groups.values():
-            group["units"] = int(np.rint(group["units"]))
-            group["units_in_recall"] = int(np.rint(group["units_in_recall"]))
-        return list(groups.values())
+        names = list(dict.fromkeys(files))
+        file_of = np.array([names.index(f) for f in files], dtype=np.int64)[source]
+        # One group per (later file, first file, with an order id or not), in file order.
+        group = (file_of[at] * len(names) + file_of[kept]) * 2 + self.provable[at]
+        codes, first, which = np.unique(group, return_index=True, return_inverse=True)
+        lines = np.bincount(which, minlength=len(codes))
+        units = np.bincount(which, weights=quantity, minlength=len(codes))
+        inside = np.bincount(which, weights=in_recall, minlength=len(codes))
+        units_inside = np.bincount(which, weights=np.where(in_recall, quantity, 0.0),
+                                   minlength=len(codes))  # fmt: skip
+        out = []
+        for g in np.argsort(first, kind="stable").tolist():
+            pos, same = int(at[first[g]]), int(kept[first[g]])
+            provable = bool(self.provable[pos])
+            out.append({
+                "file": files[int(source[pos])], "same_as": files[int(source[same])],
+                "order_id": provable, "lines": int(lines[g]), "units": int(np.rint(units[g])),
+                "lines_in_recall": int(inside[g]),
+                "units_in_recall": int(np.rint(units_inside[g])),
+                "set_aside": self.dedupe and provable,
+                "first": {"row": _where(table, pos), "same_as": _where(table, same)},
+            })  # fmt: skip
+        return out
 
 
 def _where(table: pa.Table, pos: int) -> str:
@@ -99,22 +101,31 @@ def _where(table: pa.Table, pos: int) -> str:
 
 
 def find_copies(
-    table: pa.Table, source: np.ndarray, files: Sequence[str], *, dedupe: bool = False
+    table: pa.Table,
+    source: np.ndarray,
+    files: Sequence[str],
+    *,
+    dedupe: bool = False,
+    rules: RuleInputs | None = None,
 ) -> Copies:
     """The lines of a later file that are lines of an earlier one (see the module).
 
     `table` holds the rows in file order (COPY_COLUMNS at least), `source` each
-    row's source number and `files` the file of each source.
+    row's source number and `files` the file of each source. `rules` are the
+    bucket rule's inputs of the same rows, when the caller has them: their
+    kinds, lots, customer keys, days and quantities are the line's key.
     """
     n = table.num_rows
     file_ids = {f: i for i, f in enumerate(dict.fromkeys(files))}
     if len(file_ids) < 2 or n == 0:
         return Copies.none(n, dedupe)
     file_of = np.array([file_ids[f] for f in files], dtype=np.int64)[source]
-    at = np.flatnonzero(ab.bools(pc.equal(table["kind"], ab.text("data"))))
+    if rules is None:
+        rules = rule_inputs(table)
+    at = np.flatnonzero(rules.kind.where(lambda v: v == "data"))
     # Only lines whose lot, customer, date and quantity are in two files can be
     # copies: the order ids (nearly all distinct, the costly column) of those only.
-    keys = _key_columns(table, at)
+    keys = _key_columns(rules, at)
     at, keys = _in_two_files(at, keys, file_of[at])
     of = np.full(n, -1, dtype=np.int64)
     if len(at):
@@ -136,11 +147,11 @@ def find_copies(
     return Copies(of, (of >= 0) & has_order, dedupe)
 
 
-def _key_columns(table: pa.Table, at: np.ndarray) -> list[np.ndarray]:
+def _key_columns(rules: RuleInputs, at: np.ndarray) -> list[np.ndarray]:
     """Lot, customer, ship date and quantity at the rows `at`, as int64 columns."""
-    columns = [ab.distinct(table[c]).codes[at].astype(np.int64) for c in ("lot", "customer_key")]
-    columns.append(ab.days(table["ship_date"])[at].astype(np.int64))  # NaT: one value
-    quantity = ab.fixed(table["quantity"], "float64", np.nan)[at] + 0.0  # -0.0 is 0.0
+    columns = [rules.lot.codes[at].astype(np.int64), rules.key.codes[at].astype(np.int64)]
+    columns.append(rules.day[at].astype(np.int64))  # NaT: one value
+    quantity = rules.quantity[at] + 0.0  # -0.0 is 0.0
     quantity = np.where(np.isnan(quantity), np.nan, quantity)  # one NaN: blank is blank
     columns.append(quantity.view(np.int64))
     return columns

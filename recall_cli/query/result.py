@@ -66,14 +66,17 @@ def classify_codes(
     return rules.classify_codes(rules.rule_inputs(table), scope, set_aside)
 
 
-def find_line_copies(shipments: Shipments, *, dedupe: bool = False) -> Copies:
+def find_line_copies(
+    shipments: Shipments, rules_in: rules.RuleInputs, *, dedupe: bool = False
+) -> Copies:
     """The lines of a later file that repeat lines of an earlier one (copies.py)."""
     rows = shipments.rows
     files = [s.file for s in shipments.sources]
     if len(set(files)) < 2:  # one file: nothing to compare, no column to convert
         return Copies.none(len(rows), dedupe)
     table = pa.Table.from_pandas(rows[list(COPY_COLUMNS)], preserve_index=False)
-    return find_copies(table, rows["source"].to_numpy(), files, dedupe=dedupe)
+    source = rows["source"].to_numpy()
+    return find_copies(table, source, files, dedupe=dedupe, rules=rules_in)
 
 
 @dataclass
@@ -147,8 +150,10 @@ def find_affected(
     With `dedupe_lines`, a line that repeats a line of an earlier file (same order
     id, lot, customer, ship date and quantity) is not data: each is counted once.
     """
-    copies = find_line_copies(shipments, dedupe=dedupe_lines)
-    codes, reason = classify_codes(shipments.rows, scope, copies.set_aside)
+    table = pa.Table.from_pandas(shipments.rows[list(rules.RULE_COLUMNS)], preserve_index=False)
+    rules_in = rules.rule_inputs(table)
+    copies = find_line_copies(shipments, rules_in, dedupe=dedupe_lines)
+    codes, reason = rules.classify_codes(rules_in, scope, copies.set_aside)
     result = RecallResult(scope, shipments, codes, reason, copies)
     result.check_sums()
     return result
