@@ -70,6 +70,8 @@ def test_the_same_file_under_two_names_is_read_once(
     if cached:
         cache.flush()
     twice, stderr = _summary(runner, *inputs, *SCOPE, *extra)
+    if cached:  # answered from the cache: the check runs on the way there
+        assert cache.last_stats.hits == 1
     assert _counts(twice) == _counts(once) and twice["rows"] == once["rows"]
     kind = {"copy": "same content", "symlink": "same file", "hard link": "same file"}
     assert twice["files_duplicate"] == [
