@@ -326,3 +326,37 @@ def test_lines_whose_key_mixes_collide_are_still_told_apart(
     })  # fmt: skip
     found = copies.find_copies(table, np.array([0, 0, 0, 1, 1, 1, 1]), ["a.csv", "b.csv"])
     assert found.of.tolist() == [-1, -1, -1, 2, 1, 0, -1]
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_check_and_customer_warn_when_their_counts_hold_copies(
+    runner: CliRunner, cumulative: tuple[Path, Path], cache_home: Path, cached: bool
+) -> None:
+    jan, both = cumulative
+    extra = [] if cached else ["--no-cache"]
+    if cached:
+        invoke(runner, "summary", jan, both, *SCOPE)
+        cache.flush()
+    tail = (
+        "also in another file, with the same order id, lot, customer, ship date and "
+        "quantity: `recall summary` names the files; --dedupe-lines counts each line once"
+    )
+    check = invoke(runner, "check", "B201575", jan, both, *SCOPE, *extra)
+    assert check.exit_code == 0
+    assert check.stderr.splitlines() == [
+        f"warning: possible double counting: 2 shipment lines (60 units) counted for lot "
+        f"B201575 are {tail}"
+    ]
+    customer = invoke(runner, "customer", "C1", jan, both, *SCOPE, *extra)
+    assert customer.exit_code == 0
+    assert customer.stderr.splitlines() == [
+        f"warning: possible double counting: 1 shipment line (40 units) counted for these "
+        f"customers is {tail}"
+    ]
+    if cached:
+        assert cache.last_stats.hits == 2
+    for command, target in (("check", "B201575"), ("customer", "C1")):
+        deduped = invoke(runner, command, target, jan, both, *SCOPE, "--dedupe-lines", *extra)
+        assert deduped.exit_code == 0 and deduped.stderr == ""
+    alone = invoke(runner, "check", "B201575", both, *SCOPE, *extra)
+    assert alone.exit_code == 0 and alone.stderr == ""

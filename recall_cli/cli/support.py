@@ -76,6 +76,12 @@ def check(app: AppContext, code: str, show_rows: bool, audit_log: Any, **kwargs:
     request = _request(kwargs)
     rows = quick.classified(request)
     found = support.check_code(rows, code, show_rows=show_rows)
+    from recall_cli.query.lookup import lot_positions
+
+    at = lot_positions(rows, found.answer["lot"])
+    doubt = support.double_counting(rows, at, f"lot {found.answer['lot']}")
+    if doubt:
+        app.warn(doubt)
     scope = rows.scope.to_dict()
     emit(app, plan, reports.check(found.answer, scope, found.in_data), quiet_rows=True,
          files=request_files(request), scope=scope if show_rows else None,
@@ -104,6 +110,11 @@ def customer(app: AppContext, query: str, reveal: bool, audit_log: Any, **kwargs
     request = _request(kwargs)
     rows = quick.classified(request)
     found = support.customer_lookup(rows, query, reveal=reveal)
+    from recall_cli.query.lookup import customer_rows
+
+    doubt = support.double_counting(rows, customer_rows(rows, query), "these customers")
+    if doubt:
+        app.warn(doubt)
     emit(app, plan, reports.customer(found), quiet_rows=True, files=request_files(request),
          scope=rows.scope.to_dict(), audit_log=audit_log)  # fmt: skip
     click.get_current_context().exit(support.customer_exit_status(found))

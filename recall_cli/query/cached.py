@@ -37,7 +37,8 @@ def classified(request: Request) -> Classified:
         from recall_cli.query.copies import COPY_COLUMNS
         from recall_cli.query.lookup import LOOKUP_COLUMNS, Classified
 
-        several = request.dedupe_lines and len(inputs.paths) > 1
+        # With two files or more, the order ids too: a line may be in both.
+        several = len(inputs.paths) > 1
         wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if several else LOOKUP_COLUMNS
         found = _cached_rows(request, inputs, tuple(dict.fromkeys(wanted)))
         if found is not None:

@@ -24,7 +24,7 @@ Exit statuses are part of the answer, so scripts can branch without parsing text
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recall_cli.normalize.lots import (
     ScannedCode,
@@ -36,12 +36,17 @@ from recall_cli.normalize.lots import (
 from recall_cli.query.lookup import (
     Classified,
     check_lot,
+    copies_among,
     find_customers,
     known_lots,
     lot_in_data,
     lot_rows,
 )
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
+from recall_cli.words import plural
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "AFFECTED",
@@ -144,3 +149,16 @@ def customer_exit_status(found: dict[str, Any]) -> int:
     if not found["matches"]:
         return NOT_FOUND
     return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
+
+
+def double_counting(rows: Classified, at: np.ndarray, what: str) -> str | None:
+    """The warning when some of the shipments an answer counts are also in another file
+    (copies.py), else None. `at`: every row of the lot, or of the customers, asked."""
+    lines, units = copies_among(rows, at)
+    if not lines:
+        return None
+    verb = "is" if lines == 1 else "are"
+    return (f"possible double counting: {plural(lines, 'shipment line')} ({plural(units, 'unit')}) "
+            f"counted for {what} {verb} also in another file, with the same order id, lot, "
+            "customer, ship date and quantity: `recall summary` names the files; "
+            "--dedupe-lines counts each line once")  # fmt: skip
