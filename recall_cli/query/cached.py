@@ -115,7 +115,10 @@ def _worth_trying(request: Request) -> _Inputs | None:
     cache.last_stats = cache.Stats()
     if not request.use_cache or request.load.password:
         return None
+    from recall_cli.read import stamps
+
     paths, duplicates = cache.input_files(request.paths, request.load, use_cache=True)
+    stamps.take(paths)  # before any row is read: the audit checks they did not move
     if not all(cache.has_entries(path) for path in paths):
         return None
     return _Inputs(paths, [d.to_dict() for d in duplicates])
