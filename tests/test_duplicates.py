@@ -164,7 +164,7 @@ def test_a_line_in_two_files_is_possible_double_counting(
         assert summary["lines_duplicate"] == [{
             "file": str(both), "same_as": str(jan), "order_id": True, "lines": 3,
             "units": 90, "lines_in_recall": 2, "units_in_recall": 60, "set_aside": False,
-            "first": {"row": "row 2", "same_as": "row 2"},
+            "first": {"sheet": "", "row": 2, "same_as_sheet": "", "same_as_row": 2},
         }]  # fmt: skip
     if cached:
         assert cache.last_stats.hits == 2

@@ -90,14 +90,19 @@ class Copies:
                 "lines_in_recall": int(inside[g]),
                 "units_in_recall": int(np.rint(units_inside[g])),
                 "set_aside": self.dedupe and provable,
-                "first": {"row": _where(table, pos), "same_as": _where(table, same)},
+                "first": {**_where(table, pos, ""), **_where(table, same, "same_as_")},
             })  # fmt: skip
         return out
 
 
-def _where(table: pa.Table, pos: int) -> str:
-    sheet = table["sheet"][pos].as_py() or ""
-    return (f"sheet {sheet!r} " if sheet else "") + f"row {table['row'][pos].as_py()}"
+def _where(table: pa.Table, pos: int, prefix: str) -> dict[str, Any]:
+    """The sheet ("" in a text file) and the row as Excel shows it, of one line."""
+    return {f"{prefix}sheet": table["sheet"][pos].as_py() or "",
+            f"{prefix}row": table["row"][pos].as_py()}  # fmt: skip
+
+
+def _place(file: str, sheet: str, row: object) -> str:
+    return f"{file}" + (f" / {sheet}" if sheet else "") + f" row {row}"
 
 
 def find_copies(
@@ -212,7 +217,9 @@ def warnings(report: Sequence[dict[str, Any]]) -> list[str]:
     """The lines a recall team must read about copies, one per pair of files and kind."""
     out = []
     for g in report:
-        first = f"first: {g['file']} {g['first']['row']} = {g['same_as']} {g['first']['same_as']}"
+        f = g["first"]
+        first = (f"first: {_place(g['file'], f['sheet'], f['row'])} = "
+                 f"{_place(g['same_as'], f['same_as_sheet'], f['same_as_row'])}")  # fmt: skip
         lines = plural(g["lines"], "shipment line")
         units = plural(g["units"], "unit")
         if g["set_aside"]:
