@@ -360,3 +360,27 @@ def test_check_and_customer_warn_when_their_counts_hold_copies(
         assert deduped.exit_code == 0 and deduped.stderr == ""
     alone = invoke(runner, "check", "B201575", both, *SCOPE, *extra)
     assert alone.exit_code == 0 and alone.stderr == ""
+
+
+def test_the_saved_summary_says_what_was_read_once_and_counted_twice(
+    runner: CliRunner, cumulative: tuple[Path, Path]
+) -> None:
+    jan, both = cumulative
+    copy = jan.parent / "copy_of_jan.csv"
+    shutil.copy(jan, copy)
+    cases = (
+        ([], "3 (90 units): 2 in the recall, counted twice"),
+        (["--dedupe-lines"], "3 (90 units): counted once (--dedupe-lines)"),
+    )
+    for extra, said in cases:
+        done = invoke(runner, "-q", "summary", jan, copy, both, *SCOPE, "--format", "csv",
+                      "--no-cache", *extra)  # fmt: skip
+        assert done.exit_code == 0
+        import csv
+
+        rows = list(csv.reader(done.stdout.splitlines()))
+        assert ["Summary", "inputs read once (the same as an earlier one)",
+                "copy_of_jan.csv = jan.csv"] in rows  # fmt: skip
+        assert ["Summary", "lines of jan_feb.csv also in jan.csv", said] in rows
+    plain = invoke(runner, "-q", "summary", both, *SCOPE, "--format", "csv", "--no-cache")
+    assert "read once" not in plain.stdout and "also in" not in plain.stdout

@@ -13,7 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from recall_cli.tasks.reports import STATUS_PAIRS, scope_line
+from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 from recall_cli.words import plural
 
@@ -106,6 +106,8 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
     head.add_row("affected shipment lines", _n(summary["shipments"]))
     head.add_row("prescribers (HCPs)", _n(summary["hcps"]))
     head.add_row("customers in all data", _n(summary["customers_total"]))
+    for label, value in duplicate_pairs(summary):
+        head.add_row(label, Text(str(value), style="yellow"))
 
     lots = RichTable(title="By lot", title_justify="left")
     for col in ("lot", "customers", "units", "shipments"):
