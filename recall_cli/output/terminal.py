@@ -65,13 +65,28 @@ def bucket_line(
     duplicates: Sequence[dict[str, str]] = (),
     copies: Sequence[dict[str, Any]] = (),
 ) -> Text:
-    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check.
+    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check: green,
+    yellow when lines may be counted twice, red when rows or files are missing."""
+    from recall_cli.query.reading import in_doubt
+
+    line, ok = bucket_text(rows, not_read, duplicates, copies)
+    return Text(line, style="red" if not ok else "yellow" if in_doubt(copies) else "green")
+
+
+def bucket_text(
+    rows: dict[str, int],
+    not_read: Sequence[dict[str, str]] = (),
+    duplicates: Sequence[dict[str, str]] = (),
+    copies: Sequence[dict[str, Any]] = (),
+) -> tuple[str, bool]:
+    """The bucket line as plain text (the terminal and `recall serve`'s page), and
+    whether every row is accounted for.
 
     The ✓ is printed only when query.reading.accounted_for says so: the buckets
     add up and every file given was read. It says which inputs were read once
     (the same bytes as another), and lines that another file repeats.
     """
-    from recall_cli.query.reading import accounted_for, copies_note, in_doubt, read_once_note
+    from recall_cli.query.reading import accounted_for, copies_note, read_once_note
 
     parts = " + ".join(f"{BUCKET_LABELS[b]} {_n(rows[b])}" for b in BUCKET_LABELS)
     ok = accounted_for(rows, not_read)
@@ -84,8 +99,7 @@ def bucket_line(
     else:
         mark = "✗ DOES NOT ADD UP"
     mark += read_once_note(duplicates) + copies_note(copies)
-    style = "red" if not ok else "yellow" if in_doubt(copies) else "green"
-    return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style=style)
+    return f"rows read {_n(rows['read'])} = {parts}  {mark}", ok
 
 
 def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Group:

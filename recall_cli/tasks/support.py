@@ -37,12 +37,16 @@ from recall_cli.query.lookup import (
     Classified,
     check_lot,
     copies_among,
+    customer_rows,
     find_customers,
     known_lots,
     lot_in_data,
+    lot_positions,
     lot_rows,
 )
+from recall_cli.tasks import reports
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
+from recall_cli.tasks.tables import Document
 from recall_cli.words import plural
 
 if TYPE_CHECKING:
@@ -53,7 +57,10 @@ __all__ = [
     "LOOKS_LIKE",
     "NOT_AFFECTED",
     "NOT_FOUND",
+    "Answered",
     "CheckAnswer",
+    "answer_check",
+    "answer_customer",
     "check_code",
     "check_exit_status",
     "customer_exit_status",
@@ -162,3 +169,35 @@ def double_counting(rows: Classified, at: np.ndarray, what: str) -> str | None:
             f"counted for {what} {verb} also in another file, with the same order id, lot, "
             "customer, ship date and quantity: `recall summary` names the files; "
             "--dedupe-lines counts each line once")  # fmt: skip
+
+
+# --- the answer every front end writes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A support answer ready for the output layer, and the exit status it gives.
+
+    `recall check`, `recall customer` and `recall serve`'s API all write `result`
+    through the one writer registry, so their JSON is the same bytes.
+    """
+
+    result: Document
+    status: int
+    # Warnings for stderr (the CLI) or the page: lines counted that another file repeats.
+    notes: tuple[str, ...] = ()
+
+
+def answer_check(rows: Classified, code: str, *, show_rows: bool = False) -> Answered:
+    found = check_code(rows, code, show_rows=show_rows)
+    result = reports.check(found.answer, rows.scope.to_dict(), found.in_data)
+    lot = found.answer["lot"]
+    doubt = double_counting(rows, lot_positions(rows, lot), f"lot {lot}")
+    return Answered(result, found.exit_status, (doubt,) if doubt else ())
+
+
+def answer_customer(rows: Classified, query: str, *, reveal: bool = False) -> Answered:
+    found = customer_lookup(rows, query, reveal=reveal)
+    doubt = double_counting(rows, customer_rows(rows, query), "these customers")
+    return Answered(reports.customer(found), customer_exit_status(found),
+                    (doubt,) if doubt else ())  # fmt: skip
