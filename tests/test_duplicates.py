@@ -384,3 +384,26 @@ def test_the_saved_summary_says_what_was_read_once_and_counted_twice(
         assert ["Summary", "lines of jan_feb.csv also in jan.csv", said] in rows
     plain = invoke(runner, "-q", "summary", both, *SCOPE, "--format", "csv", "--no-cache")
     assert "read once" not in plain.stdout and "also in" not in plain.stdout
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_sql_sees_the_copies_as_not_data_with_dedupe_lines(
+    runner: CliRunner, cumulative: tuple[Path, Path], cache_home: Path, cached: bool
+) -> None:
+    jan, both = cumulative
+    extra = [] if cached else ["--no-cache"]
+    if cached:
+        invoke(runner, "summary", jan, both, *SCOPE)
+        cache.flush()
+    query = "select bucket, count(*) as n from shipments group by bucket order by bucket"
+    args = ("sql", query, jan, both, *SCOPE, "--format", "json", "--audit-log",
+            jan.parent / "audit.jsonl", *extra)  # fmt: skip
+    for dedupe, expected in ((False, {"matched": 5, "not_matched": 2}),
+                             (True, {"matched": 3, "not_data": 3, "not_matched": 1})):  # fmt: skip
+        done = invoke(runner, *args, *(["--dedupe-lines"] if dedupe else []))
+        assert done.exit_code == 0, done.stderr
+        assert {r["bucket"]: r["n"] for r in json.loads(done.stdout)} == expected
+        tail = ("3 copied lines of another file counted as not data (--dedupe-lines)" if dedupe
+                else "POSSIBLE DOUBLE COUNTING: 3 lines (2 in the recall) also in another "
+                "file (--dedupe-lines counts them once)")  # fmt: skip
+        assert done.stderr.splitlines()[-1].endswith(f"✓ every row accounted for; {tail}")

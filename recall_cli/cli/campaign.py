@@ -193,7 +193,7 @@ def _export_rows(app: AppContext, audit_log: Path | None, kwargs: dict[str, Any]
                 scope=tally.scope.to_dict(), audit_log=audit_log, quiet_rows=True)  # fmt: skip
     where = "stdout" if done.target.kind == "stdout" else plan.output
     app.info(f"rows: {plural(len(answer.result.rows), 'row')} to {where}")
-    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
+    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read(), tally)
 
 
 AUDIT_EXAMPLES = """\b

@@ -21,14 +21,14 @@ if TYPE_CHECKING:
 
 
 def _emit_rows_line(
-    app: AppContext, summary_rows: dict[str, int], not_read: list[dict[str, str]] | None = None,
-    tally: Tally | None = None,
+    app: AppContext, summary_rows: dict[str, int], not_read: list[dict[str, str]] | None,
+    tally: Tally,
 ) -> None:  # fmt: skip
     from recall_cli.output.terminal import bucket_line
     from recall_cli.query.reading import in_doubt
 
-    duplicates = tally.files_duplicate() if tally is not None else []
-    copies = tally.lines_duplicate() if tally is not None else []
+    duplicates = tally.files_duplicate()
+    copies = tally.lines_duplicate()
     line = bucket_line(summary_rows, not_read or [], duplicates, copies)
     if not_read or in_doubt(copies):
         # Files left out with --skip-unreadable, lines maybe counted twice: said even with -q.
