@@ -37,7 +37,7 @@ from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
-from recall_cli.read.load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
+from recall_cli.read.load import NFIELDS, RawSheet, find_inputs, parallel_map, read_file, text_dtype
 from recall_cli.read.options import LoadOptions
 
 HEADER_SEARCH_ROWS = 30
@@ -94,6 +94,9 @@ class Shipments:
 
     rows: pd.DataFrame
     sources: list[SourceInfo]
+    # Inputs not read because an earlier one is the same file or has the same bytes:
+    # {"path", "same_as", "how"} (read.identity.Duplicate.to_dict).
+    duplicates: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def read_sources(self) -> list[SourceInfo]:
@@ -1008,10 +1011,12 @@ def load_shipments(
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """Read every sheet of every file and normalise it, keeping every row."""
-    files = discover(paths, recursive=load_options.recursive)
-    return combine(
+    files, duplicates = find_inputs(paths, recursive=load_options.recursive)
+    shipments = combine(
         parallel_map(lambda path: load_file(path, load_options, options, progress), files)
     )
+    shipments.duplicates = [d.to_dict() for d in duplicates]
+    return shipments
 
 
 def empty_rows() -> pd.DataFrame:

@@ -29,6 +29,7 @@ class Request:
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
     skip_unreadable: bool = False  # go on without files that hold no shipment table
+    dedupe_lines: bool = False  # set aside lines copied from an earlier file (copies.py)
     progress: Callable[[str, int], None] | None = field(default=None, compare=False)
 
     @classmethod
@@ -55,6 +56,7 @@ class Request:
         need_scope: bool = True,
         no_cache: bool = False,
         skip_unreadable: bool = False,
+        dedupe_lines: bool = False,
         progress: Callable[[str, int], None] | None = None,
     ) -> Request:
         recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
@@ -106,6 +108,7 @@ class Request:
             normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
             use_cache=not no_cache,
             skip_unreadable=skip_unreadable,
+            dedupe_lines=dedupe_lines,
             progress=progress,
         )
 

@@ -97,7 +97,8 @@ def run(request: Request) -> Run:
 
     check_files_read([asdict(s) for s in shipments.sources],
                      skip_unreadable=request.skip_unreadable)  # fmt: skip
-    return Run(request, shipments, find_affected(shipments, request.scope))
+    result = find_affected(shipments, request.scope, dedupe_lines=request.dedupe_lines)
+    return Run(request, shipments, result)
 
 
 def affected_table(result: RecallResult) -> pd.DataFrame:
@@ -112,7 +113,11 @@ def inspect(request: Request) -> list[dict[str, Any]]:
 
     shipments = load(request)
     rows = shipments.rows
-    buckets = find_affected(shipments, request.scope).source_counts() if request.scope else None
+    buckets = (
+        find_affected(shipments, request.scope, dedupe_lines=request.dedupe_lines).source_counts()
+        if request.scope
+        else None
+    )
     out = []
     for i, s in enumerate(shipments.sources):
         mine = rows[rows["source"] == i]

@@ -25,6 +25,8 @@ from recall_cli.read.options import LoadOptions
 if TYPE_CHECKING:  # imported where cells are read: finding files needs no pandas
     import pandas as pd
 
+    from recall_cli.read.identity import Duplicate
+
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
@@ -195,7 +197,19 @@ def folder_notes(paths: Iterable[str | Path], recursive: bool = False) -> list[s
 
 
 def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
-    """Expand folders into their supported files, in sorted order."""
+    """Expand folders into their supported files, in sorted order, each file once."""
+    return find_inputs(paths, recursive)[0]
+
+
+def find_inputs(
+    paths: Iterable[str | Path],
+    recursive: bool = False,
+    digest: Callable[[Path], str] | None = None,
+) -> tuple[list[Path], list[Duplicate]]:
+    """The files to read (folders expanded, in order), and the inputs left out because
+    an earlier one is the same file or has the same bytes (identity.distinct_files)."""
+    from recall_cli.read.identity import distinct_files, sha256_file
+
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -216,14 +230,7 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]
             found.append(p)
         else:
             raise InputFileError("no such file or folder", file=p, hint="check the path")
-    seen: set[Path] = set()
-    unique = []
-    for f in found:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return distinct_files(found, digest or sha256_file)
 
 
 def refuse_special(path: Path) -> None:

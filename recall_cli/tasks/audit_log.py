@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
-import hashlib
 import json
 import operator
 import os
@@ -56,12 +55,12 @@ _Scalar = str | int | float | bool | None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks. OSError if it cannot be read."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex SHA-256 of a file: the one content hash, computed once per version of the file
+    (read.identity: the cache key and the duplicate check use it too). OSError if it
+    cannot be read."""
+    from recall_cli.read.identity import sha256_file as digest
+
+    return digest(path)
 
 
 def default_audit_path() -> Path:
