@@ -71,18 +71,24 @@ def tallied(request: Request) -> Tally:
         from recall_cli.query import run as api
 
         return api.run(request).result.tally
+    return _tally(found, request)[0]
+
+
+def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]:
+    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs)."""
     from recall_cli.query.buckets import classify_codes, rule_inputs
     from recall_cli.query.reading import check_files_read
     from recall_cli.query.tally import Tally
 
+    assert request.scope is not None
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    rules = rule_inputs(found.table)
-    copies = _copies(found, request, rules)
-    codes, _ = classify_codes(rules, request.scope, copies.set_aside)
+    inputs = rule_inputs(found.table)
+    copies = _copies(found, request, inputs)
+    codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope,
                   copies=copies, duplicates=found.duplicates)  # fmt: skip
     tally.check_sums()
-    return tally
+    return tally, codes, reason, inputs
 
 
 def _copies(found: _Rows, request: Request, rules: RuleInputs | None) -> Copies:
@@ -133,18 +139,8 @@ def bucketed(request: Request) -> Bucketed:
         rows = result.rows[["source", *ALL_ROW_COLUMNS]]
         table = pa.Table.from_pandas(rows, preserve_index=False)
         return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
-    from recall_cli.query.buckets import classify_codes, rule_inputs
-    from recall_cli.query.reading import check_files_read
-    from recall_cli.query.tally import Tally
-
-    check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    inputs = rule_inputs(found.table)
-    copies = _copies(found, request, inputs)
-    codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
-    tally = Tally(found.table, codes, found.source, found.sources, request.scope,
-                  copies=copies, duplicates=found.duplicates)  # fmt: skip
+    tally, codes, reason, inputs = _tally(found, request)
     tally.keys = inputs.key  # the same codes of the same column: a million strings, once
-    tally.check_sums()
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
