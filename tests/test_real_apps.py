@@ -459,3 +459,45 @@ def test_postal_codes_padded_by_country_format(tmp_path: Path) -> None:
     problems = r.shipments.rows["problem"].tolist()
     assert problems[-1] == "postal code does not fit its country's format"
     assert [b for _, b, _ in outcome(r)] == ["matched"] * 8  # flagged, not unmatched
+
+
+# --- 10. a UTF-8 BOM read as Latin-1 --------------------------------------------------
+
+BOM_HEADER = "ship_date,lot,customer_id,name,quantity"
+
+
+@pytest.mark.parametrize(
+    "name", ["bom_read_as_cp1252.soffice.csv", "bom_read_as_cp1252.soffice.xlsx"]
+)
+def test_bom_read_as_cp1252_by_libreoffice_is_stripped(name: str) -> None:
+    """LibreOffice 7.4 opened a UTF-8 CSV with a BOM as Windows-1252 and saved it as
+    UTF-8 CSV (the first header quoted: '"ï»¿ship_date"') and as xlsx."""
+    r = run(REAL / name)
+    assert r.shipments.sources[0].columns["ship_date"] == "ship_date"
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched"]
+
+
+MISREAD = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM decoded as cp1252
+BOM_CSV = BOM_HEADER + ",ville\n2010-12-01," + LOT + ",C1,Ann,1,Orléans\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "given", "read_as"),
+    [
+        ((MISREAD + BOM_CSV).encode(), None, "utf-8"),  # "ï»¿" saved again as UTF-8
+        (b"\xef\xbb\xbf" + BOM_CSV.encode("cp1252"), None, "cp1252"),  # a BOM, then cp1252
+        (b"\xef\xbb\xbf" + BOM_CSV.encode("cp1252"), "cp1252", "cp1252"),
+    ],
+    ids=["utf8-misread", "bom-then-cp1252", "bom-then-given-cp1252"],
+)
+def test_misread_bom_in_csv_is_stripped(
+    tmp_path: Path, data: bytes, given: str | None, read_as: str
+) -> None:
+    p = tmp_path / "bom.csv"
+    p.write_bytes(data)
+    r = run(p, encoding=given)
+    info = r.shipments.sources[0]
+    assert info.columns["ship_date"] == "ship_date", info.columns
+    assert info.details["encoding"] == read_as
+    assert r.shipments.rows["city"].tolist() == ["Orléans"]
+    assert [b for _, b, _ in outcome(r)] == ["matched"]

@@ -378,6 +378,9 @@ def _empty_table() -> Any:
 MISREAD_BOM = "\u00ef\u00bb\u00bf"
 
 
+_LEADING_BOM = re.compile(f"^(?:{MISREAD_BOM}|\ufeff)+")
+
+
 def _strip_misread_bom(table: Any) -> Any:
     """The first column with a leading misread BOM (or a stray real one) removed."""
     import pyarrow as pa
@@ -500,13 +503,16 @@ class _CalamineBook:
 
 def detect_encoding(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 by BOM, else the best single-byte guess."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    has_bom = data.startswith(codecs.BOM_UTF8)
+    if has_bom:
+        # A UTF-8 BOM before cp1252 text: LibreOffice writes that when a UTF-8 file it
+        # read as Latin-1 is saved as cp1252. The rest decides; text_sheet skips the BOM.
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         data.decode("utf-8")
-        return "utf-8"
+        return "utf-8-sig" if has_bom else "utf-8"
     except UnicodeDecodeError:
         pass
     if data[:4096].count(0) * 4 > len(data[:4096]):
@@ -550,6 +556,8 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
     """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
     encoding = options.encoding or detect_encoding(data)
+    if data.startswith(codecs.BOM_UTF8) and not encoding.lower().startswith("utf"):
+        data = data[len(codecs.BOM_UTF8) :]  # what cp1252 would read as "ï»¿"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -558,12 +566,15 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
             file=path,
             hint="pass --encoding with the file's real encoding (e.g. cp1252, utf-16)",
         ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    # A BOM, or a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
+    # LibreOffice opening a CSV without an import filter), is no part of the first header.
+    text = _LEADING_BOM.sub("", text, count=1)
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
     hint = re.match(r"sep=(.)\r?\n", text)
     delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
     records, ends = _records(text, delimiter)
+    if records and records[0]:  # a quoted first header: '"ï»¿ship_date",...'
+        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
     flagged: dict[int, str] = {}
     warnings: list[str] = []
     if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
