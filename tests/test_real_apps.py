@@ -501,3 +501,106 @@ def test_misread_bom_in_csv_is_stripped(
     assert info.details["encoding"] == read_as
     assert r.shipments.rows["city"].tolist() == ["Orléans"]
     assert [b for _, b, _ in outcome(r)] == ["matched"]
+
+
+# --- 9. code pages: "CSV (MS-DOS)" and "CSV (Macintosh)" ------------------------------
+
+FR_ROWS = [
+    "N° de lot;Date d'expédition;Code client;Nom;Quantité",
+    f"{LOT};01/12/2010;C001;Müller Bäckerei;1",
+    f"{LOT};15/12/2010;C002;Crème Brûlée SARL;2",
+    "B201599;03/01/2011;C003;Peña & Søn;3",
+]
+FR_NAMES = ["Müller Bäckerei", "Crème Brûlée SARL", "Peña & Søn"]
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("fr_cp850.soffice.csv", "cp850"), ("fr_macroman.soffice.csv", "mac_roman")],
+)
+def test_code_page_csv_written_by_libreoffice(name: str, encoding: str) -> None:
+    """LibreOffice 7.4 saved the same French table as IBM850 ("CSV (MS-DOS)") and as
+    Mac Roman: both read with their own code page, headers and names intact."""
+    r = run(REAL / name)
+    info = r.shipments.sources[0]
+    assert info.details["encoding"] == encoding
+    assert info.columns["ship_date"] == "Date d'expédition"
+    assert r.shipments.rows["name"].tolist() == FR_NAMES
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched", "not_matched"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp850", "mac_roman", "latin-1"])
+def test_code_page_chosen_by_known_headers(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "fr.csv"
+    p.write_bytes(("\r\n".join(FR_ROWS) + "\r\n").encode(encoding))
+    r = run(p)
+    # latin-1 and cp1252 agree on every letter; cp1252 is what Windows writes.
+    assert r.shipments.sources[0].details["encoding"] == {"latin-1": "cp1252"}.get(
+        encoding, encoding
+    )
+    assert r.shipments.rows["name"].tolist() == FR_NAMES
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp850", "mac_roman"])
+def test_code_page_without_accented_headers_read_by_its_letters(
+    tmp_path: Path, encoding: str
+) -> None:
+    # ASCII headers read the same in every code page: the names decide.
+    p = tmp_path / "en.csv"
+    names = ["Schäfer & Söhne", "Crème Brûlée", "Straße 5 Müller"]
+    rows = ["Lot,Ship Date,Customer ID,Name,Qty"]
+    rows += [f"{LOT},2010-12-01,C{i},{n},1" for i, n in enumerate(names)]
+    p.write_bytes(("\n".join(rows) + "\n").encode(encoding))
+    r = run(p)
+    assert r.shipments.sources[0].details["encoding"] == encoding
+    assert r.shipments.rows["name"].tolist() == names
+
+
+def test_detect_encoding_is_pure_over_the_first_bytes() -> None:
+    from recall_cli.normalize.columns import is_known_header
+    from recall_cli.read.encoding import bom_length, detect_encoding
+
+    header = "N° lot;Date d'expédition\r\n"
+    assert detect_encoding(header.encode("utf-8")) == "utf-8"
+    assert detect_encoding(codecs_bom() + header.encode("utf-8")) == "utf-8-sig"
+    assert detect_encoding(header.encode("utf-16")) == "utf-16"
+    assert detect_encoding(header.encode("utf-16-le")) == "utf-16-le"
+    # A head cut inside a UTF-8 sequence is still UTF-8.
+    assert detect_encoding(header.encode("utf-8")[:-4] + "é".encode()[:1]) == "utf-8"
+    for cp in ("cp1252", "cp850", "mac_roman"):
+        data = header.encode(cp)
+        assert detect_encoding(data, is_known_header) == cp
+        assert bom_length(codecs_bom() + data, detect_encoding(codecs_bom() + data)) == 3
+    assert bom_length(codecs_bom() + b"a", "utf-8-sig") == 0
+
+
+def codecs_bom() -> bytes:
+    import codecs
+
+    return codecs.BOM_UTF8
+
+
+def test_no_code_page_fits_hint_names_encoding(tmp_path: Path) -> None:
+    # Shift-JIS headers: any bytes fit a code page, no header is found, and the
+    # message says the encoding was a guess and names --encoding.
+    p = tmp_path / "jp.csv"
+    p.write_bytes("ロット,出荷日,顧客,数量\r\nB1,2010-12-01,C1,1\r\n".encode("shift_jis"))
+    err = refused(lambda: run(p))
+    assert err.message == "no sheet with a recognisable header in any file"
+    assert err.hint == (
+        f"run `recall inspect` to see what was found; {p}: the file was read as cp850 (a "
+        "guess): if its headers look garbled, pass --encoding with its real encoding "
+        "(cp1252, cp850, mac_roman, latin-1)"
+    )
+    # Czech headers in cp1250: the lot is known, the rest is not, and the guess is named.
+    p = tmp_path / "cz.csv"
+    p.write_bytes("Lot;Datum odeslání;Zákazník;Množství\r\nB1;1.12.2010;C1;1\r\n".encode("cp1250"))
+    with pytest.raises(RecallError) as info:
+        run(p)
+    assert "pass --encoding with its real encoding" in (info.value.hint or "")
+    # A header that reads right in the guessed code page is no reason to blame it.
+    p = tmp_path / "ok.csv"
+    p.write_bytes("N° de lot;Date d'expédition;Quantité\r\nB1;01/12/2010;1\r\n".encode("cp850"))
+    with pytest.raises(RecallError) as info:
+        run(p)
+    assert "--encoding" not in (info.value.hint or "") and "--encoding" not in info.value.message

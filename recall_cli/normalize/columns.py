@@ -460,6 +460,12 @@ def canonical_for(header: object, *, weak: bool = False) -> str | None:
     return None
 
 
+def is_known_header(text: str) -> bool:
+    """Whether a header cell names a canonical column; the CSV reader asks it to
+    choose between code pages (read.encoding)."""
+    return canonical_for(text) is not None
+
+
 _NOISE = r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$"
 _ID_SUFFIX = r"\b(no|nr|n|num|number|numero|code|id)$"
 _ID_OF = {"name": "customer_id", "prescriber": "prescriber_id"}

@@ -29,6 +29,7 @@ from recall_cli.normalize.columns import (
     canonical_for,
     date_order_hint,
     header_language,
+    is_known_header,
     missing_required,
 )
 from recall_cli.normalize.columns import normalize_header as fold
@@ -67,7 +68,7 @@ _EXCEL_ERRORS = frozenset(
 )
 
 
-DEFAULT_LOAD = LoadOptions()
+DEFAULT_LOAD = LoadOptions(known_header=is_known_header)
 DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -497,6 +498,24 @@ def fill_merged(
 # --- one sheet ---------------------------------------------------------------
 
 
+def encoding_note(details: Mapping[str, object], headers: Iterable[str] | None = None) -> str:
+    """For a CSV whose code page was guessed: the guess may be why no header fits.
+
+    Not when the header was found and every header with a non-ASCII letter is a
+    known name: those read right, so the guess did.
+    """
+    if not details.get("encoding_guessed"):
+        return ""
+    if headers is not None and all(
+        h.isascii() or canonical_for(h, weak=True) is not None for h in headers
+    ):
+        return ""
+    return (
+        f"the file was read as {details['encoding']} (a guess): if its headers look "
+        "garbled, pass --encoding with its real encoding (cp1252, cp850, mac_roman, latin-1)"
+    )
+
+
 def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
@@ -518,7 +537,9 @@ def normalize_sheet(
             )
     found = find_header(cells, options.columns) if len(cells) else None
     if found is None:
-        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows"
+        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows" + (
+            f"; {encoding_note(raw.details)}" if encoding_note(raw.details) else ""
+        )
         return info, None
     header_idx, mapping, duplicates = found
     header_cells = cells.iloc[header_idx]
@@ -533,6 +554,7 @@ def normalize_sheet(
             info.skipped = (
                 f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
                 f"headers found: {found_list}"
+                + (f"; {note}" if (note := encoding_note(raw.details, headers)) else "")
             )
             info.header_row = raw.first_row + header_idx
             return info, None
@@ -543,7 +565,8 @@ def normalize_sheet(
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
             hint=(
-                f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+                (f"{note}; " if (note := encoding_note(raw.details, headers)) else "")
+                + f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
                 + (
                     "; if this sheet is not shipments, read the others with --sheet NAME"
                     if raw.sheet

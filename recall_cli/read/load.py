@@ -7,7 +7,6 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import io
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recall_cli.errors import InputFileError
+from recall_cli.read.encoding import bom_length, detect_encoding, is_code_page
 from recall_cli.read.guard import reader_call
 from recall_cli.read.options import LoadOptions
 
@@ -501,38 +501,6 @@ class _CalamineBook:
 # --- delimited text ----------------------------------------------------------
 
 
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 by BOM, else the best single-byte guess."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    has_bom = data.startswith(codecs.BOM_UTF8)
-    if has_bom:
-        # A UTF-8 BOM before cp1252 text: LibreOffice writes that when a UTF-8 file it
-        # read as Latin-1 is saved as cp1252. The rest decides; text_sheet skips the BOM.
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        data.decode("utf-8")
-        return "utf-8-sig" if has_bom else "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if data[:4096].count(0) * 4 > len(data[:4096]):
-        # UTF-16 without a BOM: every other byte of ASCII text is zero.
-        evens = data[:4096:2].count(0)
-        return "utf-16-be" if evens > len(data[:4096]) // 4 else "utf-16-le"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000], cp_isolation=["cp1252", "latin_1", "mac_roman"]).best()
-    guess = (best.encoding if best else "cp1252").replace("_", "-")
-    if guess in ("latin-1", "iso8859-1"):
-        # cp1252 is what Windows exports mean by "Latin-1" (it has € and curly quotes).
-        guess = "cp1252"
-    try:
-        data.decode(guess)
-    except UnicodeDecodeError:
-        guess = "latin-1"
-    return guess
-
-
 def sniff_delimiter(text: str) -> str:
     """The delimiter whose field count is most consistent over the first lines."""
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()][:60]
@@ -555,16 +523,15 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
 
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
     """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
-    encoding = options.encoding or detect_encoding(data)
-    if data.startswith(codecs.BOM_UTF8) and not encoding.lower().startswith("utf"):
-        data = data[len(codecs.BOM_UTF8) :]  # what cp1252 would read as "ï»¿"
+    encoding = options.encoding or detect_encoding(data, options.known_header)
     try:
-        text = data.decode(encoding)
+        # A UTF-8 BOM before single-byte text is skipped: cp1252 would read it as "ï»¿".
+        text = data[bom_length(data, encoding) :].decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
             f"cannot be decoded as {encoding}",
             file=path,
-            hint="pass --encoding with the file's real encoding (e.g. cp1252, utf-16)",
+            hint="pass --encoding with the file's real encoding (e.g. cp1252, cp850, utf-16)",
         ) from exc
     # A BOM, or a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
     # LibreOffice opening a CSV without an import filter), is no part of the first header.
@@ -600,6 +567,8 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
     details: dict[str, object] = {
         "reader": "csv",
         "encoding": encoding,
+        # Any bytes fit a code page: when no header is found, the guess may be why.
+        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
     return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)
