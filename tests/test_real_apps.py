@@ -296,6 +296,55 @@ def test_macos_resource_fork_entries_are_ignored(tmp_path: Path) -> None:
     assert [b for _, b, _ in outcome(run(p))] == ["matched", "matched", "not_matched"]
 
 
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in: it then writes data descriptors (flag bit 3),
+    as Finder's Compress and `ditto -c -k` do."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        chunk = bytes(b)  # type: ignore[call-overload]
+        self.data += chunk
+        return len(chunk)
+
+
+def finder_rezip(src: Path, dest: Path) -> Path:
+    """`src` re-zipped as macOS Finder does: folder entries, data descriptors, and one
+    AppleDouble `__MACOSX/.../._name` entry per file."""
+    out = _Unseekable()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        folders: set[str] = set()
+        for info in zin.infolist():
+            parts = info.filename.split("/")[:-1]
+            for k in range(1, len(parts) + 1):
+                folder = "/".join(parts[:k]) + "/"
+                if folder not in folders:
+                    folders.add(folder)
+                    zout.writestr(zipfile.ZipInfo(folder), b"")
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr(zipfile.ZipInfo("__MACOSX/"), b"")
+        for info in zin.infolist():
+            head, _, tail = info.filename.rpartition("/")
+            zout.writestr(f"__MACOSX/{head + '/' if head else ''}._{tail}", APPLEDOUBLE)
+    dest.write_bytes(bytes(out.data))
+    return dest
+
+
+def test_finder_zipped_xlsx_and_ods_read(tmp_path: Path) -> None:
+    xlsx = finder_rezip(excel_xlsx(tmp_path / "a.xlsx", SHIPMENTS), tmp_path / "finder.xlsx")
+    with zipfile.ZipFile(xlsx) as zf:
+        assert all(i.flag_bits & 0x8 for i in zf.infolist())
+    assert [b for _, b, _ in outcome(run(xlsx))] == ["matched", "matched", "not_matched"]
+    ods = finder_rezip(REAL / "1904.ods", tmp_path / "finder.ods")
+    assert sniff.sniff(ods) == "ods"
+    sheet = next(load.read_file(ods))
+    assert sheet.details["date_system"] == "1904"
+
+
 # --- 8. xlsb with a chart sheet -------------------------------------------------------
 
 
@@ -306,10 +355,6 @@ def test_xlsb_chart_sheet_is_skipped() -> None:
     assert list(sheets) == ["Visible", "Hidden", "VeryHidden", "Chart"]
     assert sheets["Chart"].skipped == "a chart sheet, not a table of cells"
     assert not sheets["Visible"].skipped
-
-
-def _unused() -> None:  # keep imports used by later sections
-    _ = (io, RecallError)
 
 
 # --- 2. a CSV opened in the other locale and saved as xlsx ----------------------------
