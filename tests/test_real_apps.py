@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -649,3 +651,120 @@ def test_no_code_page_fits_hint_names_encoding(tmp_path: Path) -> None:
     with pytest.raises(RecallError) as info:
         run(p)
     assert "--encoding" not in (info.value.hint or "") and "--encoding" not in info.value.message
+
+
+# --- 11. Excel 2.x-4.0 worksheets and flat ODS ----------------------------------------
+
+
+def _biff_record(rid: int, data: bytes) -> bytes:
+    return struct.pack("<HH", rid, len(data)) + data
+
+
+def old_excel(path: Path, version: int, rows: list[list[str]]) -> Path:
+    """An Excel 2.x/3.0/4.0 worksheet: a bare BIFF stream of BOF, LABEL cells and EOF."""
+    bof = {2: 0x0009, 3: 0x0209, 4: 0x0409}[version]
+    out = _biff_record(bof, struct.pack("<HH", 0, 0x0010) + (b"" if version == 2 else bytes(2)))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            b = text.encode("cp1252")
+            if version == 2:  # LABEL: row, col, 3 attribute bytes, 1-byte length
+                out += _biff_record(0x0004, struct.pack("<HH3sB", r, c, bytes(3), len(b)) + b)
+            else:  # LABEL: row, col, XF index, 2-byte length
+                out += _biff_record(0x0204, struct.pack("<HHHH", r, c, 0, len(b)) + b)
+    path.write_bytes(out + _biff_record(0x000A, b""))
+    return path
+
+
+OLD_ROWS = [HEADER, [LOT, "2010-12-01", "C1", "Ann", "1"]]
+
+
+@pytest.mark.parametrize(("version", "label"), [(2, "2.x"), (3, "3.0"), (4, "4.0")])
+def test_excel_2_to_4_worksheet_says_what_it_is(tmp_path: Path, version: int, label: str) -> None:
+    p = old_excel(tmp_path / "old report.xls", version, OLD_ROWS)
+    err = refused(lambda: run(p))
+    assert err.message == (
+        f"is an Excel {label} worksheet (BIFF{version}), a format older than Excel 5 (1993) "
+        "that the spreadsheet readers used here cannot open"
+    )
+    assert err.hint == (
+        f"convert it with LibreOffice: soffice --headless --convert-to xlsx '{p}', "
+        "or open it in Excel and save it as .xlsx"
+    )
+
+
+def test_biff_bof_needs_a_known_document_type() -> None:
+    # A text file starting with a tab and a NUL is no BIFF2 file.
+    assert sniff._old_biff(b"\x09\x00\x04\x00\x07\x00\x99\x99rest") is None
+    assert sniff._old_biff(b"\x09\x04\x06\x00\x00\x00\x00\x01\x00\x00") == "biff4"  # workbook
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_excel_4_worksheet_converted_as_the_hint_says(tmp_path: Path) -> None:
+    p = old_excel(tmp_path / "old.xls", 4, OLD_ROWS)
+    cmd = refused(lambda: run(p)).hint.split(": ", 1)[1].split(", or ")[0]  # type: ignore[union-attr]
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo"
+    args = shlex.split(cmd)
+    subprocess.run([args[0], profile, *args[1:], "--outdir", str(tmp_path)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    assert [b for _, b, _ in outcome(run(tmp_path / "old.xlsx"))] == ["matched"]
+
+
+FODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def flat_ods(path: Path, rows: list[list[object]], *, prolog: str = "") -> Path:
+    """A flat ODS laid out as LibreOffice writes it: indented, one element a line."""
+    lines = [f'<?xml version="1.0" encoding="UTF-8"?>{prolog}',
+             f'<office:document {FODS_NS} office:version="1.3" '
+             'office:mimetype="application/vnd.oasis.opendocument.spreadsheet">',
+             " <office:body>", "  <office:spreadsheet>",
+             '   <table:table table:name="Export">']  # fmt: skip
+    for row in rows:
+        lines.append("    <table:table-row>")
+        for v in row:
+            if isinstance(v, dt.date):
+                lines.append(f'     <table:table-cell office:value-type="date" '
+                             f'office:date-value="{v}"><text:p>{v:%m/%d/%Y}</text:p>'
+                             "</table:table-cell>")  # fmt: skip
+            else:
+                lines.append(f'     <table:table-cell office:value-type="string">'
+                             f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
+        lines.append("    </table:table-row>")
+    lines += [
+        "   </table:table>",
+        "  </office:spreadsheet>",
+        " </office:body>",
+        "</office:document>",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_flat_ods_is_read(tmp_path: Path) -> None:
+    # A name in two spans keeps its space; the indentation between cells is no text.
+    name = 'Crème <text:span text:style-name="T1">Brûlée</text:span> <text:s/>SARL'
+    p = flat_ods(tmp_path / "x.fods", [*SHIPMENTS[:3], [LOT, dt.date(2011, 1, 5), "C3", name, 3]])
+    assert sniff.sniff(p) == "fods"
+    r = run(p)
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched", "not_matched"]
+    assert r.shipments.rows["name"].tolist()[2] == "Crème Brûlée  SARL"
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 12, 1)
+
+
+def test_flat_ods_written_by_libreoffice_is_read() -> None:
+    """LibreOffice 7.4 opened us_shipments.csv (en-US) and saved its first 5 rows as .fods."""
+    r = run(REAL / "us_shipments.soffice.fods")
+    csv = run(REAL / "us_shipments.csv")
+    assert r.shipments.rows["ship_date"].tolist() == csv.shipments.rows["ship_date"].tolist()[:5]
+    assert r.result.bucket.tolist() == csv.result.bucket.tolist()[:5]
+
+
+def test_flat_ods_with_a_dtd_is_refused(tmp_path: Path) -> None:
+    bomb = '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    p = flat_ods(tmp_path / "b.fods", [HEADER, [LOT, "&b;", "C1", "A", "1"]], prolog=bomb)
+    err = refused(lambda: run(p))
+    assert "XML entity or DTD declaration" in err.message and err.file == str(p)

@@ -25,7 +25,7 @@ from recall_cli.read.options import LoadOptions
 if TYPE_CHECKING:  # imported where cells are read: finding files needs no pandas
     import pandas as pd
 
-EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".fods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
 FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
@@ -204,8 +204,8 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]
             if not scan.files:
                 skipped = skipped_line(scan)
                 raise InputFileError(
-                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv, .csv.gz or "
-                    ".csv.zip file",
+                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .fods, .csv, .tsv, .csv.gz "
+                    "or .csv.zip file",
                     file=p,
                     hint="point at the folder with the shipment exports"
                     + (f"; {skipped}" if skipped else ""),
@@ -278,7 +278,12 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         sniff.check_xml_parts(path)
     if kind in ("encrypted-ooxml", "encrypted-xls"):
         source = sniff.decrypt(path, options.password or "", **_zip_limits(options))
-    # Decrypted bytes are read from memory with the same helpers as a file on disk.
+    if kind == "fods":
+        from recall_cli.read.flatods import to_ods
+
+        source = to_ods(path)
+    # Decrypted bytes (and a flat ODS made an .ods) are read from memory with the same
+    # helpers as a file on disk.
     base = kind
     if isinstance(source, bytes):
         base = "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
