@@ -281,6 +281,30 @@ def test_xls_sheet_ending_at_row_65536_warns() -> None:
     assert "Export" in info.sheet
 
 
+CUT = (
+    "the sheet ends at row 65,536, the last row an .xls sheet can hold: the table was "
+    "probably cut when it was saved as .xls; ask the site for an .xlsx or .csv export of "
+    "the whole table"
+)
+
+
+def test_row_limit_warned_once_on_stderr_and_carried_in_json(tmp_path: Path) -> None:
+    p = REAL / "cut_at_65536.soffice.xls"
+    env = {"RECALL_CACHE_DIR": str(tmp_path / "c"), "RECALL_AUDIT_LOG": str(tmp_path / "a"),
+           "PATH": "/usr/bin:/bin", "COLUMNS": "200"}  # fmt: skip
+    args = [sys.executable, "-m", "recall_cli", "summary", "--format", "json", "--lot", LOT,
+            "--from", "2010-11-30", "--to", "2011-01-04", str(p)]  # fmt: skip
+    for _ in range(2):  # the second run answers from the cache: the same warning
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.count("row 65,536") == 1, done.stderr
+        assert f"warning: {p} / Export: {CUT}" in done.stderr.splitlines()
+        import json
+
+        (source,) = json.loads(done.stdout)["sources"]
+        assert source["sheet"] == "Export" and source["warnings"] == [CUT]
+
+
 # --- 7. an xlsx re-zipped by macOS Finder ---------------------------------------------
 
 # An AppleDouble header (magic, version 2), as in every ._ file Finder writes.
