@@ -792,3 +792,92 @@ def test_flat_ods_with_a_dtd_is_refused(tmp_path: Path) -> None:
     p = flat_ods(tmp_path / "b.fods", [HEADER, [LOT, "&b;", "C1", "A", "1"]], prolog=bomb)
     err = refused(lambda: run(p))
     assert "XML entity or DTD declaration" in err.message and err.file == str(p)
+
+
+# --- 12. xlsb cells in SheetJS's short form -------------------------------------------
+
+
+def _brt(rec_type: int, body: bytes = b"") -> bytes:
+    """One BIFF12 record: 7-bit varint type and size, then the body."""
+    head = bytes([rec_type]) if rec_type < 0x80 else bytes([rec_type & 0x7F | 0x80, rec_type >> 7])
+    size, out = len(body), bytearray()
+    while True:
+        out.append(size & 0x7F | (0x80 if size >> 7 else 0))
+        size >>= 7
+        if not size:
+            break
+    return head + bytes(out) + body
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def tiny_xlsb(path: Path, rows: list[list[str]], *, short: bool, dim_cols: int = 0) -> Path:
+    """The smallest xlsb calamine opens: a workbook.bin naming one sheet, and the sheet's
+    dimension, rows and text cells; after a row's first cell, `short` writes each cell as
+    BrtShortSt (record 17, no column), as SheetJS does, else as BrtCellSt (record 6)."""
+    ncols = dim_cols or max(len(r) for r in rows)
+    sheet = _brt(0x81) + _brt(0x94, struct.pack("<4I", 0, len(rows) - 1, 0, ncols - 1))
+    sheet += _brt(0x91)  # BrtBeginSheetData
+    for r, row in enumerate(rows):
+        sheet += _brt(0x00, struct.pack("<IIH3sI", r, 0, 0x0140, bytes(3), 0))  # BrtRowHdr
+        for c, text in enumerate(row):
+            if c and short:
+                sheet += _brt(0x11, bytes(4) + _wide(text))  # style, then the text
+            else:
+                sheet += _brt(0x06, struct.pack("<I", c) + bytes(4) + _wide(text))
+    sheet += _brt(0x92) + _brt(0x82)
+    bundle = struct.pack("<II", 0, 1) + _wide("rId1") + _wide("Shipments")  # BrtBundleSh
+    book = _brt(0x83) + _brt(0x8F) + _brt(0x9C, bundle) + _brt(0x90) + _brt(0x84)
+    rel = f'<Relationship Id="rId1" Type="{REL_NS}/%s" Target="%s"/>'
+    rels = f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}">%s</Relationships>'
+    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+          'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+          'vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.bin" '
+          'ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/><Override '
+          'PartName="/xl/worksheets/sheet1.bin" ContentType="application/'
+          'vnd.ms-excel.worksheet"/></Types>')  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", ct)
+        zf.writestr("_rels/.rels", rels % (rel % ("officeDocument", "xl/workbook.bin")))
+        zf.writestr("xl/workbook.bin", book)
+        zf.writestr(
+            "xl/_rels/workbook.bin.rels", rels % (rel % ("worksheet", "worksheets/sheet1.bin"))
+        )
+        zf.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+TEXT_ROWS = [HEADER, [LOT, "2010-12-01", "C1", "Ann", "1"], [LOT, "2011-01-05", "C2", "Bea", "2"]]
+
+
+def test_sheetjs_xlsb_short_cells_say_what_happened() -> None:
+    """SheetJS 0.18.5 wrote this xlsb (tests/real_apps/README.md): every cell after the
+    first of a row is a short record, which calamine 0.36 skips."""
+    p = REAL / "sheetjs_short_cells.xlsb"
+    err = refused(lambda: run(p))
+    assert err.sheet == "Shipments" and err.file == str(p)
+    assert err.message == (
+        "stores 16 cells in the short form SheetJS writes, which the xlsb reader skips: "
+        "only 1 of the sheet's 5 columns would be read"
+    )
+    assert err.hint == (
+        f"re-save it with LibreOffice: soffice --headless --convert-to xlsx {p}, "
+        "or open it in Excel and save it as .xlsx"
+    )
+
+
+def test_xlsb_short_cells_built_by_hand(tmp_path: Path) -> None:
+    short = tiny_xlsb(tmp_path / "short.xlsb", TEXT_ROWS, short=True)
+    # 3 rows of 4 short cells each
+    assert "stores 12 cells in the short form" in refused(lambda: run(short)).message
+    # The same cells in the usual form read whole.
+    full = tiny_xlsb(tmp_path / "full.xlsb", TEXT_ROWS, short=False)
+    assert [b for _, b, _ in outcome(run(full))] == ["matched", "not_matched"]
+
+
+def test_xlsb_dimension_wider_than_cells_alone_is_no_error(tmp_path: Path) -> None:
+    # A dimension that counts formatted blank cells further right, with no short record.
+    p = tiny_xlsb(tmp_path / "wide.xlsb", TEXT_ROWS, short=False, dim_cols=12)
+    assert [b for _, b, _ in outcome(run(p))] == ["matched", "not_matched"]

@@ -269,7 +269,7 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
 
 
 def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
-    from recall_cli.read import epoch, sniff
+    from recall_cli.read import epoch, sniff, xlsb
 
     source: Path | bytes = path
     if kind in ("xlsx", "ods", "xlsb"):
@@ -338,12 +338,12 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             continue
         cells = _strip_misread_bom(cells)
         first_row = 1
-        if len(cells):
-            first_row = (
-                sniff.xlsx_first_row(source, name, file=path)
-                if is_xlsx_file
-                else calamine.start(name)[0]  # type: ignore[union-attr]
-            )
+        if len(cells) and is_xlsx_file:
+            first_row = sniff.xlsx_first_row(source, name, file=path)
+        elif len(cells):
+            first_row, first_col = calamine.start(name)  # type: ignore[union-attr]
+            if base == "xlsb":  # SheetJS's short cell records, which calamine skips
+                xlsb.check_short_cells(source, name, first_col + cells.num_columns, file=path)
         details.update(hidden.get(name, {}))
         if details.get("merged_ranges"):
             # Merged ranges are in sheet coordinates; the frame starts at the first used column.
