@@ -35,3 +35,13 @@ def test_readme_help_is_current() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, "README --help is stale: run `cog -r README.md`"
+
+
+def test_column_names_doc_is_current() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cogapp", "--check", str(ROOT / "docs" / "columns.md")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, "docs/columns.md is stale: run `cog -r docs/columns.md`"

@@ -881,3 +881,90 @@ def test_xlsb_dimension_wider_than_cells_alone_is_no_error(tmp_path: Path) -> No
     # A dimension that counts formatted blank cells further right, with no short record.
     p = tiny_xlsb(tmp_path / "wide.xlsb", TEXT_ROWS, short=False, dim_cols=12)
     assert [b for _, b, _ in outcome(run(p))] == ["matched", "not_matched"]
+
+
+# --- 13. headers French, German, Spanish and Italian ERPs write -----------------------
+
+ERP_HEADERS = {
+    "sage-fr": (
+        "N° pièce;Date de livraison;Code client;Intitulé;Code postal;Ville de livraison;"
+        "Référence article;N° de lot;Qté",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "sap-de": (
+        "Lieferung;Warenausgangsdatum;Warenempfänger;Name 1;Straße;Postleitzahl;Ort;Land;"
+        "Material;Charge;Liefermenge",
+        ["order_id", "ship_date", "customer_id", "name", "address", "postal_code", "city",
+         "country", "product", "lot", "quantity"],
+    ),
+    "business-central-de": (
+        "Belegnr.;Lieferdatum;Verk. an Deb.-Nr.;Verk. an Name;Lief. an PLZ-Code;Lief. an Ort;"
+        "Artikelnr.;Chargennr.;Menge",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "odoo-es": (
+        "Documento origen;Fecha efectiva;Nº cliente;Empresa;C.P.;Población;Producto;"
+        "Lote/Número de serie;Cantidad",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "it": (
+        "Numero DDT;Data DDT;Codice cliente;Ragione sociale;Indirizzo;CAP;Città;Provincia;"
+        "Articolo;Lotto;Quantità;Medico prescrittore",
+        ["order_id", "ship_date", "customer_id", "name", "address", "postal_code", "city",
+         "region", "product", "lot", "quantity", "prescriber"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("erp", list(ERP_HEADERS))
+def test_erp_headers_map_to_their_columns(tmp_path: Path, erp: str) -> None:
+    header, canon = ERP_HEADERS[erp]
+    values = {"ship_date": "01/12/2010", "lot": LOT, "quantity": "2", "postal_code": "01000"}
+    row = ";".join(values.get(c, f"x{i}") for i, c in enumerate(canon))
+    p = tmp_path / f"{erp}.csv"
+    p.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    r = run(p)
+    info = r.shipments.sources[0]
+    assert info.columns == dict(zip(canon, header.split(";"), strict=True))
+    assert info.ignored_columns == []
+    assert [b for _, b, _ in outcome(r)] == ["matched"]
+
+
+def test_french_order_number_is_the_order_id(tmp_path: Path) -> None:
+    p = tmp_path / "fr.csv"
+    p.write_text("N° de lot;Date d'expédition;Code client;N° de commande\n"
+                 f"{LOT};01/12/2010;C1;CDE-0042\n", encoding="utf-8")  # fmt: skip
+    r = run(p)
+    assert r.shipments.sources[0].columns["order_id"] == "N° de commande"
+    assert r.shipments.rows["order_id"].tolist() == ["CDE-0042"]
+
+
+def test_nombre_is_a_count_in_french_and_a_name_in_spanish(tmp_path: Path) -> None:
+    fr = tmp_path / "fr.csv"
+    fr.write_text(f"N° de lot;Date d'expédition;Code client;Nombre\n{LOT};01/12/2010;C1;3\n")
+    es = tmp_path / "es.csv"
+    es.write_text(f"Lote;Fecha de envío;Código cliente;Nombre\n{LOT};01/12/2010;C1;Ana\n")
+    assert run(fr).shipments.sources[0].columns["quantity"] == "Nombre"
+    info = run(es).shipments.sources[0]
+    assert info.columns["name"] == "Nombre" and "quantity" not in info.columns
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [("Charge;Lieferdatum;Kundennummer", "German"), ("Lote;Fecha de envío;Código cliente",
+      "Spanish"), ("Lotto;Data spedizione;Codice cliente", "Italian")],
+)  # fmt: skip
+def test_day_first_languages_decide_ambiguous_dates(
+    tmp_path: Path, header: str, language: str
+) -> None:
+    # Every date could be either order and no country says: the headers' language does.
+    p = tmp_path / "x.csv"
+    p.write_text(f"{header}\n{LOT};01/12/2010;C1\n{LOT};05/12/2010;C2\n", encoding="utf-8")
+    info = run(p).shipments.sources[0]
+    assert info.date_order == "day-first"
+    assert info.date_order_reason == f"every value is ambiguous; {language} headers mean day-first"
+    days = run(p).shipments.rows["ship_date"].dt.date.tolist()
+    assert days == [dt.date(2010, 12, 1), dt.date(2010, 12, 5)]

@@ -25,7 +25,9 @@ from recall_cli.normalize import postal as postal_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
+    DAY_FIRST_LANGUAGES,
     REQUIRED_HINT,
+    ambiguous_header,
     canonical_for,
     date_order_hint,
     header_language,
@@ -144,8 +146,14 @@ def find_header(
             duplicates.append(str(value).strip())
             continue
         mapping[j] = canon
+    row_texts = [v for _, v in header if isinstance(v, str)]
     for j, value in header:
         if j in mapping or not isinstance(value, str):
+            continue
+        # "Nombre" is a count in French and a name in Spanish: the row's language says.
+        meant = ambiguous_header(value, row_texts)
+        if meant is not None and meant not in mapping.values():
+            mapping[j] = meant
             continue
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
@@ -706,11 +714,11 @@ def normalize_sheet(
 
     country = distinct.text(text["country"], _country_code)
     raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
-    french = header_language(raw_headers) == "fr"
+    language = DAY_FIRST_LANGUAGES.get(header_language(raw_headers) or "")
     ship_date, date_problem, order = dates_mod.parse_dates(
         date_raw,
         forced=options.date_order,
-        french_headers=french,
+        dayfirst_language=language,
         country_hint=_main_country(distinct.counts(text["country"], _country_code, is_data)),
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(raw.details.get("date1904", False)),
