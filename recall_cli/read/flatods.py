@@ -1,19 +1,21 @@
-"""Flat OpenDocument spreadsheets (.fods): one XML file, read as the zipped .ods it flattens.
+"""Flat OpenDocument spreadsheets (.fods), and indented .ods: XML calamine cannot read as is.
 
 LibreOffice saves "Flat XML ODF Spreadsheet" as a single `<office:document>` holding
 what an .ods keeps in content.xml, styles.xml and meta.xml. calamine reads only the
 zipped form, and not LibreOffice's pretty-printed XML (it expects no text between
 `<table:table-cell>` elements). So the document is parsed with defusedxml (no DTD,
 no entities), written again without the indentation, and zipped as content.xml of
-an .ods in memory; the .ods path does the rest.
+an .ods in memory; the .ods path does the rest. Gnumeric indents the content.xml of
+the .ods files it saves in the same way: that part is written again too.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
 from recall_cli.errors import InputFileError
@@ -33,9 +35,6 @@ _MANIFEST: Final = (
 
 def to_ods(path: Path) -> bytes:
     """The bytes of an .ods whose content.xml is the flat document at `path`."""
-    import defusedxml.ElementTree as DefusedET
-    from defusedxml import DefusedXmlException
-
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise InputFileError(
@@ -43,15 +42,58 @@ def to_ods(path: Path) -> bytes:
             file=path,
             hint=convert_hint(path, "xlsx"),
         )
+    with open(path, "rb") as fh:
+        content = _compact(fh, path, "flat ODS XML document")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", ODS_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", _MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+#: An element start right after a line break and indentation, inside the table data.
+_INDENTED = re.compile(rb">\s*\n\s*<table:table-(row|cell)\b")
+
+
+def is_indented(path: Path) -> bool:
+    """Whether an .ods's content.xml is indented between its cells, as Gnumeric writes it
+    (calamine stops at the first indentation it meets between table cells)."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("content.xml") as member:
+            return bool(_INDENTED.search(member.read(256 * 1024)))
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError, EOFError):
+        return False  # the reader's own errors say what is wrong with the file
+
+
+def compact_ods(path: Path) -> bytes:
+    """The .ods at `path` with its content.xml written again without indentation (the
+    other parts copied as they are). Run sniff.check_zip and check_xml_parts first."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            if info.filename == "content.xml":
+                with zin.open(info) as member:
+                    data = _compact(member, path, "ODS spreadsheet (content.xml)")
+            else:
+                data = zin.read(info)
+            zout.writestr(info, data, compress_type=info.compress_type)
+    return out.getvalue()
+
+
+def _compact(fh: IO[bytes], path: Path, what: str) -> bytes:
+    """The XML document in `fh`, parsed with defusedxml and written again compact."""
+    import defusedxml.ElementTree as DefusedET
+    from defusedxml import DefusedXmlException
+
     prefixes: dict[str, str] = {}
     try:
-        events = DefusedET.iterparse(str(path), events=("start-ns", "end"))
+        events = DefusedET.iterparse(fh, events=("start-ns", "end"))
         for event, item in events:
             if event == "start-ns":
                 prefix, uri = item
                 prefixes.setdefault(uri, prefix)
-        root = events.root  # type: ignore[attr-defined]
-        content = _serialise(root, prefixes)
+        return _serialise(events.root, prefixes)  # type: ignore[attr-defined]
     except DefusedXmlException:
         raise InputFileError(
             "contains an XML entity or DTD declaration (possible XML bomb); refusing to read it",
@@ -60,16 +102,10 @@ def to_ods(path: Path) -> bytes:
         ) from None
     except (SyntaxError, RecursionError, ValueError) as exc:  # ParseError is a SyntaxError
         raise InputFileError(
-            f"is damaged (not a complete flat ODS XML document: {type(exc).__name__})",
+            f"is damaged (not a complete {what}: {type(exc).__name__})",
             file=path,
             hint=convert_hint(path, "xlsx"),
         ) from None
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr("mimetype", ODS_MIMETYPE, compress_type=zipfile.ZIP_STORED)
-        zf.writestr("META-INF/manifest.xml", _MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
-        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 def convert_hint(path: Path, to: str) -> str:

@@ -282,6 +282,11 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         from recall_cli.read.flatods import to_ods
 
         source = to_ods(path)
+    elif kind == "ods":
+        from recall_cli.read import flatods
+
+        if flatods.is_indented(path):  # Gnumeric's .ods
+            source = flatods.compact_ods(path)
     # Decrypted bytes (and a flat ODS made an .ods) are read from memory with the same
     # helpers as a file on disk.
     base = kind
