@@ -1,7 +1,7 @@
 """Fault injection: damaged cache entries, killed cache writes, a full disk under the cache.
 
 Each fault runs in a subprocess, so a segfault or a hang fails the test instead of
-ending the suite. The promise checked is the README's "promises under faults":
+ending the suite. The promise checked is docs/promises.md ("promises under faults"):
 the right answer, or the entry rebuilt; never a wrong answer, a crash, or patient
 data left readable by others. (Signals during exports belong to the export tests.)
 """

@@ -32,7 +32,7 @@ VIEWS = ("table", "json")
 EXPORT = ("csv", "json", "xlsx")
 KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements")
 
-# What each command can write, as the README documents it.
+# What each command can write, as docs/guide.md documents it.
 OFFERED = {
     "summary": TABLE_FIRST, "review": TABLE_FIRST, "inspect": VIEWS, "check": VIEWS,
     "customer": VIEWS, "affected": TABLE_FIRST, "audit-scope": VIEWS, "diff": TABLE_FIRST,
@@ -75,7 +75,7 @@ def _args(command: str, case: dict[str, Any]) -> list[str]:
 
 
 def _expected(command: str, fmt: str | None, suffix: str) -> str | None:
-    """The format the README promises, or None for a refusal."""
+    """The format docs/guide.md promises, or None for a refusal."""
     offered = OFFERED[command]
     holds = SUFFIX_HOLDS[suffix]
     if fmt is not None:
@@ -515,3 +515,49 @@ def test_help_ends_with_examples_and_groups_commands(runner: CliRunner) -> None:
             text = invoke(runner, name, *sub, "--help").stdout
             tail = text[text.rindex("Examples:") :]
             assert tail.count("recall ") >= 2, (name, sub)
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks")
+def test_an_unusable_audit_log_refuses_before_any_file_is_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # A list of patients must never sit on disk without its audit line.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    log = tmp_path / "audit.jsonl"
+    log.symlink_to(victim)
+    out = tmp_path / "affected.csv"
+    result = invoke(runner, "affected", "--recall", RECALL, "-o", out, "--audit-log", log)
+    assert result.exit_code == 1
+    assert "audit log is a symbolic link" in result.stderr
+    assert sorted(tmp_path.iterdir()) == sorted([victim, log])  # no output, no temp file
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_an_input_edited_after_it_was_read_refuses_the_export(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    # The audit line hashes the inputs when the file is written: that is the hash of
+    # the rows exported only if the file did not change since it was read.
+    from recall_cli.output import writers
+
+    data = tmp_path / "late.csv"
+    shutil.copy(SAMPLE / "us_returns_and_late.csv", data)
+    args = ["affected", data, "--lot", "B201575", "--audit-log", tmp_path / "audit.jsonl"]
+    env = {"RECALL_CACHE_DIR": str(tmp_path / "cache")}
+    if cached:
+        assert invoke(runner, *args, "-o", tmp_path / "warm.csv", env=env).exit_code == 0
+    csv_writer = writers.WRITERS["csv"]
+
+    def edit_then_write(result: Any, options: Any) -> Any:
+        with data.open("a", encoding="utf-8") as fh:
+            fh.write("\n")  # a site re-saving the export meanwhile
+        return csv_writer(result, options)
+
+    monkeypatch.setitem(writers.WRITERS, "csv", edit_then_write)
+    out = tmp_path / "affected.csv"
+    result = invoke(runner, *args, "-o", out, env=env)
+    assert result.exit_code == 1, result.stderr
+    assert f"{data}: changed after it was read" in result.stderr
+    assert not out.exists()

@@ -417,7 +417,7 @@ def test_export_ship_from_and_domestic_options(runner: CliRunner, case: dict) ->
 def test_cli_export_kinds_are_the_registered_kinds() -> None:
     # The CLI spells them out so that building it does not import pandas.
     from recall_cli.cli.campaign import EXPORT_KINDS
-    from recall_cli.tasks.campaign import KINDS
+    from recall_cli.tasks.exports import KINDS
 
     assert sorted(EXPORT_KINDS) == sorted(KINDS)
 

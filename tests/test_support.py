@@ -429,3 +429,10 @@ def test_a_cyrillic_look_alike_goes_to_review_and_check_says_so(
     other = invoke(runner, "-q", "check", "\u0412201599", str(tmp_path), *SCOPE, "--format",
                    "json")  # fmt: skip
     assert json.loads(other.stdout)["suggestions"][:1] == ["B201590"]
+
+
+def test_counts_agree_with_their_nouns(runner: CliRunner, data: Path) -> None:
+    # C2 has one shipment inside the scope: "1 shipment", never "1 shipments".
+    out = run(runner, data, "customer", "C2").stdout
+    assert "in 1 shipment\n" in out
+    assert "1 shipments" not in out

@@ -743,6 +743,7 @@ def load_shipments(
     The rows are exactly those of a fresh load: entries hold the normalised
     frame of one file, and only the `source` numbers are shifted on the way out.
     """
+    from recall_cli.read import stamps
     from recall_cli.read.load import discover, parallel_map
 
     global last_stats
@@ -792,7 +793,9 @@ def load_shipments(
                 _store_in_background(entry, fresh)
             return fresh
 
-        parts = parallel_map(one, discover(paths, recursive=load_options.recursive))
+        files = discover(paths, recursive=load_options.recursive)
+        stamps.take(files)  # before any byte is read: the audit checks they did not move
+        parts = parallel_map(one, files)
         from recall_cli.normalize.sheet import combine
 
         return combine(parts)
@@ -855,6 +858,14 @@ def read_and_normalize(
 
 _WARM = threading.Lock()
 _warming: list[threading.Thread] = []
+# Modules above the cache that a first query will need after the decode. The layers that
+# need them name them (warm_also), so the cache imports nothing above itself by name.
+_ALSO_WARM: list[str] = []
+
+
+def warm_also(*modules: str) -> None:
+    """Add modules to import beside the next decode (called by the layer that needs them)."""
+    _ALSO_WARM.extend(m for m in modules if m not in _ALSO_WARM)
 
 
 def warm_up() -> None:
@@ -877,9 +888,8 @@ def _import_heavy() -> None:
     for name in (
         "pandas",  # first: a CSV read beside a workbook wants it within milliseconds
         "recall_cli.normalize.sheet",
-        "recall_cli.query.result",
         "email_validator",
-        "recall_cli.output.terminal",
+        *_ALSO_WARM,
     ):
         with contextlib.suppress(Exception):  # the main thread reports any real failure
             importlib.import_module(name)

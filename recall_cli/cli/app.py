@@ -234,6 +234,7 @@ def cli(ctx: click.Context) -> None:
     from recall_cli.cache import store
 
     store.set_notifier(ctx.obj.warn)  # the cache says once why it is not used
+    store.warm_also("recall_cli.query.result", "recall_cli.output.terminal")
 
 
 for _decls, _help in GLOBAL_OPTIONS:

@@ -77,7 +77,7 @@ def affected(
     _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
 
 
-# campaign.KINDS, spelled out so building the CLI does not import pandas (a test
+# tasks.exports.KINDS, spelled out so building the CLI does not import pandas (a test
 # checks they agree).
 EXPORT_KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements",
                 "workbook")  # fmt: skip
@@ -127,12 +127,12 @@ def export_command(
     audit log. An option the KIND does not use is refused.
     """
     from recall_cli.normalize.countries import to_iso2
-    from recall_cli.tasks import campaign
+    from recall_cli.tasks import campaign, exports
 
-    spec = campaign.KINDS[kind]
+    spec = exports.KINDS[kind]
     plan = output_plan(kwargs, spec.formats, command=f"export {kind}")
     typed = {p for p in campaign.PARAM_OPTIONS if given(p)}
-    unused = campaign.unused_params(kind, typed)
+    unused = exports.unused_params(kind, typed)
     if unused:
         raise UsageError(f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not "
                          f"apply to export {kind}")  # fmt: skip
@@ -144,7 +144,7 @@ def export_command(
     _warnings(app, run)
     params = campaign.Params(all_postal=all_postal, with_patients=with_patients,
                              ship_from=ship_from, domestic=code)  # fmt: skip
-    built = campaign.build_export(run, kind, params)
+    built = exports.build_export(run, kind, params)
     done = emit(app, plan, built.result, files=read_files(run), kind=kind,
                 scope=run.result.scope.to_dict(), audit_log=audit_log, quiet_rows=True)  # fmt: skip
     for note in built.notes:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -114,32 +114,49 @@ def find_header(
     Linear in cells: the top rows are one object grid read by position, so a
     sheet 16,384 columns wide (a stray cell in XFD) costs no more than its cells.
     """
-    override_keys = {fold(h): canon for canon, h in overrides.items()}
+    keys = {fold(h): canon for canon, h in overrides.items()}
     data_cols = [c for c in cells.columns if c != NFIELDS]
-    best: tuple[int, int] | None = None
     # One small block of objects: a row of fourteen Arrow-backed columns is slow to pick.
     grid = cells[data_cols].head(HEADER_SEARCH_ROWS).to_numpy(dtype=object)
-    known: dict[object, str | None] = {}  # each distinct cell text is folded once
-
-    def canonical(v: object) -> str | None:
-        if v not in known:
-            known[v] = _canonical(v, override_keys)
-        return known[v]
-
-    for i in range(len(grid)):
-        found = {canonical(v) for v in grid[i]}
-        found.discard(None)
-        score = len(found)
-        if score >= 2 and (best is None or score > best[1]):
-            best = (i, score)
-    if best is None:
+    idx = _best_header_row(grid, keys)
+    if idx is None:
         return None
-    idx = best[0]
+    header = list(zip(data_cols, grid[idx].tolist(), strict=True))
+    mapping, duplicates = _map_header(header, keys)
+    if idx > 0:
+        _carry_group_labels(header, grid[idx - 1].tolist(), mapping, keys)
+    if idx + 1 < len(grid) and _join_second_row(header, grid[idx + 1].tolist(), mapping, keys):
+        idx += 1  # the second row of the header is not data
+    return idx, mapping, duplicates
+
+
+def _best_header_row(grid: np.ndarray, keys: Mapping[str, str]) -> int | None:
+    """The first row naming the most known columns (at least two)."""
+    known: dict[object, str | None] = {}  # each distinct cell text is folded once
+    best: tuple[int, int] | None = None
+    for i in range(len(grid)):
+        found = set()
+        for v in grid[i]:
+            if v not in known:
+                known[v] = _canonical(v, keys)
+            found.add(known[v])
+        found.discard(None)
+        if len(found) >= 2 and (best is None or len(found) > best[1]):
+            best = (i, len(found))
+    return None if best is None else best[0]
+
+
+def _map_header(
+    header: list[tuple[Any, Any]], keys: Mapping[str, str]
+) -> tuple[dict[int, str], list[str]]:
+    """Column → canonical name; a second column of the same name is a duplicate.
+
+    Weak names (a bare `Date`) map only where no column claims them precisely.
+    """
     mapping: dict[int, str] = {}
     duplicates: list[str] = []
-    header = list(zip(data_cols, grid[idx].tolist(), strict=True))
     for j, value in header:
-        canon = _canonical(value, override_keys)
+        canon = _canonical(value, keys)
         if canon is None:
             continue
         if canon in mapping.values():
@@ -158,32 +175,45 @@ def find_header(
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
             mapping[j] = weak
-    # A group label above the header ("Customer" merged over "ID | Name | ZIP"):
-    # a merged label stands in its first cell only, so it is carried right.
-    if idx > 0:
-        carried: str | None = None
-        for (j, b), a in zip(header, grid[idx - 1].tolist(), strict=True):
-            if isinstance(a, str) and a.strip():
-                carried = a.strip()
-            if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
-                continue
-            canon = _canonical(f"{carried} {b.strip()}", override_keys)
-            if canon is not None and canon not in mapping.values():
-                mapping[j] = canon
-    # A header over two rows ("Ship" above "Date"): names that only map once joined
-    # move the header down to the second row, which then is not read as data.
-    if idx + 1 < len(grid):
-        joined: dict[int, str] = {}
-        for (j, a), b in zip(header, grid[idx + 1].tolist(), strict=True):
-            if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
-                continue
-            canon = _canonical(f"{a.strip()} {b.strip()}", override_keys)
-            if canon is not None and canon not in {*mapping.values(), *joined.values()}:
-                joined[j] = canon
-        if joined:
-            mapping.update(joined)
-            idx += 1
-    return idx, mapping, duplicates
+    return mapping, duplicates
+
+
+def _carry_group_labels(
+    header: list[tuple[Any, Any]],
+    above: list[Any],
+    mapping: dict[int, str],
+    keys: Mapping[str, str],
+) -> None:
+    """A group label above the header ("Customer" merged over "ID | Name | ZIP"): a
+    merged label stands in its first cell only, so it is carried right."""
+    carried: str | None = None
+    for (j, b), a in zip(header, above, strict=True):
+        if isinstance(a, str) and a.strip():
+            carried = a.strip()
+        if j in mapping or not carried or not (isinstance(b, str) and b.strip()):
+            continue
+        canon = _canonical(f"{carried} {b.strip()}", keys)
+        if canon is not None and canon not in mapping.values():
+            mapping[j] = canon
+
+
+def _join_second_row(
+    header: list[tuple[Any, Any]],
+    below: list[Any],
+    mapping: dict[int, str],
+    keys: Mapping[str, str],
+) -> bool:
+    """A header over two rows ("Ship" above "Date"): names that only map once joined
+    are added; True when the header therefore ends one row lower."""
+    joined: dict[int, str] = {}
+    for (j, a), b in zip(header, below, strict=True):
+        if j in mapping or not (isinstance(a, str) and isinstance(b, str) and b.strip()):
+            continue
+        canon = _canonical(f"{a.strip()} {b.strip()}", keys)
+        if canon is not None and canon not in {*mapping.values(), *joined.values()}:
+            joined[j] = canon
+    mapping.update(joined)
+    return bool(joined)
 
 
 def _canonical(value: object, override_keys: Mapping[str, str]) -> str | None:
@@ -532,6 +562,51 @@ def normalize_sheet(
     if raw.skipped:
         info.skipped = raw.skipped
         return info, None
+    cells = _fill_merged_cells(raw, info)
+    header = _header_or_skip(raw, info, cells, options)
+    if header is None:
+        return info, None
+    b = _body(raw, info, cells, *header)
+    n = b.n
+    lot_raw = b.text["lot"]
+    lot_error = b.distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
+    lot = b.distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
+    kind = _row_kinds(b)
+    is_blank = kind == _KIND["blank"]
+    is_data = kind == 0
+    problem = _Problems(n)
+    problem.set(lot_error, "lot cell holds an Excel error")
+    _lot_problems(b, is_data, problem)
+    is_data = _mark_ragged(b, kind, is_data, is_blank, problem)
+    _apply_flags(raw.flagged, b.header_idx, kind, problem)
+    is_data &= kind == 0
+    country = b.distinct.text(b.text["country"], _country_code)
+    ship_date = _ship_dates(b, is_data, problem, options)
+    quantity = _quantities(b, is_data, problem)
+    customer_id, postal, customer_key = _customers(b, is_data, country, problem)
+    out: dict[str, object] = {
+        "source": np.full(n, source_id, dtype=np.int32),
+        "file": constant_text(str(raw.file), n),
+        "sheet": constant_text(raw.sheet, n),
+        "row": np.arange(n, dtype=np.int64) + raw.first_row + b.header_idx + 1,
+        "kind": coded_text(_KIND_ARRAY, kind),
+        "problem": problem.series(),
+        "lot_raw": lot_raw,
+        "date_raw": b.text["ship_date"],
+        "customer_key": customer_key,
+    }
+    for canon in CANONICAL:
+        out[canon] = b.text[canon]
+    out["lot"] = lot
+    out["ship_date"] = ship_date.to_numpy()
+    out["quantity"] = quantity
+    out["customer_id"] = customer_id
+    out["postal_code"] = postal
+    out["country"] = country
+    return info, pd.DataFrame(out)
+
+
+def _fill_merged_cells(raw: RawSheet, info: SourceInfo) -> pd.DataFrame:
     cells = raw.cells
     merged = info.details.pop("merged_ranges", None)
     if merged:
@@ -543,12 +618,24 @@ def normalize_sheet(
             info.warnings.append(
                 f"{filled} empty cells inside merged ranges took the value of the range's top cell"
             )
+    return cells
+
+
+def _header_or_skip(
+    raw: RawSheet, info: SourceInfo, cells: pd.DataFrame, options: NormalizeOptions
+) -> tuple[int, dict[int, str]] | None:
+    """The header row and its mapping; None (with info.skipped) for a sheet to skip.
+
+    A table with the lot and a date or customer but a required column missing is an
+    error: it is shipments, and cannot be read right.
+    """
     found = find_header(cells, options.columns) if len(cells) else None
     if found is None:
+        note = encoding_note(raw.details)
         info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows" + (
-            f"; {encoding_note(raw.details)}" if encoding_note(raw.details) else ""
+            f"; {note}" if note else ""
         )
-        return info, None
+        return None
     header_idx, mapping, duplicates = found
     header_cells = cells.iloc[header_idx]
     mapped = set(mapping.values())
@@ -558,29 +645,23 @@ def normalize_sheet(
         found_list = ", ".join(repr(h) for h in headers)
         if "lot" not in mapped or not mapped & {"ship_date", "customer_id", "name", "last_name"}:
             # A lot summary, a contacts list, a lookup table: not shipments. Skipped
-            # and reported; api.run turns it into the error if no sheet is usable.
+            # and reported; the query turns it into the error if no sheet is usable.
             info.skipped = (
                 f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
                 f"headers found: {found_list}"
                 + (f"; {note}" if (note := encoding_note(raw.details, headers)) else "")
             )
             info.header_row = raw.first_row + header_idx
-            return info, None
+            return None
+        also = "; if this sheet is not shipments, read the others with --sheet NAME"
         raise SchemaError(
-            f"missing required column {', '.join(missing)}; headers found: "
-            + ", ".join(repr(h) for h in headers),
+            f"missing required column {', '.join(missing)}; headers found: {found_list}",
             file=raw.file,
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
-            hint=(
-                (f"{note}; " if (note := encoding_note(raw.details, headers)) else "")
-                + f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
-                + (
-                    "; if this sheet is not shipments, read the others with --sheet NAME"
-                    if raw.sheet
-                    else ""
-                )
-            ),
+            hint=(f"{note}; " if (note := encoding_note(raw.details, headers)) else "")
+            + f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+            + (also if raw.sheet else ""),
         )
     info.header_row = raw.first_row + header_idx
     info.columns = {canon: str(header_cells[j]).strip() for j, canon in mapping.items()}
@@ -596,6 +677,46 @@ def normalize_sheet(
         info.warnings.append(
             "duplicate columns ignored (the first one is used): " + ", ".join(duplicates)
         )
+    return header_idx, mapping
+
+
+@dataclass
+class _Body:
+    """The rows under a header, as the steps of normalize_sheet see them."""
+
+    raw: RawSheet
+    info: SourceInfo
+    cells: pd.DataFrame
+    header_idx: int
+    mapping: dict[int, str]
+    body: pd.DataFrame
+    text: dict[str, pd.Series]  # every canonical column, stripped text ("" if absent)
+    nonempty: np.ndarray  # filled cells per row, mapped or not
+    distinct: EncodedColumns = field(default_factory=lambda: EncodedColumns())
+    _blanks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.body)
+
+    @property
+    def header_cells(self) -> pd.Series:
+        return self.cells.iloc[self.header_idx]
+
+    @property
+    def data_cols(self) -> list[Any]:
+        return [c for c in self.cells.columns if c != NFIELDS]
+
+    def blank(self, canon: str) -> np.ndarray:
+        """Rows whose cell in this column is blank (computed once per column)."""
+        if canon not in self._blanks:
+            self._blanks[canon] = ~nonblank(self.text[canon])
+        return self._blanks[canon]
+
+
+def _body(
+    raw: RawSheet, info: SourceInfo, cells: pd.DataFrame, header_idx: int, mapping: dict[int, str]
+) -> _Body:
     body = cells.iloc[header_idx + 1 :].reset_index(drop=True)
     n = len(body)
     info.rows_read = n
@@ -606,124 +727,128 @@ def normalize_sheet(
     for canon in CANONICAL:
         if canon not in text:
             text[canon] = blank_col
-
     data_cols = [c for c in cells.columns if c != NFIELDS]
     nonempty = np.zeros(n, dtype=np.int64)
     for j in mapping:
         nonempty += nonblank(text[mapping[j]])
     nonempty += filled_cells(body, [j for j in data_cols if j not in mapping])
-
     # First and last names: a French "Nom" beside "Prénom" is the family name.
+    mapped = set(mapping.values())
     has_name = "name" in mapped
     if "first_name" in mapped and "last_name" not in mapped and has_name:
         text["last_name"], text["name"] = text["name"], blank_col
         has_name = False
     if not has_name and ("first_name" in mapped or "last_name" in mapped):
         text["name"] = (text["first_name"] + " " + text["last_name"]).str.strip()
+    return _Body(raw, info, cells, header_idx, mapping, body, text, nonempty)
 
-    distinct = EncodedColumns()
+
+def _row_kinds(b: _Body) -> np.ndarray:
+    """The kind of every row (indexes KINDS; 0 is "data"), most specific last."""
+    text, distinct, n = b.text, b.distinct, b.n
     lot_raw = text["lot"]
-    lot_blank = ~nonblank(lot_raw)
-    lot_error = distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
-    lot = distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
-
-    # Row kinds, most specific first.
-    kind = np.zeros(n, dtype=np.int8)  # indexes KINDS; 0 is "data"
-    is_blank = nonempty == 0
+    kind = np.zeros(n, dtype=np.int8)
     header_like = np.zeros(n, dtype=bool)
     lot_head = distinct.values(lot_raw, lambda v: canonical_for(v) == "lot", bool)
     if lot_head.any():
         # Only the few rows whose lot cell says "Lot" can repeat the header.
         rows_at = np.flatnonzero(lot_head)
         votes = np.zeros(len(rows_at), dtype=np.int64)
-        for canon in mapping.values():
+        for canon in b.mapping.values():
             values = text[canon].to_numpy(dtype=object)[rows_at]
             votes += np.array([_names_column(canon, v) for v in values], dtype=bool)
-        header_like[rows_at] = votes >= min(2, len(mapping))
+        header_like[rows_at] = votes >= min(2, len(b.mapping))
     # A totals label makes a totals row only when, apart from its labels, the row
     # has no lot and no customer: "Total Care Pharmacy" with a lot is a shipment
     # (to tell, or to review), and so is a product "Test strips, 50 count".
+    lot_blank = b.blank("lot")
     lot_label = distinct.totals(lot_raw)
-    date_raw = text["ship_date"]
     id_label = distinct.totals(text["customer_id"])
     name_label = distinct.totals(text["name"])
-    id_blank = ~nonblank(text["customer_id"])
-    name_blank = ~nonblank(text["name"])
+    id_blank, name_blank = b.blank("customer_id"), b.blank("name")
     identity_blank = id_blank & name_blank
-    date_blank = ~nonblank(date_raw)
-    qty_blank = ~nonblank(text["quantity"])
+    date_blank, qty_blank = b.blank("ship_date"), b.blank("quantity")
     candidates = np.flatnonzero(
         (lot_label | lot_blank) & (id_blank | id_label) & (name_blank | name_label)
     )
-    label_columns = [text[c] for c in sorted(set(mapping.values()) & _LABEL_COLUMNS)]
-    if data_cols[0] not in mapping:
-        label_columns.append(as_text(body[data_cols[0]]))
+    label_columns = [text[c] for c in sorted(set(b.mapping.values()) & _LABEL_COLUMNS)]
+    if b.data_cols[0] not in b.mapping:
+        label_columns.append(as_text(b.body[b.data_cols[0]]))
     # A "Total" customer without a date is a totals row, whatever its lot column
     # counted (an Excel COUNTA of the lots).
     total_like = (id_label | name_label) & date_blank
     for col in label_columns:
         values = col.take(candidates).tolist() if len(candidates) else []
         total_like[candidates] |= np.array([_is_total(v) for v in values], dtype=bool)
-
     core_blank = lot_blank & date_blank & identity_blank
     kind[core_blank & ~qty_blank] = _KIND["total"]
     kind[core_blank & qty_blank] = _KIND["note"]
     kind[~lot_blank & date_blank & identity_blank & qty_blank] = _KIND["note"]
     kind[total_like] = _KIND["total"]
     kind[header_like] = _KIND["header"]
-    kind[is_blank] = _KIND["blank"]
-    is_data = kind == 0
+    kind[b.nonempty == 0] = _KIND["blank"]
+    return kind
 
-    problem = _Problems(n)
-    problem.set(lot_error, "lot cell holds an Excel error")
+
+def _lot_problems(b: _Body, is_data: np.ndarray, problem: _Problems) -> None:
+    lot_raw = b.text["lot"]
     # Workbook readers give Excel errors (#N/A, #REF!) and formulas never calculated as empty.
     problem.set(
-        is_data & lot_blank,
+        is_data & b.blank("lot"),
         "lot blank"
-        if NFIELDS in cells.columns
+        if NFIELDS in b.cells.columns
         else "lot blank (or an Excel error / uncalculated formula)",
     )
-    digit_lots = int((is_data & distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
-    sci_lots = int((is_data & distinct.values(lot_raw, _SCIENTIFIC.fullmatch, bool)).sum())
+    digit_lots = int((is_data & b.distinct.values(lot_raw, _DIGITS_ONLY.fullmatch, bool)).sum())
+    sci_lots = int((is_data & b.distinct.values(lot_raw, _SCIENTIFIC.fullmatch, bool)).sum())
     if sci_lots:
-        info.warnings.append(
+        b.info.warnings.append(
             f"{sci_lots:,} lot{'s are numbers' if sci_lots != 1 else ' is a number'} in "
             "scientific notation (1.20E+05): Excel turns codes such as 12E4 into numbers and "
             "may round them; check them at the source"
         )
     if digit_lots:
-        info.warnings.append(
+        b.info.warnings.append(
             f"{digit_lots:,} lots are digits only: if Excel stored them as numbers, leading zeros "
             "(or text such as 1E5) are lost and cannot be recovered; check them at the source"
         )
-    if NFIELDS in cells.columns:
-        # The header's width up to its last name: empty trailing fields are no columns.
-        named = [j for j in data_cols if isinstance(header_cells[j], str) and header_cells[j]]
-        width = min(int(header_cells[NFIELDS]), int(named[-1]) + 1 if named else 0)
-        fields = body[NFIELDS].to_numpy()
-        beyond = filled_cells(body, [j for j in data_cols if j >= width]) > 0
-        # Extra trailing separators with nothing after them are not ragged.
-        ragged = ((fields < width) | beyond) & ~is_blank & is_data
-        kind[ragged] = _KIND["bad"]
-        is_data &= ~ragged
-        for i in np.flatnonzero(ragged):
-            problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
 
-    _apply_flags(raw.flagged, header_idx, kind, problem)
-    is_data &= kind == 0
 
-    country = distinct.text(text["country"], _country_code)
-    raw_headers = [str(header_cells[j]) for j in data_cols if isinstance(header_cells[j], str)]
+def _mark_ragged(
+    b: _Body, kind: np.ndarray, is_data: np.ndarray, is_blank: np.ndarray, problem: _Problems
+) -> np.ndarray:
+    """CSV rows with the wrong number of fields become "bad"; the data mask without them."""
+    if NFIELDS not in b.cells.columns:
+        return is_data
+    header_cells, data_cols, body = b.header_cells, b.data_cols, b.body
+    # The header's width up to its last name: empty trailing fields are no columns.
+    named = [j for j in data_cols if isinstance(header_cells[j], str) and header_cells[j]]
+    width = min(int(header_cells[NFIELDS]), int(named[-1]) + 1 if named else 0)
+    fields = body[NFIELDS].to_numpy()
+    beyond = filled_cells(body, [j for j in data_cols if j >= width]) > 0
+    # Extra trailing separators with nothing after them are not ragged.
+    ragged = ((fields < width) | beyond) & ~is_blank & is_data
+    kind[ragged] = _KIND["bad"]
+    for i in np.flatnonzero(ragged):
+        problem.set(int(i), f"row has {fields[i]} fields where the header has {width}")
+    return is_data & ~ragged
+
+
+def _ship_dates(
+    b: _Body, is_data: np.ndarray, problem: _Problems, options: NormalizeOptions
+) -> pd.Series:
+    info, header_cells = b.info, b.header_cells
+    raw_headers = [str(header_cells[j]) for j in b.data_cols if isinstance(header_cells[j], str)]
     language = DAY_FIRST_LANGUAGES.get(header_language(raw_headers) or "")
     ship_date, date_problem, order = dates_mod.parse_dates(
-        date_raw,
+        b.text["ship_date"],
         forced=options.date_order,
         dayfirst_language=language,
-        country_hint=_main_country(distinct.counts(text["country"], _country_code, is_data)),
+        country_hint=_main_country(b.distinct.counts(b.text["country"], _country_code, is_data)),
         header_hint=date_order_hint(info.columns.get("ship_date")),
-        date1904=bool(raw.details.get("date1904", False)),
+        date1904=bool(b.raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
-        reader_dates=NFIELDS not in cells.columns,  # a workbook: real date cells exist
+        reader_dates=NFIELDS not in b.cells.columns,  # a workbook: real date cells exist
     )
     info.date_order, info.date_order_reason = order.order, order.reason
     if order.locale_swap:
@@ -731,56 +856,45 @@ def normalize_sheet(
         info.warnings.append(f"ship date column: {order.locale_swap}")
     # Date problems only matter for data rows; keep the first problem found.
     problem.fill(is_data, date_problem)
+    return ship_date
 
-    quantity = distinct.values(text["quantity"], _parse_quantity, float)
-    bad_qty = (~qty_blank) & np.isnan(quantity) & is_data
+
+def _quantities(b: _Body, is_data: np.ndarray, problem: _Problems) -> np.ndarray:
+    quantity = b.distinct.values(b.text["quantity"], _parse_quantity, float)
+    bad_qty = (~b.blank("quantity")) & np.isnan(quantity) & is_data
     if bad_qty.any():
         problem.set(bad_qty & (problem.codes == 0), UNREADABLE_QUANTITY)
         k = int(bad_qty.sum())
-        info.warnings.append(
+        b.info.warnings.append(
             f"{k:,} row{'s' if k != 1 else ''} with an unreadable quantity (not a number, "
             "infinite or too large): a recalled one goes to review"
         )
     fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
     if fractional.any():
-        info.warnings.append(
+        b.info.warnings.append(
             f"{int(fractional.sum())} rows have a fractional quantity; units are whole, so "
             "sums are rounded to the nearest unit"
         )
+    return quantity
 
-    customer_id = distinct.text(text["customer_id"], normalize_id)
-    postal = distinct.text(text["postal_code"], normalize_id)
+
+def _customers(
+    b: _Body, is_data: np.ndarray, country: pd.Series, problem: _Problems
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Customer ids, postal codes (zeros restored by country) and the customer key."""
+    customer_id = b.distinct.text(b.text["customer_id"], normalize_id)
+    postal = b.distinct.text(b.text["postal_code"], normalize_id)
     # Before the customer key is built: "2134" and "02134" are one customer.
     fix = postal_mod.fix_codes(postal, country)
     postal = fix.codes
-    _postal_warnings(info, fix, is_data, raw.first_row + header_idx + 1)
+    _postal_warnings(b.info, fix, is_data, b.raw.first_row + b.header_idx + 1)
     problem.fill(is_data & fix.bad, _postal_problem(fix))
     customer_key = customer_id
-    by_name = ~nonblank(customer_id) & ~name_blank & nonblank(postal)
+    by_name = ~nonblank(customer_id) & ~b.blank("name") & nonblank(postal)
     if by_name.any():
-        name_key = distinct.text(text["name"], fold)
+        name_key = b.distinct.text(b.text["name"], fold)
         customer_key = customer_id.where(~by_name, "~" + name_key + "|" + postal)
-
-    out: dict[str, object] = {
-        "source": np.full(n, source_id, dtype=np.int32),
-        "file": constant_text(str(raw.file), n),
-        "sheet": constant_text(raw.sheet, n),
-        "row": np.arange(n, dtype=np.int64) + raw.first_row + header_idx + 1,
-        "kind": coded_text(_KIND_ARRAY, kind),
-        "problem": problem.series(),
-        "lot_raw": lot_raw,
-        "date_raw": date_raw,
-        "customer_key": customer_key,
-    }
-    for canon in CANONICAL:
-        out[canon] = text[canon]
-    out["lot"] = lot
-    out["ship_date"] = ship_date.to_numpy()
-    out["quantity"] = quantity
-    out["customer_id"] = customer_id
-    out["postal_code"] = postal
-    out["country"] = country
-    return info, pd.DataFrame(out)
+    return customer_id, postal, customer_key
 
 
 def _apply_flags(

@@ -12,8 +12,10 @@ Every command ends in :func:`deliver`. Whatever the format and wherever it goes:
   terminal (a pipe or a redirection is a copy too). A table shown on a terminal is not
   logged: nothing leaves the screen. For a file the line is appended once the file is
   in place (a failed write logs nothing); for a pipe or a device, before writing,
-  because what reaches them cannot be taken back. The input files are hashed before
-  the output is written.
+  because what reaches them cannot be taken back. The input files are hashed, and the
+  log is checked to be appendable (not a symlink, not another user's), before the
+  output is written: an unusable log refuses the export instead of leaving a file
+  without its line.
 """
 
 from __future__ import annotations
@@ -74,6 +76,19 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
+def _check_log(log: Path | None) -> None:
+    from recall_cli.tasks.audit_log import check_audit_log
+
+    try:
+        check_audit_log(log)
+    except OSError as exc:
+        raise ExportError(
+            f"the audit log cannot be written ({exc.strerror}); nothing was written",
+            file=log,
+            hint="check the audit log folder, or set --audit-log / RECALL_AUDIT_LOG",
+        ) from None
+
+
 def _append(entry: Any, log: Path | None) -> Path:
     from recall_cli.tasks.audit_log import append_audit
 
@@ -128,6 +143,8 @@ def deliver(
         return Delivered(target)
     entry = None
     log = None
+    if audit is not None and not terminal:
+        _check_log(audit.log)  # refused before any patient data leaves the tool
     # The temporary file exists (0600) while the result is rendered: a signal or an
     # error at any point removes it, and an existing file stays as it was.
     with atomic_output(output, force=force, inputs=inputs) as stream:

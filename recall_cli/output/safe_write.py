@@ -293,38 +293,14 @@ def atomic_output(
         )
     if not force and os.path.lexists(target):
         raise _exists_error(target)
-
-    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
-    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    for _attempt in range(10):
-        tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o600)
-            break
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ExportError(
-                f"cannot create a file in the output folder ({exc.strerror})",
-                file=target,
-                hint="check that the folder is writable",
-            ) from None
-    else:  # pragma: no cover - ten random-name collisions in a row
-        raise ExportError("cannot create a temporary file", file=target)
-
+    tmp, fd = _create_temp(target)
     try:
         try:
             # Closing flushes what is left, and fails again on a full disk: inside the try.
             with os.fdopen(fd, "wb") as handle:
                 fd = -1  # now owned by handle
                 yield handle
-                handle.flush()
-                # Exactly `mode` whatever the umask, set only once the content is complete.
-                if hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), stat.S_IMODE(mode))
-                else:  # pragma: no cover - Windows
-                    os.chmod(tmp, stat.S_IMODE(mode))
-                os.fsync(handle.fileno())
+                _finish(handle, tmp, mode)
         except OSError as exc:
             raise write_error(exc, target) from None
         _publish(tmp, target, force=force)
@@ -335,6 +311,35 @@ def atomic_output(
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+
+
+def _create_temp(target: Path) -> tuple[Path, int]:
+    """A new 0600 file beside the target, opened exclusively (never through a link)."""
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _attempt in range(10):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return tmp, os.open(tmp, flags, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ExportError(
+                f"cannot create a file in the output folder ({exc.strerror})",
+                file=target,
+                hint="check that the folder is writable",
+            ) from None
+    raise ExportError("cannot create a temporary file", file=target)  # pragma: no cover
+
+
+def _finish(handle: BinaryIO, tmp: Path, mode: int) -> None:
+    handle.flush()
+    # Exactly `mode` whatever the umask, set only once the content is complete.
+    if hasattr(os, "fchmod"):
+        os.fchmod(handle.fileno(), stat.S_IMODE(mode))
+    else:  # pragma: no cover - Windows
+        os.chmod(tmp, stat.S_IMODE(mode))
+    os.fsync(handle.fileno())
 
 
 def _publish(tmp: Path, target: Path, *, force: bool) -> None:

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from recall_cli.tasks.reports import STATUS_PAIRS, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
+from recall_cli.words import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,6 +50,13 @@ def _n(value: object) -> str:
     if value is None:
         return "unknown"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _count(value: object, noun: str) -> str:
+    """ "1 shipment", "3 shipments", "unknown units": a count and its noun in agreement."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return plural(value, noun)
+    return f"{_n(value)} {plural(2, noun).split(' ', 1)[1]}"
 
 
 def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> Text:
@@ -205,8 +213,8 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
         _barcode_line(text, answer)
         if answer["shipments"]:
             text.append(
-                f"  inside the scope: {_n(answer['shipments'])} shipments, "
-                f"{_n(answer['customers'])} customers, {_n(answer['units'])} units, "
+                f"  inside the scope: {_count(answer['shipments'], 'shipment')}, "
+                f"{_count(answer['customers'], 'customer')}, {_count(answer['units'], 'unit')}, "
                 f"shipped {answer['first_shipped']} to {answer['last_shipped']}\n"
             )
         else:
@@ -227,8 +235,8 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
         text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
         _barcode_line(text, answer)
     text.append(
-        f"  in the data: {_n(elsewhere['shipments'])} shipments to "
-        f"{_n(elsewhere['customers'])} customers in all\n"
+        f"  in the data: {_count(elsewhere['shipments'], 'shipment')} to "
+        f"{_count(elsewhere['customers'], 'customer')} in all\n"
     )
     _support_lines(text, answer)
     return text
@@ -279,8 +287,8 @@ def customer_view(found: dict[str, Any]) -> Text:
         text.append(verdict[0], style=verdict[1])
         if m["affected"]:
             text.append(
-                f"  lots {', '.join(m['lots'])}; {_n(m['units'])} units in "
-                f"{_n(m['shipments'])} shipments"
+                f"  lots {', '.join(m['lots'])}; {_count(m['units'], 'unit')} in "
+                f"{_count(m['shipments'], 'shipment')}"
             )
         text.append("\n")
         contact = m.get("contact")

@@ -134,6 +134,71 @@ def bucket_names(codes: np.ndarray) -> np.ndarray:
     return np.array(BUCKETS, dtype=BUCKET_DTYPE)[codes]
 
 
+@dataclass(frozen=True)
+class _LotMasks:
+    """Per row: what the lot says about the recall, before dates and countries."""
+
+    empty: np.ndarray
+    recalled: np.ndarray
+    # A Unicode look-alike of a recalled lot (a Cyrillic В in В201575) is treated as
+    # that lot would be, but where it would match it goes to review: the box decides.
+    confusable: np.ndarray
+    # Numeric lots that may be recalled codes Excel turned into numbers.
+    maybe_zeros: np.ndarray
+    maybe_sci: np.ndarray
+
+
+def _lot_masks(rows: RuleInputs, scope: RecallScope) -> _LotMasks:
+    n = len(rows)
+    numbers: dict[Decimal, str] = {}
+    for x in scope.lots:
+        value = _as_number(x)
+        if value is not None:
+            numbers[value] = "digits" if _DIGITS.fullmatch(x) else "scientific"
+    if numbers:
+        kinds = {v: _could_be(v, numbers) for v in rows.lot.values if v not in scope.lots}
+        maybe_zeros = rows.lot.where(lambda v: kinds.get(v) == LOST_ZEROS)
+        maybe_sci = rows.lot.where(lambda v: kinds.get(v) == SCIENTIFIC)
+    else:
+        maybe_zeros = maybe_sci = np.zeros(n, dtype=bool)
+    return _LotMasks(
+        empty=rows.lot.where(lambda v: v == ""),
+        recalled=rows.lot.where(lambda v: v in scope.lots),
+        confusable=rows.lot.where(
+            lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
+        ),
+        maybe_zeros=maybe_zeros,
+        maybe_sci=maybe_sci,
+    )
+
+
+def _in_window(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """(has a date, the date is inside the window), calendar days, inclusive."""
+    day = rows.day
+    has_date = ~np.isnat(day)
+    in_window = has_date.copy()
+    if scope.start:
+        in_window &= day >= np.datetime64(scope.start, "D")
+    if scope.end:
+        in_window &= day <= np.datetime64(scope.end, "D")
+    return has_date, in_window
+
+
+def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+    """(in the countries asked, shipped to a known country outside them).
+
+    With --country, a row shipped to a known country outside those asked is out of
+    scope whatever else is wrong with it: no reason sends it to review. A row whose
+    country is blank or unrecognised stays in doubt.
+    """
+    n = len(rows)
+    if not scope.countries:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
+    in_countries = rows.country.where(lambda v: v in scope.countries)
+    return in_countries, country_known & ~in_countries
+
+
 def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
     """Bucket (as its index in BUCKETS) and reason for every row.
 
@@ -148,67 +213,30 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     n = len(rows)
     bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
     reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
-    lot_empty = rows.lot.where(lambda v: v == "")
-    recalled = rows.lot.where(lambda v: v in scope.lots)
-    # A Unicode look-alike of a recalled lot (a Cyrillic В in В201575) is treated as
-    # that lot would be, but where it would match it goes to review: the box decides.
-    confusable = rows.lot.where(
-        lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
-    )
-
-    # Numeric lots that may be recalled codes Excel turned into numbers cannot be ruled out.
-    numbers: dict[Decimal, str] = {}
-    for x in scope.lots:
-        value = _as_number(x)
-        if value is not None:
-            numbers[value] = "digits" if _DIGITS.fullmatch(x) else "scientific"
-    if numbers:
-        kinds = {v: _could_be(v, numbers) for v in rows.lot.values if v not in scope.lots}
-        maybe_zeros = rows.lot.where(lambda v: kinds.get(v) == LOST_ZEROS)
-        maybe_sci = rows.lot.where(lambda v: kinds.get(v) == SCIENTIFIC)
-    else:
-        maybe_zeros = maybe_sci = np.zeros(n, dtype=bool)
-
-    day = rows.day
-    has_date = ~np.isnat(day)
-    in_window = has_date.copy()
-    if scope.start:
-        in_window &= day >= np.datetime64(scope.start, "D")
-    if scope.end:
-        in_window &= day <= np.datetime64(scope.end, "D")
-
-    has_identity = rows.has_identity
+    lots = _lot_masks(rows, scope)
+    has_date, in_window = _in_window(rows, scope)
+    in_countries, elsewhere = _countries(rows, scope)
     data = rows.kind.where(lambda v: v == "data")
     bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = BUCKETS.index(NOT_DATA)
     note = rows.kind.where(lambda v: v == "note")
     bucket[note] = BUCKETS.index(NOT_DATA)
-    # With --country, a row shipped to a known country outside those asked is out of
-    # scope whatever else is wrong with it: no reason below sends it to review. A row
-    # whose country is blank or unrecognised stays in doubt (`unknown_country`).
-    if scope.countries:
-        country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
-        in_countries = rows.country.where(lambda v: v in scope.countries)
-        elsewhere = country_known & ~in_countries
-    else:
-        in_countries = np.ones(n, dtype=bool)
-        elsewhere = np.zeros(n, dtype=bool)
     review = np.zeros(n, dtype=bool)
-    note_doubt = note & (recalled | confusable) & ~elsewhere
+    note_doubt = note & (lots.recalled | lots.confusable) & ~elsewhere
     review |= note_doubt
     reason[note_doubt] = "a line with a recalled lot but no date, customer or quantity"
     # A row with the wrong number of fields: its country cell may be another column.
     review |= rows.kind.where(lambda v: v == "bad")
-    lot_unusable = data & lot_empty
+    lot_unusable = data & lots.empty
     review |= lot_unusable & ~elsewhere
-    zeros = data & maybe_zeros & ~elsewhere
+    zeros = data & lots.maybe_zeros & ~elsewhere
     review |= zeros
     reason[zeros] = LOST_ZEROS
-    sci = data & maybe_sci & ~elsewhere
+    sci = data & lots.maybe_sci & ~elsewhere
     review |= sci
     reason[sci] = SCIENTIFIC
     ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
-    rec = data & (recalled | confusable) & ~lot_unusable & ~elsewhere
+    rec = data & (lots.recalled | lots.confusable) & ~lot_unusable & ~elsewhere
     review |= rec & ~has_date
     inside = rec & has_date & in_window
     if scope.countries:
@@ -218,27 +246,16 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
         reason[unknown_country & country_blank] = "country blank: cannot apply --country"
         reason[unknown_country & ~country_blank] = "country not recognised"
         inside &= ~unknown_country
+    has_identity = rows.has_identity
     review |= inside & ~has_identity
     # Its units would be reported as 0: a person reads the quantity at the source.
     review |= inside & rows.problem.where(lambda v: v == UNREADABLE_QUANTITY)
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
-    lookalike = rec & confusable & (review | inside)
+    lookalike = rec & lots.confusable & (review | inside)
     review |= lookalike
-    if lookalike.any():
-        for code in np.unique(rows.lot.codes[lookalike]).tolist():
-            lot = rows.lot.values[code]
-            reason[lookalike & (rows.lot.codes == code)] = (
-                f"lot {lot} looks like recalled {fold_confusables(lot)} (Unicode look-alike "
-                "characters): check the box"
-            )
+    _lookalike_reasons(rows, lookalike, reason)
     matched = inside & has_identity & ~review
-    over = _over_returned(rows, matched)
-    for pos, text in over.items():
-        reason[pos] = text
-    if over:
-        at = np.fromiter(over, dtype=np.int64, count=len(over))
-        matched[at] = False
-        review[at] = True
+    _over_returns_to_review(rows, matched, review, reason)
     bucket[matched] = BUCKETS.index(MATCHED)
     bucket[review] = BUCKETS.index(NEEDS_REVIEW)
     # Review rows without a specific reason carry the problem normalize found.
@@ -247,6 +264,30 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
         reason[fill] = np.array(rows.problem.values, dtype=object)[rows.problem.codes[fill]]
     reason[~review] = ""
     return bucket, reason
+
+
+def _lookalike_reasons(rows: RuleInputs, lookalike: np.ndarray, reason: np.ndarray) -> None:
+    if not lookalike.any():
+        return
+    for code in np.unique(rows.lot.codes[lookalike]).tolist():
+        lot = rows.lot.values[code]
+        reason[lookalike & (rows.lot.codes == code)] = (
+            f"lot {lot} looks like recalled {fold_confusables(lot)} (Unicode look-alike "
+            "characters): check the box"
+        )
+
+
+def _over_returns_to_review(
+    rows: RuleInputs, matched: np.ndarray, review: np.ndarray, reason: np.ndarray
+) -> None:
+    """Move returns larger than what was shipped from matched to review (in place)."""
+    over = _over_returned(rows, matched)
+    for pos, text in over.items():
+        reason[pos] = text
+    if over:
+        at = np.fromiter(over, dtype=np.int64, count=len(over))
+        matched[at] = False
+        review[at] = True
 
 
 def _over_returned(rows: RuleInputs, matched: np.ndarray) -> dict[int, str]:

@@ -87,9 +87,11 @@ def _worth_trying(request: Request) -> list[Path] | None:
     cache.last_stats = cache.Stats()
     if not request.use_cache or request.load.password:
         return None
+    from recall_cli.read import stamps
     from recall_cli.read.load import discover
 
     paths = discover(request.paths, recursive=request.load.recursive)
+    stamps.take(paths)  # before any byte is read: the audit checks they did not move
     return paths if all(cache.has_entries(path) for path in paths) else None
 
 

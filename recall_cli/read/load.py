@@ -268,8 +268,13 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
 # --- workbooks ---------------------------------------------------------------
 
 
-def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
-    from recall_cli.read import epoch, sniff, xlsb
+def _workbook_source(path: Path, kind: str, options: LoadOptions) -> tuple[Path | bytes, str]:
+    """The workbook to hand the reader, checked, and its real kind.
+
+    Decrypted bytes, a flat ODS made an .ods, and a Gnumeric .ods with its content.xml
+    written again are read from memory with the same helpers as a file on disk.
+    """
+    from recall_cli.read import flatods, sniff
 
     source: Path | bytes = path
     if kind in ("xlsx", "ods", "xlsb"):
@@ -278,25 +283,19 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         sniff.check_xml_parts(path)
     if kind in ("encrypted-ooxml", "encrypted-xls"):
         source = sniff.decrypt(path, options.password or "", **_zip_limits(options))
-    if kind == "fods":
-        from recall_cli.read.flatods import to_ods
+    elif kind == "fods":
+        source = flatods.to_ods(path)
+    elif kind == "ods" and flatods.is_indented(path):  # Gnumeric's .ods
+        source = flatods.compact_ods(path)
+    if not isinstance(source, bytes):
+        return source, kind
+    return source, "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
 
-        source = to_ods(path)
-    elif kind == "ods":
-        from recall_cli.read import flatods
 
-        if flatods.is_indented(path):  # Gnumeric's .ods
-            source = flatods.compact_ods(path)
-    # Decrypted bytes (and a flat ODS made an .ods) are read from memory with the same
-    # helpers as a file on disk.
-    base = kind
-    if isinstance(source, bytes):
-        base = "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
-    reader = _open_fastexcel(path, source)
-    with reader_call(path):
-        names = list(reader.sheet_names)
+def _wanted_sheets(names: list[str], options: LoadOptions, path: Path) -> list[str]:
+    """The sheets --sheet asks for ("--sheet other" finds "Other": names match exactly,
+    else ignoring case), or all of them."""
     if options.sheets:
-        # "--sheet other" finds "Other": names match exactly, else ignoring case.
         folded = {n.casefold(): n for n in names}
         wanted = [s if s in names else folded.get(s.casefold(), s) for s in options.sheets]
         missing = [s for s in wanted if s not in names]
@@ -309,6 +308,16 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         names = [n for n in names if n in wanted]
     if not names:
         raise InputFileError("workbook has no sheets", file=path, hint="re-export it from the ERP")
+    return names
+
+
+def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
+    from recall_cli.read import epoch, sniff
+
+    source, base = _workbook_source(path, kind, options)
+    reader = _open_fastexcel(path, source)
+    with reader_call(path):
+        names = _wanted_sheets(list(reader.sheet_names), options, path)
     is_xlsx_file = base == "xlsx"
     calamine = None if is_xlsx_file else _CalamineBook(source, path)
     types = sniff.xlsx_sheet_types(source, file=path) if is_xlsx_file else calamine.types()  # type: ignore[union-attr]
@@ -342,13 +351,7 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             )
             continue
         cells = _strip_misread_bom(cells)
-        first_row = 1
-        if len(cells) and is_xlsx_file:
-            first_row = sniff.xlsx_first_row(source, name, file=path)
-        elif len(cells):
-            first_row, first_col = calamine.start(name)  # type: ignore[union-attr]
-            if base == "xlsb":  # SheetJS's short cell records, which calamine skips
-                xlsb.check_short_cells(source, name, first_col + cells.num_columns, file=path)
+        first_row = _first_row(source, base, name, cells, calamine, path)
         details.update(hidden.get(name, {}))
         if details.get("merged_ranges"):
             # Merged ranges are in sheet coordinates; the frame starts at the first used column.
@@ -357,6 +360,23 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             ).start(name)[1]
         warnings = _row_limit_warning(base, first_row, cells)
         yield RawSheet(path, name, cells, first_row, details, warnings=warnings)
+
+
+def _first_row(
+    source: Path | bytes, base: str, name: str, cells: Any, calamine: Any, path: Path
+) -> int:
+    """The sheet row (1-based) of the first row of `cells`; for an xlsb, also refuse a
+    sheet whose SheetJS short cell records calamine skipped (read.xlsb)."""
+    from recall_cli.read import sniff, xlsb
+
+    if not len(cells):
+        return 1
+    if base == "xlsx":
+        return sniff.xlsx_first_row(source, name, file=path)
+    first_row, first_col = calamine.start(name)
+    if base == "xlsb":
+        xlsb.check_short_cells(source, name, first_col + cells.num_columns, file=path)
+    return int(first_row)
 
 
 #: The last row a sheet of each format can hold; a sheet that ends exactly there was

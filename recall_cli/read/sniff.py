@@ -35,7 +35,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -384,7 +384,30 @@ def check_readable(
     path = Path(path)
     suffix = expected_from_suffix.lower().lstrip(".")
     expected = _SUFFIX_KIND.get(suffix)
-    shown_suffix = "csv" if expected == "text" and suffix in ("text", "") else suffix
+    _refuse_non_file(path)
+    kind, head = _sniff_path(path)
+    _refuse_kind(path, kind, head, expected, suffix)
+    if kind == "encrypted-ooxml" or (kind == "xls" and _xls_has_filepass(path)):
+        return _encrypted(path, kind, expected, password, allow_mismatch)
+    if kind == "ods" and _ods_encrypted(path):
+        raise InputFileError(
+            "is a password-protected ODS spreadsheet, which cannot be decrypted here",
+            file=path,
+            hint="open it in LibreOffice, remove the password and save it as .xlsx",
+        )
+    if expected is None or kind == expected or allow_mismatch:
+        return kind
+    if kind == "text":
+        raise InputFileError(
+            f"is a text (CSV) file, not {_label(expected)}", file=path, hint="rename it to .csv"
+        )
+    raise InputFileError(
+        f"is {_label(kind)}, not {_label(expected)}", file=path, hint=f"rename it to .{kind}"
+    )
+
+
+def _refuse_non_file(path: Path) -> None:
+    """A path that is missing, unreadable, a folder or a device is refused before opening."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -415,11 +438,15 @@ def check_readable(
             file=path,
             hint="save the data to a file first",
         )
+
+
+def _sniff_path(path: Path) -> tuple[str, bytes]:
+    """The kind the bytes say, and the first HEAD_BYTES of them."""
     try:
         with open(path, "rb") as fh:
             kind = _sniff_handle(fh)
             fh.seek(0)
-            head = fh.read(HEAD_BYTES)
+            return kind, fh.read(HEAD_BYTES)
     except PermissionError:
         raise InputFileError(
             "permission denied: the file cannot be read",
@@ -433,40 +460,52 @@ def check_readable(
             hint="copy it to a local disk and try again",
         ) from None
 
-    if kind == "empty":
-        raise InputFileError(
-            "file is empty (0 bytes)",
-            file=path,
-            hint="the export or copy did not finish: re-export it from the source system",
-        )
+
+#: Kinds no reader is handed: (what it is, what to do). `{expected}` is the kind the
+#: suffix promised, `{suffix}` the suffix as typed.
+_REFUSALS: Final[dict[str, tuple[str, str]]] = {
+    "empty": (
+        "file is empty (0 bytes)",
+        "the export or copy did not finish: re-export it from the source system",
+    ),
+    "damaged-ole": (
+        "is damaged (not a complete xls compound file)",
+        "the download or copy was probably cut short: re-export it",
+    ),
+    "pdf": (
+        "is a PDF document, not {expected}",
+        "ask the site for the Excel or CSV export instead of the PDF",
+    ),
+    "html": (
+        "is an HTML page saved with a .{suffix} name",
+        "open it in Excel and save it as .xlsx",
+    ),
+    "xml": (
+        "is an XML file (probably an Excel 2003 XML Spreadsheet), not {expected}",
+        "open it in Excel and save it as .xlsx",
+    ),
+    "zip": (
+        "is a zip archive that holds no Excel workbook",
+        "unzip it and pass the spreadsheet inside",
+    ),
+    "ole": (
+        "is an Office document (Word, Outlook...) but not an Excel workbook",
+        "export the shipment data to .xlsx or .csv",
+    ),
+    "zeros": (
+        "contains only zero bytes (a failed save or copy)",
+        "re-export it from the source system",
+    ),
+    "unknown": (
+        "is not a spreadsheet or a text file (unrecognised binary content)",
+        "check it is the right file; if Excel opens it, save it as .xlsx",
+    ),
+}
+
+
+def _refuse_kind(path: Path, kind: str, head: bytes, expected: str | None, suffix: str) -> None:
     if kind == "damaged-zip":
-        zip_kind = expected if expected in ("xlsx", "xlsb", "ods") else "xlsx"
-        raise _damaged(path, zip_kind)
-    if kind == "damaged-ole":
-        raise InputFileError(
-            "is damaged (not a complete xls compound file)",
-            file=path,
-            hint="the download or copy was probably cut short: re-export it",
-        )
-    if kind == "pdf":
-        raise InputFileError(
-            f"is a PDF document, not {_label(expected or 'xlsx')}",
-            file=path,
-            hint="ask the site for the Excel or CSV export instead of the PDF",
-        )
-    if kind == "html":
-        raise InputFileError(
-            f"is an HTML page saved with a .{shown_suffix or 'xlsx'} name",
-            file=path,
-            hint="open it in Excel and save it as .xlsx",
-        )
-    if kind == "xml":
-        raise InputFileError(
-            "is an XML file (probably an Excel 2003 XML Spreadsheet), "
-            f"not {_label(expected or 'xlsx')}",
-            file=path,
-            hint="open it in Excel and save it as .xlsx",
-        )
+        raise _damaged(path, expected if expected in ("xlsx", "xlsb", "ods") else "xlsx")
     if kind in ("biff2", "biff3", "biff4"):
         from recall_cli.read.flatods import convert_hint
 
@@ -476,66 +515,36 @@ def check_readable(
             file=path,
             hint=convert_hint(path, "xlsx") + ", or open it in Excel and save it as .xlsx",
         )
-    if kind == "zip":
-        raise InputFileError(
-            "is a zip archive that holds no Excel workbook",
-            file=path,
-            hint="unzip it and pass the spreadsheet inside",
-        )
-    if kind == "ole":
-        raise InputFileError(
-            "is an Office document (Word, Outlook...) but not an Excel workbook",
-            file=path,
-            hint="export the shipment data to .xlsx or .csv",
-        )
-    if kind == "unknown":
-        if head and not head.strip(b"\x00"):
-            raise InputFileError(
-                "contains only zero bytes (a failed save or copy)",
-                file=path,
-                hint="re-export it from the source system",
-            )
-        raise InputFileError(
-            "is not a spreadsheet or a text file (unrecognised binary content)",
-            file=path,
-            hint="check it is the right file; if Excel opens it, save it as .xlsx",
-        )
-
-    if kind == "encrypted-ooxml" or (kind == "xls" and _xls_has_filepass(path)):
-        if expected == "text" and not allow_mismatch:
-            raise InputFileError(
-                "is a password-protected Excel workbook, not a text (CSV) file",
-                file=path,
-                hint=f"rename it to .xlsx and pass {PASSWORD_FLAG}",
-            )
-        if not password:
-            raise InputFileError(
-                "is password-protected (encrypted)",
-                file=path,
-                hint=f"pass the password with {PASSWORD_FLAG}, or remove it in Excel "
-                "(File > Info > Protect Workbook) and save",
-            )
-        return "encrypted-ooxml" if kind == "encrypted-ooxml" else ENCRYPTED_XLS
-
-    if kind == "ods" and _ods_encrypted(path):
-        raise InputFileError(
-            "is a password-protected ODS spreadsheet, which cannot be decrypted here",
-            file=path,
-            hint="open it in LibreOffice, remove the password and save it as .xlsx",
-        )
-    if expected is None or kind == expected or allow_mismatch:
-        return kind
-    if kind == "text":
-        raise InputFileError(
-            f"is a text (CSV) file, not {_label(expected)}",
-            file=path,
-            hint="rename it to .csv",
-        )
+    if kind == "unknown" and head and not head.strip(b"\x00"):
+        kind = "zeros"
+    if kind not in _REFUSALS:
+        return
+    shown = "csv" if expected == "text" and suffix in ("text", "") else suffix
+    message, hint = _REFUSALS[kind]
     raise InputFileError(
-        f"is {_label(kind)}, not {_label(expected)}",
+        message.format(expected=_label(expected or "xlsx"), suffix=shown or "xlsx"),
         file=path,
-        hint=f"rename it to .{kind}",
+        hint=hint,
     )
+
+
+def _encrypted(
+    path: Path, kind: str, expected: str | None, password: str | None, allow_mismatch: bool
+) -> str:
+    if expected == "text" and not allow_mismatch:
+        raise InputFileError(
+            "is a password-protected Excel workbook, not a text (CSV) file",
+            file=path,
+            hint=f"rename it to .xlsx and pass {PASSWORD_FLAG}",
+        )
+    if not password:
+        raise InputFileError(
+            "is password-protected (encrypted)",
+            file=path,
+            hint=f"pass the password with {PASSWORD_FLAG}, or remove it in Excel "
+            "(File > Info > Protect Workbook) and save",
+        )
+    return "encrypted-ooxml" if kind == "encrypted-ooxml" else ENCRYPTED_XLS
 
 
 def _ods_encrypted(path: Path) -> bool:
@@ -1165,24 +1174,38 @@ def _scan_first_row(member: IO[bytes]) -> int | None:
         if collecting:
             text.append(data)
 
-    def refuse(*args: Any) -> None:
-        raise _DtdFound
+    try:
+        _feed(_dtd_refusing_parser(start, end, chars), member)
+    except _Found as hit:
+        return hit.row
+    return None
 
+
+def _refuse_dtd(*args: Any) -> None:
+    raise _DtdFound
+
+
+def _dtd_refusing_parser(
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    chars: Callable[[str], None],
+) -> Any:
+    """An expat parser with these callbacks that raises on a DTD or entity declaration."""
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd  # type: ignore[assignment]
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        while chunk := member.read(64 * 1024):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except _Found as hit:
-        return hit.row
-    return None
+    return parser
+
+
+def _feed(parser: Any, member: IO[bytes]) -> None:
+    while chunk := member.read(64 * 1024):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
 
 
 def xlsx_sheet_types(source: Source, *, file: str | Path | None = None) -> dict[str, str]:

@@ -30,7 +30,8 @@ from typing import Any
 import platformdirs
 
 from recall_cli.cache.folders import make_private_dirs
-from recall_cli.errors import ExportError
+from recall_cli.errors import ExportError, InputFileError
+from recall_cli.read import stamps
 
 __all__ = [
     "AUDIT_ENV",
@@ -178,13 +179,10 @@ def make_entry(
     records: list[dict[str, Any]] = []
     for item in inputs:
         absolute = os.path.abspath(item)
-        records.append(
-            {
-                "path": absolute,
-                "sha256": sha256_file(absolute),
-                "size": os.path.getsize(absolute),
-            }
-        )
+        _unchanged_since_read(absolute)
+        digest = sha256_file(absolute)
+        _unchanged_since_read(absolute)  # the hash is of the bytes that were read
+        records.append({"path": absolute, "sha256": digest, "size": os.path.getsize(absolute)})
     out = os.fspath(output)
     return AuditEntry(
         command=command,
@@ -194,6 +192,16 @@ def make_entry(
         output=out if out == "-" else os.path.abspath(out),
         rows=rows,
     )
+
+
+def _unchanged_since_read(path: str) -> None:
+    if stamps.changed(path):
+        raise InputFileError(
+            "changed after it was read: the output would not be what the audit line "
+            "records, so nothing was written",
+            file=path,
+            hint="wait until the file is saved, then run the command again",
+        )
 
 
 def _ensure_folder(folder: Path) -> None:
@@ -235,6 +243,32 @@ def _open_log(log: Path, flags: int) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def check_audit_log(path: Path | None = None) -> Path:
+    """Refuse now, before an output is written, an audit log that could not be appended.
+
+    The same refusals as :func:`append_audit` (a symbolic link, not a regular file,
+    another user's file, a folder that cannot be written), so that a file of patient
+    data is never left on disk without its audit line. Nothing is created here.
+    """
+    log = Path(path) if path is not None else default_audit_path()
+    try:
+        st = os.lstat(log)
+    except FileNotFoundError:
+        folder = next((p for p in (log.parent, *log.parent.parents) if p.exists()), None)
+        if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            raise _refuse(log, f"cannot be created in {folder}") from None
+        return log
+    if stat.S_ISLNK(st.st_mode):
+        raise _refuse(log, "is a symbolic link")
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(log, "is not a regular file")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise _refuse(log, "is owned by another user")
+    if not os.access(log, os.W_OK):
+        raise _refuse(log, "cannot be written")
+    return log
 
 
 def append_audit(entry: AuditEntry, path: Path | None = None) -> Path:

@@ -9,17 +9,14 @@ Channels partition the affected customers, so nobody is forgotten::
     email (valid address) + postal (no valid email, usable address) + uncontactable
         = affected customers
 
-Another module can add kinds with :func:`register_kind` (``regulator.py`` does for the
-FDA 806 and FSMA reports). This module imports ``recall_cli.regulator`` at its bottom
-when that module exists, so ``KINDS`` is complete whoever imports it first; an error
-inside ``regulator`` is not hidden.
+Another module can add kinds with :func:`register_kind`; :mod:`recall_cli.tasks.exports`
+adds the regulator's FDA 806 and FSMA tables and is where the complete ``KINDS`` is read.
 
 No click and no rich here; messages never carry a patient value.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recall_cli.errors import ScopeError
 from recall_cli.query.result import (
     AFFECTED_COLUMNS,
     RecallResult,
@@ -48,7 +44,7 @@ from recall_cli.tasks import reports
 from recall_cli.tasks.tables import LIST_SEPARATOR, Chart, Document, Result, Table, from_frame
 
 if TYPE_CHECKING:
-    from recall_cli.query.run import Run
+    pass
 
 __all__ = [
     "FRENCH_COUNTRIES",
@@ -58,7 +54,6 @@ __all__ = [
     "ExportBuild",
     "Kind",
     "Params",
-    "build_export",
     "language_for",
     "register_kind",
     "split_name",
@@ -440,29 +435,7 @@ class ExportBuild:
     notes: list[str]
 
 
-def unused_params(kind: str, given: set[str]) -> list[str]:
-    """The options among ``given`` (Params field names) that ``kind`` does not read."""
-    uses = KINDS[kind].uses
-    return [PARAM_OPTIONS[p] for p in sorted(given) if p not in uses]
-
-
-def build_export(run: Run, kind: str, params: Params = Params()) -> ExportBuild:
-    """Build one kind's table (or the workbook's document); the output layer writes it."""
-    if kind not in KINDS:
-        raise ScopeError(f"unknown export kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
-    spec = KINDS[kind]
-    campaign = Campaign(run.result)
-    result: Result
-    if spec.document is not None:
-        result = spec.document(campaign, params)
-        rows = len(campaign.customers)
-    else:
-        result = from_frame(spec.build(campaign, params), spec.help, spec.sheet)
-        rows = len(result.rows)
-    return ExportBuild(kind, result, rows, campaign.channels, _notes(kind, campaign))
-
-
-def _notes(kind: str, campaign: Campaign) -> list[str]:
+def notes_for(kind: str, campaign: Campaign) -> list[str]:
     """Counts worth a warning on stderr (never a patient value)."""
     c = campaign.customers
     notes = []
@@ -491,8 +464,3 @@ def _notes(kind: str, campaign: Campaign) -> list[str]:
         if missing:
             notes.append(f"{missing:,} affected customers have no prescriber: not in this file")
     return notes
-
-
-# Optional kinds from other modules (see the module docstring).
-if importlib.util.find_spec(f"{__package__}.regulator") is not None:
-    from recall_cli.tasks import regulator  # noqa: F401

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from recall_cli.normalize.countries import to_iso2
 from recall_cli.query.result import RecallResult
 from recall_cli.query.tally import net_units, whole_units
 
@@ -143,43 +142,3 @@ def fsma_frame(result: RecallResult, ship_from: str | None = None) -> pd.DataFra
         }
     )
     return out.reset_index(drop=True)
-
-
-# --- `recall export` kinds (campaign.py imports this module to complete its registry) ---
-
-from recall_cli.tasks.campaign import Campaign, Params, register_kind  # noqa: E402
-
-
-def _domestic(params: Params) -> str:
-    given = params.domestic or DOMESTIC
-    return to_iso2(given) or given.strip().upper()
-
-
-@register_kind(
-    "fda-806",
-    help="21 CFR 806.10(c)(11) consignee list: name, address, phone, date and devices per lot.",
-    sheet="Consignees",
-    uses=("domestic",),
-)
-def _fda806_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
-    return fda806_frame(campaign.result, _domestic(params))
-
-
-@register_kind(
-    "fda-806-totals",
-    help="21 CFR 806.10(c)(9): consignees, devices and shipments per lot, domestic/foreign.",
-    sheet="Totals",
-    uses=("domestic",),
-)
-def _fda806_totals_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
-    return fda806_totals(campaign.result, _domestic(params))
-
-
-@register_kind(
-    "fsma",
-    help="FSMA 204 shipping KDEs, one row per shipment line (sortable spreadsheet).",
-    sheet="FSMA 204",
-    uses=("ship_from",),
-)
-def _fsma_kind(campaign: Campaign, params: Params) -> pd.DataFrame:
-    return fsma_frame(campaign.result, params.ship_from)
