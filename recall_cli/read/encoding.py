@@ -25,6 +25,8 @@ from typing import Final
 CODE_PAGES: Final = ("cp1252", "cp850", "mac_roman", "latin-1")
 #: Bytes looked at to choose a code page (the whole head is checked for UTF-8).
 SAMPLE_BYTES: Final = 256 * 1024
+#: Characters whose letters are weighed when the headers do not decide.
+PLAUSIBILITY_CHARS: Final = 16 * 1024
 #: Lines searched for header cells (the header finder's own reach).
 HEADER_LINES: Final = 30
 
@@ -32,6 +34,7 @@ HeaderTest = Callable[[str], bool]
 
 _FIELD_SPLIT: Final = re.compile(r"[,;\t|]")
 _NON_ASCII_TOKEN: Final = re.compile(r"\S*[^\x00-\x7f]\S*")
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 _LETTER_RUN: Final = re.compile(r"[^\W\d_]+")
 _NUMBER_SIGN: Final = re.compile(r"[Nn][°º]|\d°")
 # Letters of French, German, Spanish, Italian, Portuguese and Dutch words.
@@ -84,22 +87,28 @@ def is_code_page(encoding: str) -> bool:
 
 def best_code_page(sample: bytes, known_header: HeaderTest | None = None) -> str:
     """The code page in CODE_PAGES that reads `sample` best (see the module doc)."""
-    best, best_score = CODE_PAGES[-1], (-1, float("-inf"), 0)
-    for rank, name in enumerate(CODE_PAGES):
+    texts: dict[str, str] = {}
+    for name in CODE_PAGES:
         try:
-            text = sample.decode(name)
+            texts[name] = sample.decode(name)
         except UnicodeDecodeError:  # cp1252 leaves five bytes undefined
             continue
-        headers = _known_cells(text, known_header) if known_header else 0
-        score = (headers, plausibility(text), -rank)
-        if score > best_score:
-            best, best_score = name, score
-    return best
+    if not texts:
+        return CODE_PAGES[-1]
+    headers = {n: _known_cells(t, known_header) if known_header else 0 for n, t in texts.items()}
+    top = max(headers.values())
+    tied = [n for n in texts if headers[n] == top]  # in CODE_PAGES order
+    if len(tied) == 1:
+        return tied[0]
+    # The letters decide; the first of equals wins (max keeps the first maximum).
+    return max(tied, key=lambda n: plausibility(texts[n][:PLAUSIBILITY_CHARS]))
 
 
 def _is_utf8(data: bytes) -> bool:
+    # The first 64 KB first: a failed decode copies its whole input into the error.
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+        for part in (data[: 64 * 1024], data):
+            codecs.getincrementaldecoder("utf-8")().decode(part, final=False)
     except UnicodeDecodeError:
         return False
     return True
@@ -126,10 +135,9 @@ def plausibility(text: str) -> float:
     """
     score = 0.0
     for token in _NON_ASCII_TOKEN.findall(text):
-        for ch in token:
-            if ord(ch) < 128 or ch in _WESTERN_LETTERS or ch in _OTHER_LETTERS:
-                continue
-            score += 0.0 if ch in _COMMON_SIGNS else -2.0
+        for ch in _NON_ASCII.findall(token):
+            if ch not in _WESTERN_LETTERS and ch not in _OTHER_LETTERS:
+                score += 0.0 if ch in _COMMON_SIGNS else -2.0
         score += len(_NUMBER_SIGN.findall(token))  # "N° de lot", "Nº", "4°C"
         for run in _LETTER_RUN.findall(token):
             western = sum(ch in _WESTERN_LETTERS for ch in run)
