@@ -980,3 +980,16 @@ def test_saved_by_libreoffice_and_gnumeric_read_as_the_csv(name: str) -> None:
     for column in ("lot", "customer_id", "name", "quantity"):
         assert r.shipments.rows[column].tolist() == csv.shipments.rows[column].tolist()[:5]
     assert r.result.bucket.tolist() == csv.result.bucket.tolist()[:5]
+
+
+def test_indented_ods_too_large_to_rewrite_says_how_to_convert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recall_cli.read import flatods
+
+    monkeypatch.setattr(flatods, "MAX_BYTES", 1000)
+    p = tmp_path / "big.ods"
+    p.write_bytes((REAL / "us_shipments.gnumeric.ods").read_bytes())
+    err = refused(lambda: run(p))
+    assert "indented as Gnumeric writes it, too large to read again" in err.message
+    assert err.hint == f"convert it with LibreOffice: soffice --headless --convert-to xlsx {p}"

@@ -20,7 +20,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from recall_cli.errors import InputFileError
 
-#: The largest .fods read: its parsed tree takes about ten times its size in memory.
+#: The largest .fods (or indented content.xml) read: its parsed tree takes about ten
+#: times its size in memory.
 MAX_BYTES: Final = 256 * 1024**2
 ODS_MIMETYPE: Final = "application/vnd.oasis.opendocument.spreadsheet"
 _TEXT_NS: Final = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -73,6 +74,13 @@ def compact_ods(path: Path) -> bytes:
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             if info.filename == "content.xml":
+                if info.file_size > MAX_BYTES:
+                    raise InputFileError(
+                        f"is an ODS spreadsheet whose content ({info.file_size // 1024**2:,} "
+                        "MB) is indented as Gnumeric writes it, too large to read again",
+                        file=path,
+                        hint=convert_hint(path, "xlsx"),
+                    )
                 with zin.open(info) as member:
                     data = _compact(member, path, "ODS spreadsheet (content.xml)")
             else:
