@@ -993,3 +993,15 @@ def test_indented_ods_too_large_to_rewrite_says_how_to_convert(
     err = refused(lambda: run(p))
     assert "indented as Gnumeric writes it, too large to read again" in err.message
     assert err.hint == f"convert it with LibreOffice: soffice --headless --convert-to xlsx {p}"
+
+
+def test_delivery_date_is_the_ship_date_only_alone(tmp_path: Path) -> None:
+    # SAP's delivery date is the planned one: beside the goods-issue date it is not read.
+    both = tmp_path / "both.csv"
+    both.write_text(f"Charge;Lieferdatum;Warenausgangsdatum;Kundennummer\n"
+                    f"{LOT};15.01.2011;01.12.2010;K1\n", encoding="utf-8")  # fmt: skip
+    info = run(both).shipments.sources[0]
+    assert info.columns["ship_date"] == "Warenausgangsdatum"
+    alone = tmp_path / "alone.csv"
+    alone.write_text(f"Charge;Lieferdatum;Kundennummer\n{LOT};01.12.2010;K1\n", encoding="utf-8")
+    assert run(alone).shipments.sources[0].columns["ship_date"] == "Lieferdatum"

@@ -412,8 +412,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
             "charge",
         ),
         "ship_date": (
-            "date de livraison",
-            "date livraison",
             "date livree",
             "date de sortie",
             "date sortie marchandises",
@@ -490,7 +488,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
             "chargen seriennummer",
         ),
         "ship_date": (
-            "lieferdatum",
             "versanddatum",
             "versandt am",
             "warenausgangsdatum",
@@ -500,7 +497,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
             "lieferscheindatum",
             "effektives datum",
             "ausgeliefert am",
-            "datum der lieferung",
         ),
         "customer_id": (
             "kundennummer",
@@ -594,8 +590,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
             "fecha envio",
             "fecha de expedicion",
             "fecha expedicion",
-            "fecha de entrega",
-            "fecha entrega",
             "fecha albaran",
             "fecha del albaran",
             "fecha efectiva",
@@ -668,8 +662,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
         "ship_date": (
             "data spedizione",
             "data di spedizione",
-            "data consegna",
-            "data di consegna",
             "data ddt",
             "data documento di trasporto",
             "data effettiva",
@@ -699,7 +691,7 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
         "postal_code": ("cap", "codice postale", "c a p"),
         "city": ("citta", "comune", "localita"),
         "region": ("provincia", "prov"),
-        "country": ("nazione", "paese", "stato"),
+        "country": ("nazione", "paese"),
         "product": ("articolo", "prodotto", "descrizione", "codice articolo"),
         "quantity": ("quantita", "q ta", "qta", "qt", "pezzi", "quantita spedita", "completato"),
         "order_id": (
@@ -723,7 +715,6 @@ _EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
             "gi date",
             "effective date",
             "date done",
-            "delivery date",
             "actual goods movement date",
         ),
         "customer_id": ("sell to customer no", "bill to customer no", "sold to pt", "customer no"),
@@ -766,6 +757,13 @@ def normalize_header(text: object) -> str:
 # Names too vague to trust when a sheet also has a specific one
 # ("Date" is the ship date only when no column says "Ship Date").
 _WEAK_ALIASES: dict[str, str] = {"date": "ship_date", "lot batch no": "lot"}
+# A delivery date is often the planned one (SAP's LFDAT): the ship date only when no
+# column says shipped or goods issue.
+DELIVERY_DATES: tuple[str, ...] = (
+    "delivery date", "date de livraison", "date livraison", "lieferdatum",
+    "datum der lieferung", "fecha de entrega", "fecha entrega", "data consegna",
+    "data di consegna",
+)  # fmt: skip
 
 # Headers only ever seen in French exports; they decide day-first dates
 # when a column's values cannot.
@@ -777,6 +775,8 @@ _FRENCH_WORDS = frozenset(
         "Prénom", "Adresse", "Téléphone", "Produit", "N° commande", "Nom du patient",
     )
 )  # fmt: skip
+
+_WEAK_ALIASES.update({normalize_header(n): "ship_date" for n in DELIVERY_DATES})
 
 ALIASES: dict[str, str] = {}
 for _canon, _names in _ALIASES.items():
