@@ -9,6 +9,7 @@ Prints a table and writes bench/RESULTS.md.
     .venv/bin/python bench/run.py            # both sizes
     .venv/bin/python bench/run.py --quick    # 100k only, fewer runs
     .venv/bin/python bench/run.py --entry-check  # what checking a 1M-row entry costs
+    .venv/bin/python bench/run.py --sql      # recall sql at 1M rows, and the alternatives
 """
 
 from __future__ import annotations
@@ -268,6 +269,98 @@ def bench_entry_check(env: dict[str, str]) -> str:
     )
 
 
+# --- recall sql (issue 20) ----------------------------------------------------------
+
+SQL_QUERIES = {
+    "by lot": "SELECT lot, count(*) AS shipments, sum(quantity) AS units FROM shipments "
+    "WHERE bucket = 'matched' GROUP BY lot ORDER BY lot",
+    "one customer's rows": "SELECT file, sheet, row, lot, ship_date, quantity FROM shipments "
+    "WHERE customer_id = 'C100063'",  # the first customer of the 1M set's expected.json
+    "by state after a date": "SELECT region, sum(quantity) AS units FROM shipments "
+    "WHERE lot = 'B201583' AND ship_date > DATE '2010-12-20' GROUP BY region",
+}
+SQL_AFFECTED = "SELECT count(*) FROM affected WHERE len(lots) >= 2"
+DUCKDB_FILE = (
+    "import duckdb,sys; q=sys.argv[1].replace('FROM shipments', 'FROM ' + sys.argv[2]); "
+    "print(len(duckdb.sql(q).fetchall()))"
+)
+IMPORTS = "import duckdb, pyarrow"
+
+# In one process, on the shipments rows already in memory as Arrow: the engines considered.
+ENGINES = r"""
+import sqlite3, sys, time
+import pyarrow.parquet as pq
+rows = pq.read_table(sys.argv[1])
+query = sys.argv[2]
+def best(f, n=5):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); times.append(time.perf_counter() - t)
+    return min(times)
+t = time.perf_counter(); import duckdb; duck_import = time.perf_counter() - t
+t = time.perf_counter(); import polars as pl; polars_import = time.perf_counter() - t
+def duck():
+    con = duckdb.connect(); con.register("shipments", rows); con.sql(query).fetchall()
+def polars():
+    ctx = pl.SQLContext(shipments=pl.from_arrow(rows)); ctx.execute(query, eager=True)
+used = ["lot", "bucket", "quantity"]
+def sqlite():
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE shipments (lot TEXT, bucket TEXT, quantity REAL)")
+    cols = [rows[c].to_pylist() for c in used]
+    con.executemany("INSERT INTO shipments VALUES (?, ?, ?)", zip(*cols))
+    con.execute(query).fetchall()
+for name, f, imported in (("duckdb", duck, duck_import), ("polars SQL", polars, polars_import),
+                          ("sqlite3 (load 3 columns, then query)", sqlite, 0.0)):
+    print(f"| {name} | {imported:.3f} | {best(f):.3f} |")
+"""
+
+
+def bench_sql(env: dict[str, str], runs: int) -> str:
+    """`recall sql` at 1M cached rows as whole processes, against the import floor and
+    DuckDB reading the same rows from CSV and Parquet; then the engines in one process."""
+    data = make_data(1_000_000)
+    recall = ["--recall", str(data / "recall.toml")]
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    run_once([*RECALL, "summary", *recall], env)  # the cache is filled for what follows
+    files = {}
+    for fmt in ("csv", "parquet"):
+        files[fmt] = out / f"rows.{fmt}"
+        run_once([*RECALL, "-q", "export", "rows", *recall, "-o", str(files[fmt]), "--force",
+                  "--audit-log", str(out / "audit.jsonl")], env)  # fmt: skip
+    floor = f"python -c '{IMPORTS}'"
+    jobs = [Job(floor, [PY, "-c", IMPORTS], env)]
+    for name, query in SQL_QUERIES.items():
+        label = f"recall sql, cached: {name}"
+        jobs.append(Job(label, [*RECALL, "sql", query, *recall, "--format", "csv"], env,
+                        baseline=floor))  # fmt: skip
+        for fmt, reader in (("csv", "read_csv"), ("parquet", "read_parquet")):
+            jobs.append(Job(f"duckdb {reader}('rows.{fmt}'): {name}",
+                            [PY, "-c", DUCKDB_FILE, query, f"{reader}('{files[fmt]}')"], env,
+                            baseline=label))  # fmt: skip
+    jobs.append(Job("recall sql, cached: affected with two lots",
+                    [*RECALL, "sql", SQL_AFFECTED, *recall, "--format", "csv"], env,
+                    baseline=floor))  # fmt: skip
+    # The same classification and warnings without SQL, and without the audit line.
+    jobs.append(Job("recall summary, cached", [*RECALL, "summary", *recall], env,
+                    baseline=floor))  # fmt: skip
+    timed = rounds(jobs, 1_000_000, runs)
+    timed[0].rows = 0
+    lines = ["| what | rows | seconds | ratio | rounds' ratios | baseline | peak MB |",
+             "|---|---:|---:|---:|---:|---|---:|"]  # fmt: skip
+    for t in timed:
+        spread = f"{t.spread[0]:.2f}–{t.spread[1]:.2f}" if t.spread else ""
+        ratio = f"{t.ratio:.2f}" if t.ratio is not None else ""
+        lines.append(f"| {t.label} | {t.rows:,} | {t.seconds:.2f} | {ratio} | {spread} | "
+                     f"{t.baseline} | {t.peak_mb:.0f} |".replace("| 0 |", "| – |", 1))  # fmt: skip
+    engines = subprocess.run([PY, "-c", ENGINES, str(files["parquet"]), SQL_QUERIES["by lot"]],
+                             check=True, env=env, capture_output=True, text=True)  # fmt: skip
+    lines += ["", "| engine | import (s) | query, best of 5 (s) |", "|---|---:|---:|",
+              engines.stdout.rstrip()]  # fmt: skip
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--quick", action="store_true", help="100k rows only, fewer runs")
@@ -277,8 +370,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds of idle before each first query (see rounds)")  # fmt: skip
     p.add_argument("--entry-check", action="store_true",
                    help="only time checking a 1M-row cache entry (printed)")  # fmt: skip
+    p.add_argument("--sql", action="store_true", help="only recall sql at 1M rows (printed)")
     args = p.parse_args(argv)
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
+    if args.sql:
+        print(bench_sql(env, args.runs))
+        return 0
     if args.entry_check:
         print(bench_entry_check(env))
         return 0

@@ -63,6 +63,11 @@ class UsageError(RecallError):
     exit_code = 2
 
 
+class NotALotError(UsageError):
+    """Typed text that is not a lot (spaces or punctuation, and no known lot is spelled
+    so): never answered NOT IN RECALL. Exit status 2."""
+
+
 class ScopeError(UsageError):
     """An unusable recall scope: no lot, --from after --to, a bad recall file. Exit status 2."""
 

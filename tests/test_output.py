@@ -31,6 +31,7 @@ TABLE_FIRST = ("table", "csv", "json", "xlsx")
 VIEWS = ("table", "json")
 EXPORT = ("csv", "json", "xlsx")
 KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements")
+EVERY_FORMAT = (*TABLE_FIRST, "parquet")
 
 # What each command can write, as docs/guide.md documents it.
 OFFERED = {
@@ -38,9 +39,10 @@ OFFERED = {
     "customer": VIEWS, "affected": TABLE_FIRST, "audit-scope": VIEWS, "diff": TABLE_FIRST,
     "sample": TABLE_FIRST, "status": TABLE_FIRST, "audit": TABLE_FIRST,
     **{f"export {k}": EXPORT for k in KINDS}, "export workbook": ("xlsx",),
+    "sql": EVERY_FORMAT, "export rows": ("csv", "parquet", "xlsx", "json"),
 }  # fmt: skip
 SUFFIX_HOLDS = {".csv": ("csv",), ".tsv": ("csv",), ".json": ("json",), ".xlsx": ("xlsx",),
-                ".txt": ("table", "csv", "json")}  # fmt: skip
+                ".parquet": ("parquet",), ".txt": ("table", "csv", "json")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,7 @@ def _args(command: str, case: dict[str, Any]) -> list[str]:
         "inspect": ["inspect", *scope],
         "audit-scope": ["audit-scope", *scope],
         "summary": ["summary", *scope],
+        "sql": ["sql", "SELECT * FROM review", *scope, *audit],
     }.get(command, [*command.split(" "), *scope, *audit])
 
 
@@ -92,6 +95,10 @@ def _check_bytes(data: bytes, fmt: str, suffix: str, path: Path) -> None:
         workbook = openpyxl.load_workbook(path, read_only=True)
         assert workbook.sheetnames
         workbook.close()
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(path).num_rows > 0
     elif fmt == "csv":
         delimiter = "\t" if suffix == ".tsv" else ","
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter))
@@ -110,7 +117,7 @@ def test_every_command_writes_the_format_asked_for(
     runner: CliRunner, case: dict[str, Any], command: str
 ) -> None:
     for suffix in SUFFIX_HOLDS:
-        for fmt in (None, *TABLE_FIRST):
+        for fmt in (None, *EVERY_FORMAT):
             out = case["dir"] / f"{command.replace(' ', '_')}-{fmt}{suffix}"
             extra = [] if fmt is None else ["--format", fmt]
             result = invoke(runner, *_args(command, case), *extra, "-o", out, "--force")
@@ -131,12 +138,13 @@ def test_every_command_writes_the_format_asked_for(
 PATIENT_COMMANDS = [
     ["affected"], ["review"], ["sample", "--level", "A"], ["export", "email"],
     ["export", "workbook"], ["customer", "C10003"], ["check", "B201575", "--show-rows"],
+    ["sql", "SELECT * FROM affected"], ["export", "rows"],
 ]  # fmt: skip
 
 
 @pytest.mark.skipif(not POSIX, reason="POSIX modes")
 @pytest.mark.parametrize("words", [*PATIENT_COMMANDS, ["diff"], ["status"], ["not-responded"]],
-                         ids=lambda w: "-".join(w))  # fmt: skip
+                         ids=lambda w: "-".join(w).split(" ")[0])  # fmt: skip
 def test_every_patient_file_is_0600_atomic_and_audited(
     runner: CliRunner, case: dict[str, Any], tmp_path: Path, words: list[str]
 ) -> None:

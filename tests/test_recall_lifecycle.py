@@ -416,10 +416,12 @@ def test_export_ship_from_and_domestic_options(runner: CliRunner, case: dict) ->
 
 def test_cli_export_kinds_are_the_registered_kinds() -> None:
     # The CLI spells them out so that building it does not import pandas.
-    from recall_cli.cli.campaign import EXPORT_KINDS
+    from recall_cli.cli.campaign import EXPORT_KINDS, ROWS_FORMATS
+    from recall_cli.tasks import sql
     from recall_cli.tasks.exports import KINDS
 
-    assert sorted(EXPORT_KINDS) == sorted(KINDS)
+    assert sorted(EXPORT_KINDS) == sorted([*KINDS, sql.ROWS_KIND])  # rows: the sql engine's
+    assert ROWS_FORMATS == sql.ROWS_FORMATS
 
 
 def test_status_counts_only_readable_responses_and_refuses_negative_units(

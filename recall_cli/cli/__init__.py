@@ -7,6 +7,7 @@ from recall_cli.cli import (  # noqa: F401  (registers the commands)
     closing,
     quality,
     scope_change,
+    sql,
     support,
 )
 from recall_cli.cli.app import cli, main

@@ -89,8 +89,8 @@ def _add_global_options(command: click.Command) -> None:
 # --- help grouped by job ------------------------------------------------------------
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Quality team", ("summary", "review", "inspect")),
-    ("Support desk", ("check", "customer", "shell")),
+    ("Quality team", ("summary", "review", "inspect", "sql")),
+    ("Support desk", ("check", "customer", "shell", "serve")),
     ("Campaign", ("affected", "export")),
     ("Regulator: scope changes and the audit trail", ("audit-scope", "diff", "audit")),
     ("Closing the recall", ("sample", "status")),

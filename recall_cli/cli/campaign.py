@@ -77,16 +77,18 @@ def affected(
     _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
 
 
-# tasks.exports.KINDS, spelled out so building the CLI does not import pandas (a test
-# checks they agree).
+# tasks.exports.KINDS and tasks.sql.ROWS_KIND, spelled out so building the CLI does not
+# import pandas (a test checks they agree).
 EXPORT_KINDS = ("email", "fda-806", "fda-806-totals", "fsma", "hcp", "postal", "replacements",
-                "workbook")  # fmt: skip
+                "rows", "workbook")  # fmt: skip
+ROWS_FORMATS = ("csv", "parquet", "xlsx", "json")  # tasks.sql.ROWS_FORMATS
 
 EXPORT_EXAMPLES = """\b
 Examples:
   recall export email --recall recall.toml -o email.csv
   recall export postal --recall recall.toml -o letters.csv --excel --output-delimiter ';'
   recall export workbook --recall recall.toml -o recall.xlsx
+  recall export rows --recall recall.toml -o rows.parquet
 """
 
 
@@ -95,7 +97,7 @@ Examples:
 @paths_argument
 @scope_options
 @input_options
-@output_options(("csv", "json", "xlsx"))
+@output_options(("csv", "json", "xlsx", "parquet"))
 @click.option(
     "--all",
     "all_postal",
@@ -119,16 +121,21 @@ def export_command(
     """Write one campaign or regulator file.
 
     KIND: email, postal (letters), hcp (doctors), replacements (courier), workbook
-    (xlsx for the quality team), or a regulator report (fda-806, fda-806-totals, fsma).
+    (xlsx for the quality team), a regulator report (fda-806, fda-806-totals, fsma),
+    or rows: every row read with its bucket and reason (the shipments view of `recall
+    sql`; csv, parquet, xlsx or json).
 
-    Without --format, the format follows the -o suffix (.csv, .tsv, .xlsx, .json),
-    else csv (xlsx for workbook). Every export is written atomically with mode 0600,
+    Without --format, the format follows the -o suffix (.csv, .tsv, .xlsx, .json,
+    .parquet), else csv (xlsx for workbook). Every export is written atomically with mode 0600,
     never overwrites without --force, and appends one line (no patient data) to the
     audit log. An option the KIND does not use is refused.
     """
     from recall_cli.normalize.countries import to_iso2
     from recall_cli.tasks import campaign, exports
 
+    if kind == "rows":
+        _export_rows(app, audit_log, kwargs)
+        return
     spec = exports.KINDS[kind]
     plan = output_plan(kwargs, spec.formats, command=f"export {kind}")
     typed = {p for p in campaign.PARAM_OPTIONS if given(p)}
@@ -161,6 +168,27 @@ def export_command(
             + ")",
             err=True,
         )
+
+
+def _export_rows(app: AppContext, audit_log: Path | None, kwargs: dict[str, Any]) -> None:
+    """`export rows`: the shipments view of `recall sql`, through the same output path."""
+    from recall_cli.tasks import sql as engine
+
+    plan = output_plan(kwargs, ROWS_FORMATS, command="export rows")
+    kind_options = {"all_postal": "--all", "with_patients": "--with-patients",
+                    "ship_from": "--ship-from", "domestic": "--domestic"}  # fmt: skip
+    typed = [option for name, option in kind_options.items() if given(name)]
+    if typed:
+        raise UsageError(f"{', '.join(typed)} {'does' if len(typed) == 1 else 'do'} not apply "
+                         "to export rows")  # fmt: skip
+    answer = engine.export_rows(_request(kwargs))
+    tally = answer.rows.tally
+    _warnings(app, tally)
+    done = emit(app, plan, answer.result, files=read_files(tally), kind="rows",
+                scope=tally.scope.to_dict(), audit_log=audit_log, quiet_rows=True)  # fmt: skip
+    where = "stdout" if done.target.kind == "stdout" else plan.output
+    app.info(f"rows: {plural(len(answer.result.rows), 'row')} to {where}")
+    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
 
 
 AUDIT_EXAMPLES = """\b

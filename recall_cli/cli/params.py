@@ -139,7 +139,7 @@ input_options = _bundle(
 )
 
 
-ALL_FORMATS = FORMATS  # table, csv, json, xlsx
+ALL_FORMATS = ("table", "csv", "json", "xlsx")  # parquet: only where rows are the answer
 VIEW_FORMATS = ("table", "json")  # answers read on screen or by a script
 
 
@@ -149,7 +149,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
         click.option(
             "--format",
             "fmt",
-            type=click.Choice(FORMATS),
+            type=click.Choice(FORMATS),  # any: choose_format names what this command writes
+            metavar=f"[{'|'.join(formats)}]",
             help=f"{' | '.join(formats)} (default: from the -o suffix, else {formats[0]}).",
         ),
         click.option(
@@ -158,7 +159,7 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             default="-",
             show_default=True,
             help="Output file; - is stdout. Its suffix picks the format: .csv .tsv .json "
-            ".xlsx .txt.",
+            f".xlsx{' .parquet' if 'parquet' in formats else ''} .txt.",
         ),
         click.option(
             "--force", is_flag=True, help="Overwrite an existing output file; follow a symlink."

@@ -70,17 +70,16 @@ def check(app: AppContext, code: str, show_rows: bool, audit_log: Any, **kwargs:
     audited.
     """
     from recall_cli.query import cached as quick
-    from recall_cli.tasks import reports, support
+    from recall_cli.tasks import support
 
     plan = output_plan(kwargs, VIEW_FORMATS)
     request = _request(kwargs)
     rows = quick.classified(request)
-    found = support.check_code(rows, code, show_rows=show_rows)
+    found = support.answer_check(rows, code, show_rows=show_rows)
     scope = rows.scope.to_dict()
-    emit(app, plan, reports.check(found.answer, scope, found.in_data), quiet_rows=True,
-         files=request_files(request), scope=scope if show_rows else None,
-         audit_log=audit_log)  # fmt: skip
-    click.get_current_context().exit(found.exit_status)
+    emit(app, plan, found.result, quiet_rows=True, files=request_files(request),
+         scope=scope if show_rows else None, audit_log=audit_log)  # fmt: skip
+    click.get_current_context().exit(found.status)
 
 
 @cli.command(epilog=f"{SUPPORT_EXIT_HELP}\n\n{CUSTOMER_EXAMPLES}")
@@ -98,15 +97,15 @@ def customer(app: AppContext, query: str, reveal: bool, audit_log: Any, **kwargs
     carries contact details. Written to a file or a pipe, the answer is audited.
     """
     from recall_cli.query import cached as quick
-    from recall_cli.tasks import reports, support
+    from recall_cli.tasks import support
 
     plan = output_plan(kwargs, VIEW_FORMATS)
     request = _request(kwargs)
     rows = quick.classified(request)
-    found = support.customer_lookup(rows, query, reveal=reveal)
-    emit(app, plan, reports.customer(found), quiet_rows=True, files=request_files(request),
+    found = support.answer_customer(rows, query, reveal=reveal)
+    emit(app, plan, found.result, quiet_rows=True, files=request_files(request),
          scope=rows.scope.to_dict(), audit_log=audit_log)  # fmt: skip
-    click.get_current_context().exit(support.customer_exit_status(found))
+    click.get_current_context().exit(found.status)
 
 
 SHELL_EXAMPLES = """\b
@@ -129,7 +128,7 @@ def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
     # A session: the full run's warnings are worth the second it costs.
     run = api.run(_request(kwargs))
     _warnings(app, run)
-    rows = Classified.from_result(run.result)
+    rows = Classified.from_result(run.result).index()  # a session: codes once
     stdin = sys.stdin
     interactive = stdin.isatty()
     if interactive:
@@ -140,3 +139,66 @@ def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
     from recall_cli.words import plural
 
     app.info(plural(answered, "answer"))
+
+
+SERVE_EXAMPLES = """\b
+Examples:
+  recall serve --recall recall.toml --open
+  recall serve --recall recall.toml --port 8765 --agent "Dana (desk 2)"
+"""
+
+
+@cli.command(epilog=SERVE_EXAMPLES)
+@shipment_inputs
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on. Any other than loopback prints a warning: anyone who "
+    "can reach it and has the token can look up patients.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the web browser.")
+@click.option("--agent", help="Name written to the audit log with each reveal, beside the OS user.")
+@audit_option
+@pass_app
+def serve(app: AppContext, port: int, host: str, open_browser: bool, agent: str | None,
+          audit_log: Any, **kwargs: Any) -> None:  # fmt: skip
+    """Load the data once and answer lots and customers in a local web page.
+
+    Prints the page's address with a random token (keep it to yourself: it is
+    the key). One field takes a lot, a scanned barcode or a customer query; the
+    verdict, the scope and the data's freshness are always on the page. Contact
+    details are masked; each reveal is written to the audit log. The same
+    answers as JSON: /api/check?code=... and /api/customer?q=... (what
+    `check` and `customer --format json` print). Ctrl-C stops the server.
+    """
+    from recall_cli.serve.desk import Desk
+    from recall_cli.serve.server import bind, run
+
+    request = _request(kwargs)  # a bad option fails before the port is taken
+    watch = tuple(p for p in (kwargs.get("recall_file"), kwargs.get("lots_file")) if p)
+    desk = Desk(lambda: api.Request.from_options(**kwargs), watch=watch, agent=agent,
+                audit_log=audit_log)  # fmt: skip
+    bound = bind(host, port)
+    if not bound.local_only:
+        app.warn(
+            f"listening on {host}, not only on this machine: anyone who can reach port "
+            f"{bound.port} and has the token can look up patients, over plain http"
+        )
+    app.info("loading the data…")
+    desk.load(request)
+    for message in desk.loaded.warnings:
+        app.warn(message)
+    app.info(_rows_summary(desk))
+    click.echo(f"recall serve: {bound.url}")
+    app.info("Ctrl-C stops the server")
+    run(desk, bound, open_browser=open_browser, quiet=app.quiet)
+
+
+def _rows_summary(desk: Any) -> Any:
+    from recall_cli.output.terminal import bucket_line
+
+    return bucket_line(desk.loaded.buckets, desk.loaded.not_read)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # biip is imported only when a scanned code needs it
     from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
 
-from recall_cli.errors import RecallError, UsageError
+from recall_cli.errors import NotALotError, RecallError
 
 __all__ = [
     "CONFUSABLE_PAIRS",
@@ -250,21 +250,22 @@ def _plain(raw: str, known: Callable[[str], bool] | None = None) -> ScannedCode:
 
 
 def typed_lot(raw: str, lot: str, known: Callable[[str], bool] | None = None) -> str:
-    """The lot a typed text names, or UsageError quoting what was read.
+    """The lot a typed text names, or NotALotError (a UsageError) quoting what was read.
 
     In order: the text itself when it is a known lot (the recall list or a lot
     in the data: real lots may hold spaces or punctuation) or one lot-shaped
     token; else the text after a lot label, under the same two tests.
     """
     is_known = known or (lambda _lot: False)
-    if is_known(lot) or _LOT_TOKEN.fullmatch(lot):
+    # The token test first: `known` may have to list every lot in the data.
+    if _LOT_TOKEN.fullmatch(lot) or is_known(lot):
         return lot
     rest = strip_lot_label(lot)
     if rest is not None:
         labelled = normalize_lot(rest)
-        if labelled and (is_known(labelled) or _LOT_TOKEN.fullmatch(labelled)):
+        if labelled and (_LOT_TOKEN.fullmatch(labelled) or is_known(labelled)):
             return labelled
-    raise UsageError(
+    raise NotALotError(
         f"{raw.strip()!r} is not a lot: it holds spaces or punctuation, and no known lot "
         "(recall list or data) is spelled so",
         hint=_NOT_A_LOT_HINT,

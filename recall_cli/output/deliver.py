@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from recall_cli.errors import ExportError, UsageError
+from recall_cli.output.formats import BINARY_FORMATS
 from recall_cli.output.rowwriters import WriteOptions
 from recall_cli.output.safe_write import FILE, STDOUT, Target, atomic_output, resolve_target
 from recall_cli.output.writers import WRITERS, Rendered
@@ -134,8 +135,8 @@ def deliver(
     """
     target = resolve_target(output, force=force, inputs=inputs)
     terminal = target.kind == STDOUT and _stdout_is_terminal()
-    if fmt == "xlsx" and terminal:
-        raise UsageError("xlsx is binary: give -o FILE.xlsx or pipe stdout to a file")
+    if fmt in BINARY_FORMATS and terminal:
+        raise UsageError(f"{fmt} is binary: give -o FILE.{fmt} or pipe stdout to a file")
     if fmt == "table" and terminal and show is not None:
         from recall_cli.output.terminal import render
 

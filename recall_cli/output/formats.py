@@ -1,7 +1,8 @@
 """The one format vocabulary, and how a command's format is decided.
 
-``--format`` takes ``table``, ``csv``, ``json`` or ``xlsx`` (each command offers the
-ones that make sense for it). Without ``--format`` the suffix of ``-o`` decides:
+``--format`` takes ``table``, ``csv``, ``json``, ``xlsx`` or ``parquet`` (each command
+offers the ones that make sense for it: parquet is written by ``sql`` and ``export
+rows``). Without ``--format`` the suffix of ``-o`` decides:
 
 ====================  =========================================================
 suffix                format
@@ -10,6 +11,7 @@ suffix                format
 ``.tsv``, ``.tab``    csv, tab-separated unless ``--output-delimiter`` says otherwise
 ``.json``             json
 ``.xlsx``             xlsx
+``.parquet``          parquet
 ``.txt``              table (csv where the command has no table: ``export``);
                       any text format may be asked for with ``--format``
 none, ``-``, a device the command's default (``table``; ``csv`` for ``export``)
@@ -30,10 +32,12 @@ from pathlib import PurePath
 
 from recall_cli.errors import UsageError
 
-__all__ = ["FORMATS", "SUFFIXES", "Choice", "choose_format"]
+__all__ = ["BINARY_FORMATS", "FORMATS", "SUFFIXES", "Choice", "choose_format"]
 
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "xlsx")
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "xlsx", "parquet")
 TEXT_FORMATS = frozenset({"table", "csv", "json"})
+#: Formats that are bytes for a program, never for a terminal.
+BINARY_FORMATS = frozenset({"xlsx", "parquet"})
 
 #: suffix -> the formats it may hold, the first being the one it means by itself.
 SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -42,6 +46,7 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
     ".tab": ("csv",),
     ".json": ("json",),
     ".xlsx": ("xlsx",),
+    ".parquet": ("parquet",),
     ".txt": ("table", "csv", "json"),
 }
 TAB_SUFFIXES = frozenset({".tsv", ".tab"})

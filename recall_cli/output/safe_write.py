@@ -293,8 +293,27 @@ def atomic_output(
         )
     if not force and os.path.lexists(target):
         raise _exists_error(target)
-    tmp, fd = _create_temp(target)
+    # A signal arrives as an exception between any two bytecodes: the temporary file's
+    # name is known before it is created, so the cleanup below can always remove it.
+    tmp: Path | None = None
+    fd = -1
     try:
+        for _attempt in range(10):
+            tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+            try:
+                fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+                break
+            except FileExistsError:
+                tmp = None  # not ours
+            except OSError as exc:
+                tmp = None
+                raise ExportError(
+                    f"cannot create a file in the output folder ({exc.strerror})",
+                    file=target,
+                    hint="check that the folder is writable",
+                ) from None
+        else:  # pragma: no cover - ten random-name collisions in a row
+            raise ExportError("cannot create a temporary file", file=target)
         try:
             # Closing flushes what is left, and fails again on a full disk: inside the try.
             with os.fdopen(fd, "wb") as handle:
@@ -306,30 +325,23 @@ def atomic_output(
         _publish(tmp, target, force=force)
     except BaseException:
         if fd != -1:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise
     _fsync_dir(folder)
 
 
-def _create_temp(target: Path) -> tuple[Path, int]:
-    """A new 0600 file beside the target, opened exclusively (never through a link)."""
-    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
-    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    for _attempt in range(10):
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            return tmp, os.open(tmp, flags, 0o600)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ExportError(
-                f"cannot create a file in the output folder ({exc.strerror})",
-                file=target,
-                hint="check that the folder is writable",
-            ) from None
-    raise ExportError("cannot create a temporary file", file=target)  # pragma: no cover
+_TEMP_FLAGS = (
+    os.O_CREAT
+    | os.O_EXCL
+    | os.O_WRONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+)
 
 
 def _finish(handle: BinaryIO, tmp: Path, mode: int) -> None:

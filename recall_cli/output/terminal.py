@@ -60,7 +60,14 @@ def _count(value: object, noun: str) -> str:
 
 
 def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> Text:
-    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check.
+    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check."""
+    line, ok = bucket_text(rows, not_read)
+    return Text(line, style="green" if ok else "red")
+
+
+def bucket_text(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> tuple[str, bool]:
+    """The bucket line as plain text (the terminal and `recall serve`'s page), and
+    whether every row is accounted for.
 
     The ✓ is printed only when query.reading.accounted_for says so: the buckets
     add up and every file given was read.
@@ -77,7 +84,7 @@ def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -
         mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
-    return Text(f"rows read {_n(rows['read'])} = {parts}  {mark}", style="green" if ok else "red")
+    return f"rows read {_n(rows['read'])} = {parts}  {mark}", ok
 
 
 def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Group:

@@ -10,7 +10,10 @@ Every command's result (a :class:`~recall_cli.tasks.tables.Table` or a
   under its name, ready to copy into a report, and a script keeps the rows whose first
   cell is the section it wants. Cells that a spreadsheet would run are escaped;
 * ``json``: a Table as a list of records; a Document as its ``data`` (the contract);
-* ``xlsx``: one sheet per table (split over more sheets past Excel's row limit).
+* ``xlsx``: one sheet per table (split over more sheets past Excel's row limit);
+* ``parquet``: one Table as a Parquet file (rows kept in Arrow stay in Arrow; cells
+  are data to a program, so nothing is escaped). A Document has no single table to
+  write, and no command offers parquet for one.
 
 Writers return; :mod:`recall_cli.output.deliver` puts the bytes where they belong.
 """
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from recall_cli.errors import UsageError
 from recall_cli.output.jsonout import dumps, jsonable
 from recall_cli.output.rowwriters import WriteOptions, csv_cells, write_csv_rows
-from recall_cli.tasks.tables import Document, Result, Table
+from recall_cli.tasks.tables import ArrowRows, Document, Result, Table
 
 __all__ = ["WRITERS", "Rendered", "render"]
 
@@ -80,11 +85,38 @@ def write_xlsx(result: Result, options: WriteOptions) -> Rendered:
     return Rendered(data, _rows(result), notes=notes)
 
 
+def write_parquet(result: Result, options: WriteOptions) -> Rendered:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not isinstance(result, Table):
+        raise UsageError(f"{result.kind} has several tables: parquet holds one; write xlsx or csv")
+    if isinstance(result.rows, ArrowRows):
+        table = result.rows.table
+    else:
+        columns = list(zip(*result.rows, strict=True)) or [() for _ in result.columns]
+        table = pa.table([_arrow_column(c) for c in columns], names=list(result.columns))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return Rendered(sink.getvalue().to_pybytes(), table.num_rows)
+
+
+def _arrow_column(values: Sequence[Any]) -> Any:
+    """A column of Python values in Arrow: its own type, or text when the values mix types."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
 WRITERS: dict[str, Callable[[Result, WriteOptions], Rendered]] = {
     "table": write_table,
     "csv": write_csv,
     "json": write_json,
     "xlsx": write_xlsx,
+    "parquet": write_parquet,
 }
 
 

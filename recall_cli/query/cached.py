@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recall_cli.cache import store as cache
+from recall_cli.normalize.columns import CANONICAL
 from recall_cli.query.request import Request
 
 # numpy, pyarrow and the rule modules load on a hit only: on a miss, the
@@ -69,6 +70,59 @@ def tallied(request: Request) -> Tally:
     tally = Tally(found.table, codes, found.source, found.sources, request.scope)
     tally.check_sums()
     return tally
+
+
+# Every column of the normalised rows (normalize.sheet.ROW_COLUMNS, spelled out here
+# so that this module does not import pandas; a test checks they agree).
+ALL_ROW_COLUMNS = ("file", "sheet", "row", "kind", "problem", "lot_raw", "date_raw",
+                   "customer_key", *CANONICAL)  # fmt: skip
+
+
+@dataclass
+class Bucketed:
+    """Every normalised row in file order with its bucket and reason: what `recall sql` reads.
+
+    `table` holds ALL_ROW_COLUMNS (and `source`), as Arrow: memory-mapped from the
+    cache when every file has an entry, else converted from a full run.
+    """
+
+    table: pa.Table
+    codes: np.ndarray  # each row's bucket, as its index in BUCKETS
+    reason: np.ndarray  # the review reason of each row ("" outside review)
+    tally: Tally
+    from_cache: bool
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return self.tally.sources
+
+
+def bucketed(request: Request) -> Bucketed:
+    """Every row read, bucketed by the request's scope: from the cache when it can be."""
+    paths = _worth_trying(request)
+    found = None
+    if paths is not None and request.scope is not None:
+        found = _cached_rows(request, paths, ALL_ROW_COLUMNS)
+    if found is None or request.scope is None:
+        import pyarrow as pa
+
+        from recall_cli.query import run as api
+
+        result = api.run(request).result
+        rows = result.rows[["source", *ALL_ROW_COLUMNS]]
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
+    from recall_cli.query.buckets import classify_codes, rule_inputs
+    from recall_cli.query.reading import check_files_read
+    from recall_cli.query.tally import Tally
+
+    check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
+    inputs = rule_inputs(found.table)
+    codes, reason = classify_codes(inputs, request.scope)
+    tally = Tally(found.table, codes, found.source, found.sources, request.scope)
+    tally.keys = inputs.key  # the same codes of the same column: a million strings, once
+    tally.check_sums()
+    return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
 @dataclass

@@ -44,15 +44,94 @@ LOOKUP_COLUMNS = tuple(
 SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
 
 
+# The columns a session (`recall serve`, `recall shell`) encodes once: every question
+# compares them with one value or a few.
+INDEXED = ("lot", "customer_id", "customer_key", "email", "phone", "postal_code", "name")
+
+
+@dataclass
+class _Codes:
+    """A column as integer codes into its distinct values (-1: null)."""
+
+    codes: np.ndarray
+    values: list[str]
+    code_of: dict[str, int]
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray) -> _Codes:
+        encoded = pc.dictionary_encode(ab.plain(column).combine_chunks())
+        codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
+        values = [str(v) for v in encoded.dictionary.to_pylist()]
+        return cls(codes, values, {v: i for i, v in enumerate(values)})
+
+    def mask(self, values: Sequence[str]) -> np.ndarray:
+        wanted = [self.code_of[v] for v in values if v in self.code_of]
+        if len(wanted) == 1:
+            return self.codes == wanted[0]
+        # One flag per distinct value, and one more (False) that a null's -1 reads.
+        flags = np.zeros(len(self.values) + 1, dtype=bool)
+        flags[wanted] = True
+        return flags[self.codes]
+
+
 @dataclass
 class Classified:
     """The normalised rows (Arrow, file order) and the recall scope, with each
-    row's bucket: given when known, else computed for the rows a question reads."""
+    row's bucket: given when known, else computed for the rows a question reads.
+
+    A session that answers many questions calls :meth:`index` once: the columns
+    compared with typed values are then integer codes, and what a customer search
+    derives from each distinct value (folded names, phone digits) is kept. The
+    answers are the same either way; a one-shot command skips the cost.
+    """
 
     table: pa.Table
     scope: RecallScope
     buckets: np.ndarray | None = None
     _data_mask: np.ndarray | None = field(default=None, repr=False)
+    _codes: dict[str, _Codes] = field(default_factory=dict, repr=False)
+    _keyed: dict[tuple[str, Callable[[str], str]], dict[str, list[str]]] = field(
+        default_factory=dict, repr=False
+    )
+    _lots: set[str] | None = field(default=None, repr=False)
+
+    def index(self, columns: Sequence[str] = INDEXED) -> Classified:
+        for column in columns:
+            if column in self.table.column_names and column not in self._codes:
+                self._codes[column] = _Codes.of(self.table[column])
+        self.data_lots()
+        return self
+
+    @property
+    def indexed(self) -> bool:
+        return bool(self._codes)
+
+    def distinct(self, column: str) -> list[str]:
+        """The column's distinct values, nulls left out."""
+        if column in self._codes:
+            return self._codes[column].values
+        return [v for v in ab.pylist(pc.unique(self.table[column])) if v is not None]
+
+    def rows_with(self, column: str, values: Sequence[str]) -> np.ndarray:
+        """Rows whose value is one of these."""
+        if column in self._codes:
+            return self._codes[column].mask(values)
+        col = self.table[column]
+        if not values:
+            return np.zeros(len(col), dtype=bool)
+        return ab.bools(pc.is_in(col, value_set=ab.strings(list(values)).cast(ab.value_type(col))))
+
+    def keyed(self, column: str, key: Callable[[str], str]) -> dict[str, list[str]]:
+        """The distinct values grouped by `key` (kept when the rows are indexed)."""
+        found = self._keyed.get((column, key))
+        if found is not None:
+            return found
+        groups: dict[str, list[str]] = {}
+        for value in self.distinct(column):
+            groups.setdefault(key(value), []).append(value)
+        if self.indexed:
+            self._keyed[(column, key)] = groups
+        return groups
 
     @classmethod
     def from_result(cls, result: RecallResult) -> Classified:
@@ -82,12 +161,19 @@ class Classified:
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:
+        if column in self._codes:
+            return self._codes[column].mask([value])
         return ab.bools(pc.equal(self.table[column], ab.text(value)))
 
     def data_lots(self) -> set[str]:
+        if self._lots is not None:
+            return self._lots
         data = pc.equal(self.table["kind"], ab.text("data"))
         lots = pc.unique(pc.filter(self.table["lot"], data))
-        return {str(v) for v in ab.pylist(lots) if v}
+        found = {str(v) for v in ab.pylist(lots) if v}
+        if self.indexed:
+            self._lots = found
+        return found
 
 
 def _day(value: Any) -> str | None:
@@ -167,33 +253,37 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def _matching(rows: Classified, column: str, test: Callable[[str], bool]) -> np.ndarray:
-    """Rows whose value passes the test, which runs once per distinct value."""
-    values = ab.pylist(pc.unique(rows.table[column]))
-    return _rows_with(rows, column, [v for v in values if v is not None and test(v)])
+def _postal_key(text: str) -> str:
+    return re.sub(r"[\s-]", "", text).upper()
 
 
-def _rows_with(rows: Classified, column: str, values: list[str]) -> np.ndarray:
-    col = rows.table[column]
-    if not values:
-        return np.zeros(len(col), dtype=bool)
-    return ab.bools(pc.is_in(col, value_set=ab.strings(values).cast(ab.value_type(col))))
+def _email_key(value: str) -> str:
+    return value.strip().casefold()
+
+
+def _last_digits(value: str) -> str:
+    return _digits(value)[-4:]
 
 
 def _phone_matches(rows: Classified, digits: str) -> np.ndarray:
-    """Rows whose phone number's digits end with these digits.
+    """Rows whose phone number's digits end with these digits (at least 4).
 
+    Indexed rows keep each distinct number under its last four digits; otherwise
     Arrow keeps the decimal digits of each distinct number (of any script, as
     Python's regular expressions count digits) and drops the rest.
     """
+    if rows.indexed:
+        near = rows.keyed("phone", _last_digits).get(digits[-4:], [])
+        return rows.rows_with("phone", [v for v in near if _digits(v).endswith(digits)])
     phones = ab.plain(pc.unique(rows.table["phone"]))
     only = pc.replace_substring_regex(phones, pattern=r"[^\p{Nd}]", replacement="")
     hits = pc.filter(phones, pc.ends_with(only, pattern=digits))
-    return _rows_with(rows, "phone", [v for v in hits.to_pylist() if v is not None])
+    return rows.rows_with("phone", [v for v in hits.to_pylist() if v is not None])
 
 
 def customer_mask(rows: Classified, query: str) -> np.ndarray:
-    """Rows whose customer matches by id, email, phone digits or part of the name.
+    """Rows whose customer matches by id, email, phone digits, postal code or part of
+    the name.
 
     Each test runs once per distinct value: a year of shipments repeats each
     customer's details on every row.
@@ -201,19 +291,24 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
     q = query.strip()
     mask = rows.where("customer_id", normalize_id(q))
     if "@" in q:
-        wanted = q.casefold()
-        mask |= _matching(rows, "email", lambda v: v.strip().casefold() == wanted)
+        mask |= rows.rows_with("email", rows.keyed("email", _email_key).get(q.casefold(), []))
     digits = _digits(q)
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 3:
         mask |= _phone_matches(rows, digits)
+    postal = _postal_key(q)
+    if digits and 3 <= len(postal) <= 10 and "postal_code" in rows.table.column_names:
+        codes = rows.keyed("postal_code", _postal_key).get(postal, [])
+        mask |= rows.rows_with("postal_code", codes)
     folded = normalize_header(q)
     if folded and not digits:
-        mask |= _matching(rows, "name", lambda v: folded in normalize_header(v))
+        names = rows.keyed("name", normalize_header)
+        mask |= rows.rows_with("name", [v for f, vs in names.items() if folded in f for v in vs])
     return mask
 
 
 def find_customers(rows: Classified, query: str) -> dict[str, Any]:
-    """Every customer matching the query, affected or not, with raw contact details.
+    """Every customer matching the query (id, email, phone digits, postal code or
+    part of the name), affected or not, with raw contact details.
 
     Callers mask the contact (support.customer_lookup) and never put it in JSON
     (api.public_matches).
@@ -226,7 +321,7 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     usable = rows.is_data & has_key
     hit = usable & customer_mask(rows, query)
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
-    mine = usable & ab.bools(pc.is_in(rows.table["customer_key"], value_set=keys))
+    mine = usable & rows.rows_with("customer_key", [str(k) for k in ab.pylist(keys) if k])
     at = np.flatnonzero(mine)
     contact = latest_contact(rows.table, at)
     by_customer: dict[str, list[dict[str, Any]]] = {}

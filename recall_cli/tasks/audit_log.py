@@ -134,6 +134,9 @@ class AuditEntry:
     ``scope``: keys from :data:`SCOPE_KEYS`, values scalars or lists of scalars (dates become
     ISO strings, sets become sorted lists). ``inputs``: ``{"path", "sha256", "size"}`` dicts.
     ``output``: the output path, or ``"-"`` for standard output. ``rows``: rows exported.
+    ``customer_id`` and ``agent`` are set by a reveal in ``recall serve`` only (which
+    customer's contact details were shown, and the name given with ``--agent``); the
+    line then has them, and never the details themselves.
     """
 
     command: str
@@ -145,6 +148,8 @@ class AuditEntry:
     time_utc: str = field(default_factory=_now_utc)
     user: str = field(default_factory=_current_user)
     tool_version: str = field(default_factory=_tool_version)
+    customer_id: str | None = None
+    agent: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scope", _normalise_scope(self.scope))
@@ -156,10 +161,19 @@ class AuditEntry:
         if rows < 0:
             raise ValueError("audit rows must not be negative")
         object.__setattr__(self, "rows", rows)
+        for name in ("customer_id", "agent"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"audit {name} must be text")
 
     def to_json(self) -> str:
-        """The entry as one JSON line, without the trailing newline."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":"))
+        """The entry as one JSON line, without the trailing newline (and without the
+        reveal's keys on other lines)."""
+        record = dataclasses.asdict(self)
+        for name in ("customer_id", "agent"):
+            if record[name] is None:
+                del record[name]
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_entry(

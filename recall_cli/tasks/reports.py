@@ -237,10 +237,11 @@ def audit_log(entries: list[dict[str, Any]]) -> Document:
         scope = e.get("scope") or {}
         inputs = e.get("inputs") or []
         window = f"{scope.get('from') or '…'} to {scope.get('to') or '…'}" if scope else ""
+        user = e.get("user", "") + (f" ({e['agent']})" if e.get("agent") else "")
+        kind = e.get("kind", "") + (f" {e['customer_id']}" if e.get("customer_id") else "")
         rows.append([
-            e.get("time_utc", e.get("error", "")), e.get("user", ""), e.get("command", ""),
-            e.get("kind", ""), e.get("rows", ""), ", ".join(map(str, scope.get("lots", []))),
-            window,
+            e.get("time_utc", e.get("error", "")), user, e.get("command", ""), kind,
+            e.get("rows", ""), ", ".join(map(str, scope.get("lots", []))), window,
             ", ".join(f"{Path(str(i.get('path', ''))).name} ({str(i.get('sha256', ''))[:12]})"
                       for i in inputs),
             e.get("output", ""),

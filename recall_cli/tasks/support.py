@@ -41,14 +41,19 @@ from recall_cli.query.lookup import (
     lot_in_data,
     lot_rows,
 )
+from recall_cli.tasks import reports
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
+from recall_cli.tasks.tables import Document
 
 __all__ = [
     "AFFECTED",
     "LOOKS_LIKE",
     "NOT_AFFECTED",
     "NOT_FOUND",
+    "Answered",
     "CheckAnswer",
+    "answer_check",
+    "answer_customer",
     "check_code",
     "check_exit_status",
     "customer_exit_status",
@@ -144,3 +149,29 @@ def customer_exit_status(found: dict[str, Any]) -> int:
     if not found["matches"]:
         return NOT_FOUND
     return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
+
+
+# --- the answer every front end writes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A support answer ready for the output layer, and the exit status it gives.
+
+    `recall check`, `recall customer` and `recall serve`'s API all write `result`
+    through the one writer registry, so their JSON is the same bytes.
+    """
+
+    result: Document
+    status: int
+
+
+def answer_check(rows: Classified, code: str, *, show_rows: bool = False) -> Answered:
+    found = check_code(rows, code, show_rows=show_rows)
+    result = reports.check(found.answer, rows.scope.to_dict(), found.in_data)
+    return Answered(result, found.exit_status)
+
+
+def answer_customer(rows: Classified, query: str, *, reveal: bool = False) -> Answered:
+    found = customer_lookup(rows, query, reveal=reveal)
+    return Answered(reports.customer(found), customer_exit_status(found))

@@ -13,14 +13,18 @@ Tasks build these and return them; ``recall_cli.output`` writes them in any form
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
-__all__ = ["LIST_SEPARATOR", "Chart", "Document", "Result", "Table", "from_frame"]
+__all__ = [
+    "LIST_SEPARATOR", "ArrowRows", "Chart", "Document", "Result", "Table", "from_arrow",
+    "from_frame",
+]  # fmt: skip
 
 #: How a list in a cell (the lots of a customer) is joined in CSV and xlsx.
 LIST_SEPARATOR = ";"
@@ -64,6 +68,49 @@ class Document:
 
 
 Result = Table | Document
+
+
+class ArrowRows(Sequence[list[Any]]):
+    """The rows of an Arrow table as lists of plain values, made a slice at a time.
+
+    A :class:`Table` of a million SQL rows keeps them in Arrow: the parquet writer
+    takes the table itself, and csv, json and xlsx see ordinary rows without a
+    million lists being made at once.
+    """
+
+    _BATCH = 65_536
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> ArrowRows: ...
+    def __getitem__(self, index: int | slice) -> list[Any] | ArrowRows:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("ArrowRows slices go one row at a time")
+            return ArrowRows(self.table.slice(start, max(stop - start, 0)))
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(index)
+        return next(iter(self[index % n : index % n + 1]))
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for start in range(0, len(self), self._BATCH):
+            part = self.table.slice(start, self._BATCH)
+            columns = [column.to_pylist() for column in part.columns]
+            yield from (list(row) for row in zip(*columns, strict=True))
+
+
+def from_arrow(table: pa.Table, title: str, name: str = "") -> Table:
+    """An Arrow table as a Table whose rows stay in Arrow until written."""
+    return Table(title, tuple(table.column_names), ArrowRows(table), name)
 
 
 def from_frame(frame: pd.DataFrame, title: str, name: str = "") -> Table:
