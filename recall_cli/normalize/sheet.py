@@ -25,10 +25,13 @@ from recall_cli.normalize import postal as postal_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
+    DAY_FIRST_LANGUAGES,
     REQUIRED_HINT,
+    ambiguous_header,
     canonical_for,
     date_order_hint,
     header_language,
+    is_known_header,
     missing_required,
 )
 from recall_cli.normalize.columns import normalize_header as fold
@@ -67,7 +70,7 @@ _EXCEL_ERRORS = frozenset(
 )
 
 
-DEFAULT_LOAD = LoadOptions()
+DEFAULT_LOAD = LoadOptions(known_header=is_known_header)
 DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -163,8 +166,14 @@ def _map_header(
             duplicates.append(str(value).strip())
             continue
         mapping[j] = canon
+    row_texts = [v for _, v in header if isinstance(v, str)]
     for j, value in header:
         if j in mapping or not isinstance(value, str):
+            continue
+        # "Nombre" is a count in French and a name in Spanish: the row's language says.
+        meant = ambiguous_header(value, row_texts)
+        if meant is not None and meant not in mapping.values():
+            mapping[j] = meant
             continue
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
@@ -530,6 +539,24 @@ def fill_merged(
 # --- one sheet ---------------------------------------------------------------
 
 
+def encoding_note(details: Mapping[str, object], headers: Iterable[str] | None = None) -> str:
+    """For a CSV whose code page was guessed: the guess may be why no header fits.
+
+    Not when the header was found and every header with a non-ASCII letter is a
+    known name: those read right, so the guess did.
+    """
+    if not details.get("encoding_guessed"):
+        return ""
+    if headers is not None and all(
+        h.isascii() or canonical_for(h, weak=True) is not None for h in headers
+    ):
+        return ""
+    return (
+        f"the file was read as {details['encoding']} (a guess): if its headers look "
+        "garbled, pass --encoding with its real encoding (cp1252, cp850, mac_roman, latin-1)"
+    )
+
+
 def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
@@ -607,7 +634,10 @@ def _header_or_skip(
     """
     found = find_header(cells, options.columns) if len(cells) else None
     if found is None:
-        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows"
+        note = encoding_note(raw.details)
+        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows" + (
+            f"; {note}" if note else ""
+        )
         return None
     header_idx, mapping, duplicates = found
     header_cells = cells.iloc[header_idx]
@@ -622,6 +652,7 @@ def _header_or_skip(
             info.skipped = (
                 f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
                 f"headers found: {found_list}"
+                + (f"; {note}" if (note := encoding_note(raw.details, headers)) else "")
             )
             info.header_row = raw.first_row + header_idx
             return None
@@ -631,7 +662,8 @@ def _header_or_skip(
             file=raw.file,
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
-            hint=f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+            hint=(f"{note}; " if (note := encoding_note(raw.details, headers)) else "")
+            + f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
             + (also if raw.sheet else ""),
         )
     info.header_row = raw.first_row + header_idx
@@ -810,11 +842,11 @@ def _ship_dates(
 ) -> pd.Series:
     info, header_cells = b.info, b.header_cells
     raw_headers = [str(header_cells[j]) for j in b.data_cols if isinstance(header_cells[j], str)]
-    french = header_language(raw_headers) == "fr"
+    language = DAY_FIRST_LANGUAGES.get(header_language(raw_headers) or "")
     ship_date, date_problem, order = dates_mod.parse_dates(
         b.text["ship_date"],
         forced=options.date_order,
-        french_headers=french,
+        dayfirst_language=language,
         country_hint=_main_country(b.distinct.counts(b.text["country"], _country_code, is_data)),
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(b.raw.details.get("date1904", False)),

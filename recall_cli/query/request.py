@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recall_cli.errors import ScopeError, UsageError
+from recall_cli.normalize.columns import is_known_header
 from recall_cli.normalize.options import DAYFIRST, MONTHFIRST, NormalizeOptions
 from recall_cli.query.scope import RecallScope
 from recall_cli.query.scopefile import RecallFile, build_scope, read_recall_file
@@ -104,6 +105,7 @@ class Request:
                 password=password,
                 max_unzipped_mb=max_unzipped_mb,
                 recursive=recursive,
+                known_header=is_known_header,
             ),
             normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
             use_cache=not no_cache,

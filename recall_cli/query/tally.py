@@ -438,6 +438,8 @@ class Tally:
                 "columns": info["columns"],
                 "date_order": info["date_order"],
                 "rows": c,
+                # What stderr said of this sheet (a table cut at the format's last row...).
+                "warnings": list(info["warnings"]),
             }
             for info, c in zip(self.sources, counts, strict=True)
             if not info["skipped"]
