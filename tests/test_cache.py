@@ -196,13 +196,16 @@ def test_content_hash_is_reused_until_the_file_is_touched(
 ) -> None:
     csv = sample / "fr_expeditions_2010.csv"
     hashed: list[Path] = []
-    real = cache._hash_bytes
+    from recall_cli.read import identity
 
-    def counting(path: Path) -> str:
-        hashed.append(path)
-        return real(path)
+    real = identity._digest
 
-    monkeypatch.setattr(cache, "_hash_bytes", counting)
+    def counting(fh: Any) -> str:
+        hashed.append(csv)
+        return real(fh)
+
+    monkeypatch.setattr(identity, "_digest", counting)
+    monkeypatch.setattr(identity, "_memo", {})  # as in a new process
     first = cache.content_hash(csv)
     assert cache.content_hash(csv) == first and len(hashed) == 1
     st = csv.stat()

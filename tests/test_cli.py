@@ -26,7 +26,7 @@ def test_summary_json_equals_library_call(runner) -> None:  # type: ignore[no-un
     assert list(out) == [
         "recall", "rows", "customers_total", "customers", "units", "shipments", "by_lot",
         "by_country", "with_email", "postal_only", "uncontactable", "hcps", "sources",
-        "files_not_read", "units_unknown_in",
+        "files_not_read", "files_duplicate", "lines_duplicate", "units_unknown_in",
     ]  # fmt: skip
 
 

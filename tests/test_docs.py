@@ -59,3 +59,13 @@ def test_readme_stays_short() -> None:
     # The README is the front door: what it is, two commands, one example per user,
     # links. The rest lives in docs/.
     assert len((ROOT / "README.md").read_bytes()) <= 12 * 1024
+
+
+def test_column_names_doc_is_current() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cogapp", "--check", str(ROOT / "docs" / "columns.md")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, "docs/columns.md is stale: run `cog -r docs/columns.md`"

@@ -397,7 +397,7 @@ def test_folder_reads_exports_only(tmp_path: Path) -> None:
     from recall_cli.read.load import discover
 
     for name in ("b.csv", "a.xlsx", "~$a.xlsx", ".hidden.csv", "notes.txt", "recall.toml"):
-        (tmp_path / name).write_text("x")
+        (tmp_path / name).write_text(name)  # each its own bytes: no copies
     assert [p.name for p in discover([tmp_path])] == ["a.xlsx", "b.csv"]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -279,6 +281,30 @@ def test_xls_sheet_ending_at_row_65536_warns() -> None:
     assert "Export" in info.sheet
 
 
+CUT = (
+    "the sheet ends at row 65,536, the last row an .xls sheet can hold: the table was "
+    "probably cut when it was saved as .xls; ask the site for an .xlsx or .csv export of "
+    "the whole table"
+)
+
+
+def test_row_limit_warned_once_on_stderr_and_carried_in_json(tmp_path: Path) -> None:
+    p = REAL / "cut_at_65536.soffice.xls"
+    env = {"RECALL_CACHE_DIR": str(tmp_path / "c"), "RECALL_AUDIT_LOG": str(tmp_path / "a"),
+           "PATH": "/usr/bin:/bin", "COLUMNS": "200"}  # fmt: skip
+    args = [sys.executable, "-m", "recall_cli", "summary", "--format", "json", "--lot", LOT,
+            "--from", "2010-11-30", "--to", "2011-01-04", str(p)]  # fmt: skip
+    for _ in range(2):  # the second run answers from the cache: the same warning
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.count("row 65,536") == 1, done.stderr
+        assert f"warning: {p} / Export: {CUT}" in done.stderr.splitlines()
+        import json
+
+        (source,) = json.loads(done.stdout)["sources"]
+        assert source["sheet"] == "Export" and source["warnings"] == [CUT]
+
+
 # --- 7. an xlsx re-zipped by macOS Finder ---------------------------------------------
 
 # An AppleDouble header (magic, version 2), as in every ._ file Finder writes.
@@ -296,6 +322,55 @@ def test_macos_resource_fork_entries_are_ignored(tmp_path: Path) -> None:
     assert [b for _, b, _ in outcome(run(p))] == ["matched", "matched", "not_matched"]
 
 
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in: it then writes data descriptors (flag bit 3),
+    as Finder's Compress and `ditto -c -k` do."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        chunk = bytes(b)  # type: ignore[call-overload]
+        self.data += chunk
+        return len(chunk)
+
+
+def finder_rezip(src: Path, dest: Path) -> Path:
+    """`src` re-zipped as macOS Finder does: folder entries, data descriptors, and one
+    AppleDouble `__MACOSX/.../._name` entry per file."""
+    out = _Unseekable()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        folders: set[str] = set()
+        for info in zin.infolist():
+            parts = info.filename.split("/")[:-1]
+            for k in range(1, len(parts) + 1):
+                folder = "/".join(parts[:k]) + "/"
+                if folder not in folders:
+                    folders.add(folder)
+                    zout.writestr(zipfile.ZipInfo(folder), b"")
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr(zipfile.ZipInfo("__MACOSX/"), b"")
+        for info in zin.infolist():
+            head, _, tail = info.filename.rpartition("/")
+            zout.writestr(f"__MACOSX/{head + '/' if head else ''}._{tail}", APPLEDOUBLE)
+    dest.write_bytes(bytes(out.data))
+    return dest
+
+
+def test_finder_zipped_xlsx_and_ods_read(tmp_path: Path) -> None:
+    xlsx = finder_rezip(excel_xlsx(tmp_path / "a.xlsx", SHIPMENTS), tmp_path / "finder.xlsx")
+    with zipfile.ZipFile(xlsx) as zf:
+        assert all(i.flag_bits & 0x8 for i in zf.infolist())
+    assert [b for _, b, _ in outcome(run(xlsx))] == ["matched", "matched", "not_matched"]
+    ods = finder_rezip(REAL / "1904.ods", tmp_path / "finder.ods")
+    assert sniff.sniff(ods) == "ods"
+    sheet = next(load.read_file(ods))
+    assert sheet.details["date_system"] == "1904"
+
+
 # --- 8. xlsb with a chart sheet -------------------------------------------------------
 
 
@@ -306,10 +381,6 @@ def test_xlsb_chart_sheet_is_skipped() -> None:
     assert list(sheets) == ["Visible", "Hidden", "VeryHidden", "Chart"]
     assert sheets["Chart"].skipped == "a chart sheet, not a table of cells"
     assert not sheets["Visible"].skipped
-
-
-def _unused() -> None:  # keep imports used by later sections
-    _ = (io, RecallError)
 
 
 # --- 2. a CSV opened in the other locale and saved as xlsx ----------------------------
@@ -459,3 +530,478 @@ def test_postal_codes_padded_by_country_format(tmp_path: Path) -> None:
     problems = r.shipments.rows["problem"].tolist()
     assert problems[-1] == "postal code does not fit its country's format"
     assert [b for _, b, _ in outcome(r)] == ["matched"] * 8  # flagged, not unmatched
+
+
+# --- 10. a UTF-8 BOM read as Latin-1 --------------------------------------------------
+
+BOM_HEADER = "ship_date,lot,customer_id,name,quantity"
+
+
+@pytest.mark.parametrize(
+    "name", ["bom_read_as_cp1252.soffice.csv", "bom_read_as_cp1252.soffice.xlsx"]
+)
+def test_bom_read_as_cp1252_by_libreoffice_is_stripped(name: str) -> None:
+    """LibreOffice 7.4 opened a UTF-8 CSV with a BOM as Windows-1252 and saved it as
+    UTF-8 CSV (the first header quoted: '"ï»¿ship_date"') and as xlsx."""
+    r = run(REAL / name)
+    assert r.shipments.sources[0].columns["ship_date"] == "ship_date"
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched"]
+
+
+MISREAD = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM decoded as cp1252
+BOM_CSV = BOM_HEADER + ",ville\n2010-12-01," + LOT + ",C1,Ann,1,Orléans\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "given", "read_as"),
+    [
+        ((MISREAD + BOM_CSV).encode(), None, "utf-8"),  # "ï»¿" saved again as UTF-8
+        (b"\xef\xbb\xbf" + BOM_CSV.encode("cp1252"), None, "cp1252"),  # a BOM, then cp1252
+        (b"\xef\xbb\xbf" + BOM_CSV.encode("cp1252"), "cp1252", "cp1252"),
+    ],
+    ids=["utf8-misread", "bom-then-cp1252", "bom-then-given-cp1252"],
+)
+def test_misread_bom_in_csv_is_stripped(
+    tmp_path: Path, data: bytes, given: str | None, read_as: str
+) -> None:
+    p = tmp_path / "bom.csv"
+    p.write_bytes(data)
+    r = run(p, encoding=given)
+    info = r.shipments.sources[0]
+    assert info.columns["ship_date"] == "ship_date", info.columns
+    assert info.details["encoding"] == read_as
+    assert r.shipments.rows["city"].tolist() == ["Orléans"]
+    assert [b for _, b, _ in outcome(r)] == ["matched"]
+
+
+# --- 9. code pages: "CSV (MS-DOS)" and "CSV (Macintosh)" ------------------------------
+
+FR_ROWS = [
+    "N° de lot;Date d'expédition;Code client;Nom;Quantité",
+    f"{LOT};01/12/2010;C001;Müller Bäckerei;1",
+    f"{LOT};15/12/2010;C002;Crème Brûlée SARL;2",
+    "B201599;03/01/2011;C003;Peña & Søn;3",
+]
+FR_NAMES = ["Müller Bäckerei", "Crème Brûlée SARL", "Peña & Søn"]
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("fr_cp850.soffice.csv", "cp850"), ("fr_macroman.soffice.csv", "mac_roman")],
+)
+def test_code_page_csv_written_by_libreoffice(name: str, encoding: str) -> None:
+    """LibreOffice 7.4 saved the same French table as IBM850 ("CSV (MS-DOS)") and as
+    Mac Roman: both read with their own code page, headers and names intact."""
+    r = run(REAL / name)
+    info = r.shipments.sources[0]
+    assert info.details["encoding"] == encoding
+    assert info.columns["ship_date"] == "Date d'expédition"
+    assert r.shipments.rows["name"].tolist() == FR_NAMES
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched", "not_matched"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp850", "mac_roman", "latin-1"])
+def test_code_page_chosen_by_known_headers(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "fr.csv"
+    p.write_bytes(("\r\n".join(FR_ROWS) + "\r\n").encode(encoding))
+    r = run(p)
+    # latin-1 and cp1252 agree on every letter; cp1252 is what Windows writes.
+    assert r.shipments.sources[0].details["encoding"] == {"latin-1": "cp1252"}.get(
+        encoding, encoding
+    )
+    assert r.shipments.rows["name"].tolist() == FR_NAMES
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp850", "mac_roman"])
+def test_code_page_without_accented_headers_read_by_its_letters(
+    tmp_path: Path, encoding: str
+) -> None:
+    # ASCII headers read the same in every code page: the names decide.
+    p = tmp_path / "en.csv"
+    names = ["Schäfer & Söhne", "Crème Brûlée", "Straße 5 Müller"]
+    rows = ["Lot,Ship Date,Customer ID,Name,Qty"]
+    rows += [f"{LOT},2010-12-01,C{i},{n},1" for i, n in enumerate(names)]
+    p.write_bytes(("\n".join(rows) + "\n").encode(encoding))
+    r = run(p)
+    assert r.shipments.sources[0].details["encoding"] == encoding
+    assert r.shipments.rows["name"].tolist() == names
+
+
+def test_detect_encoding_is_pure_over_the_first_bytes() -> None:
+    from recall_cli.normalize.columns import is_known_header
+    from recall_cli.read.encoding import bom_length, detect_encoding
+
+    header = "N° lot;Date d'expédition\r\n"
+    assert detect_encoding(header.encode("utf-8")) == "utf-8"
+    assert detect_encoding(codecs_bom() + header.encode("utf-8")) == "utf-8-sig"
+    assert detect_encoding(header.encode("utf-16")) == "utf-16"
+    assert detect_encoding(header.encode("utf-16-le")) == "utf-16-le"
+    # A head cut inside a UTF-8 sequence is still UTF-8.
+    assert detect_encoding(header.encode("utf-8")[:-4] + "é".encode()[:1]) == "utf-8"
+    for cp in ("cp1252", "cp850", "mac_roman"):
+        data = header.encode(cp)
+        assert detect_encoding(data, is_known_header) == cp
+        assert bom_length(codecs_bom() + data, detect_encoding(codecs_bom() + data)) == 3
+    assert bom_length(codecs_bom() + b"a", "utf-8-sig") == 0
+
+
+def codecs_bom() -> bytes:
+    import codecs
+
+    return codecs.BOM_UTF8
+
+
+def test_no_code_page_fits_hint_names_encoding(tmp_path: Path) -> None:
+    # Shift-JIS headers: any bytes fit a code page, no header is found, and the
+    # message says the encoding was a guess and names --encoding.
+    p = tmp_path / "jp.csv"
+    p.write_bytes("ロット,出荷日,顧客,数量\r\nB1,2010-12-01,C1,1\r\n".encode("shift_jis"))
+    err = refused(lambda: run(p))
+    assert err.message == "no sheet with a recognisable header in any file"
+    assert err.hint == (
+        f"run `recall inspect` to see what was found; {p}: the file was read as cp850 (a "
+        "guess): if its headers look garbled, pass --encoding with its real encoding "
+        "(cp1252, cp850, mac_roman, latin-1)"
+    )
+    # Czech headers in cp1250: the lot is known, the rest is not, and the guess is named.
+    p = tmp_path / "cz.csv"
+    p.write_bytes("Lot;Datum odeslání;Zákazník;Množství\r\nB1;1.12.2010;C1;1\r\n".encode("cp1250"))
+    with pytest.raises(RecallError) as info:
+        run(p)
+    assert "pass --encoding with its real encoding" in (info.value.hint or "")
+    # A header that reads right in the guessed code page is no reason to blame it.
+    p = tmp_path / "ok.csv"
+    p.write_bytes("N° de lot;Date d'expédition;Quantité\r\nB1;01/12/2010;1\r\n".encode("cp850"))
+    with pytest.raises(RecallError) as info:
+        run(p)
+    assert "--encoding" not in (info.value.hint or "") and "--encoding" not in info.value.message
+
+
+# --- 11. Excel 2.x-4.0 worksheets and flat ODS ----------------------------------------
+
+
+def _biff_record(rid: int, data: bytes) -> bytes:
+    return struct.pack("<HH", rid, len(data)) + data
+
+
+def old_excel(path: Path, version: int, rows: list[list[str]]) -> Path:
+    """An Excel 2.x/3.0/4.0 worksheet: a bare BIFF stream of BOF, LABEL cells and EOF."""
+    bof = {2: 0x0009, 3: 0x0209, 4: 0x0409}[version]
+    out = _biff_record(bof, struct.pack("<HH", 0, 0x0010) + (b"" if version == 2 else bytes(2)))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            b = text.encode("cp1252")
+            if version == 2:  # LABEL: row, col, 3 attribute bytes, 1-byte length
+                out += _biff_record(0x0004, struct.pack("<HH3sB", r, c, bytes(3), len(b)) + b)
+            else:  # LABEL: row, col, XF index, 2-byte length
+                out += _biff_record(0x0204, struct.pack("<HHHH", r, c, 0, len(b)) + b)
+    path.write_bytes(out + _biff_record(0x000A, b""))
+    return path
+
+
+OLD_ROWS = [HEADER, [LOT, "2010-12-01", "C1", "Ann", "1"]]
+
+
+@pytest.mark.parametrize(("version", "label"), [(2, "2.x"), (3, "3.0"), (4, "4.0")])
+def test_excel_2_to_4_worksheet_says_what_it_is(tmp_path: Path, version: int, label: str) -> None:
+    p = old_excel(tmp_path / "old report.xls", version, OLD_ROWS)
+    err = refused(lambda: run(p))
+    assert err.message == (
+        f"is an Excel {label} worksheet (BIFF{version}), a format older than Excel 5 (1993) "
+        "that the spreadsheet readers used here cannot open"
+    )
+    assert err.hint == (
+        f"convert it with LibreOffice: soffice --headless --convert-to xlsx '{p}', "
+        "or open it in Excel and save it as .xlsx"
+    )
+
+
+def test_biff_bof_needs_a_known_document_type() -> None:
+    # A text file starting with a tab and a NUL is no BIFF2 file.
+    assert sniff._old_biff(b"\x09\x00\x04\x00\x07\x00\x99\x99rest") is None
+    assert sniff._old_biff(b"\x09\x04\x06\x00\x00\x00\x00\x01\x00\x00") == "biff4"  # workbook
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_excel_4_worksheet_converted_as_the_hint_says(tmp_path: Path) -> None:
+    p = old_excel(tmp_path / "old.xls", 4, OLD_ROWS)
+    cmd = refused(lambda: run(p)).hint.split(": ", 1)[1].split(", or ")[0]  # type: ignore[union-attr]
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo"
+    args = shlex.split(cmd)
+    subprocess.run([args[0], profile, *args[1:], "--outdir", str(tmp_path)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    assert [b for _, b, _ in outcome(run(tmp_path / "old.xlsx"))] == ["matched"]
+
+
+FODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def flat_ods(path: Path, rows: list[list[object]], *, prolog: str = "") -> Path:
+    """A flat ODS laid out as LibreOffice writes it: indented, one element a line."""
+    lines = [f'<?xml version="1.0" encoding="UTF-8"?>{prolog}',
+             f'<office:document {FODS_NS} office:version="1.3" '
+             'office:mimetype="application/vnd.oasis.opendocument.spreadsheet">',
+             " <office:body>", "  <office:spreadsheet>",
+             '   <table:table table:name="Export">']  # fmt: skip
+    for row in rows:
+        lines.append("    <table:table-row>")
+        for v in row:
+            if isinstance(v, dt.date):
+                lines.append(f'     <table:table-cell office:value-type="date" '
+                             f'office:date-value="{v}"><text:p>{v:%m/%d/%Y}</text:p>'
+                             "</table:table-cell>")  # fmt: skip
+            else:
+                lines.append(f'     <table:table-cell office:value-type="string">'
+                             f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
+        lines.append("    </table:table-row>")
+    lines += [
+        "   </table:table>",
+        "  </office:spreadsheet>",
+        " </office:body>",
+        "</office:document>",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_flat_ods_is_read(tmp_path: Path) -> None:
+    # A name in two spans keeps its space; the indentation between cells is no text.
+    name = 'Crème <text:span text:style-name="T1">Brûlée</text:span> <text:s/>SARL'
+    p = flat_ods(tmp_path / "x.fods", [*SHIPMENTS[:3], [LOT, dt.date(2011, 1, 5), "C3", name, 3]])
+    assert sniff.sniff(p) == "fods"
+    r = run(p)
+    assert [b for _, b, _ in outcome(r)] == ["matched", "matched", "not_matched"]
+    assert r.shipments.rows["name"].tolist()[2] == "Crème Brûlée  SARL"
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 12, 1)
+
+
+def test_flat_ods_with_a_dtd_is_refused(tmp_path: Path) -> None:
+    bomb = '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    p = flat_ods(tmp_path / "b.fods", [HEADER, [LOT, "&b;", "C1", "A", "1"]], prolog=bomb)
+    err = refused(lambda: run(p))
+    assert "XML entity or DTD declaration" in err.message and err.file == str(p)
+
+
+# --- 12. xlsb cells in SheetJS's short form -------------------------------------------
+
+
+def _brt(rec_type: int, body: bytes = b"") -> bytes:
+    """One BIFF12 record: 7-bit varint type and size, then the body."""
+    head = bytes([rec_type]) if rec_type < 0x80 else bytes([rec_type & 0x7F | 0x80, rec_type >> 7])
+    size, out = len(body), bytearray()
+    while True:
+        out.append(size & 0x7F | (0x80 if size >> 7 else 0))
+        size >>= 7
+        if not size:
+            break
+    return head + bytes(out) + body
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def tiny_xlsb(path: Path, rows: list[list[str]], *, short: bool, dim_cols: int = 0) -> Path:
+    """The smallest xlsb calamine opens: a workbook.bin naming one sheet, and the sheet's
+    dimension, rows and text cells; after a row's first cell, `short` writes each cell as
+    BrtShortSt (record 17, no column), as SheetJS does, else as BrtCellSt (record 6)."""
+    ncols = dim_cols or max(len(r) for r in rows)
+    sheet = _brt(0x81) + _brt(0x94, struct.pack("<4I", 0, len(rows) - 1, 0, ncols - 1))
+    sheet += _brt(0x91)  # BrtBeginSheetData
+    for r, row in enumerate(rows):
+        sheet += _brt(0x00, struct.pack("<IIH3sI", r, 0, 0x0140, bytes(3), 0))  # BrtRowHdr
+        for c, text in enumerate(row):
+            if c and short:
+                sheet += _brt(0x11, bytes(4) + _wide(text))  # style, then the text
+            else:
+                sheet += _brt(0x06, struct.pack("<I", c) + bytes(4) + _wide(text))
+    sheet += _brt(0x92) + _brt(0x82)
+    bundle = struct.pack("<II", 0, 1) + _wide("rId1") + _wide("Shipments")  # BrtBundleSh
+    book = _brt(0x83) + _brt(0x8F) + _brt(0x9C, bundle) + _brt(0x90) + _brt(0x84)
+    rel = f'<Relationship Id="rId1" Type="{REL_NS}/%s" Target="%s"/>'
+    rels = f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}">%s</Relationships>'
+    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+          'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+          'vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.bin" '
+          'ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/><Override '
+          'PartName="/xl/worksheets/sheet1.bin" ContentType="application/'
+          'vnd.ms-excel.worksheet"/></Types>')  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", ct)
+        zf.writestr("_rels/.rels", rels % (rel % ("officeDocument", "xl/workbook.bin")))
+        zf.writestr("xl/workbook.bin", book)
+        zf.writestr(
+            "xl/_rels/workbook.bin.rels", rels % (rel % ("worksheet", "worksheets/sheet1.bin"))
+        )
+        zf.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+TEXT_ROWS = [HEADER, [LOT, "2010-12-01", "C1", "Ann", "1"], [LOT, "2011-01-05", "C2", "Bea", "2"]]
+
+
+def test_sheetjs_xlsb_short_cells_say_what_happened() -> None:
+    """SheetJS 0.18.5 wrote this xlsb (tests/real_apps/README.md): every cell after the
+    first of a row is a short record, which calamine 0.36 skips."""
+    p = REAL / "sheetjs_short_cells.xlsb"
+    err = refused(lambda: run(p))
+    assert err.sheet == "Shipments" and err.file == str(p)
+    assert err.message == (
+        "stores 16 cells in the short form SheetJS writes, which the xlsb reader skips: "
+        "only 1 of the sheet's 5 columns would be read"
+    )
+    assert err.hint == (
+        f"re-save it with LibreOffice: soffice --headless --convert-to xlsx {p}, "
+        "or open it in Excel and save it as .xlsx"
+    )
+
+
+def test_xlsb_short_cells_built_by_hand(tmp_path: Path) -> None:
+    short = tiny_xlsb(tmp_path / "short.xlsb", TEXT_ROWS, short=True)
+    # 3 rows of 4 short cells each
+    assert "stores 12 cells in the short form" in refused(lambda: run(short)).message
+    # The same cells in the usual form read whole.
+    full = tiny_xlsb(tmp_path / "full.xlsb", TEXT_ROWS, short=False)
+    assert [b for _, b, _ in outcome(run(full))] == ["matched", "not_matched"]
+
+
+def test_xlsb_dimension_wider_than_cells_alone_is_no_error(tmp_path: Path) -> None:
+    # A dimension that counts formatted blank cells further right, with no short record.
+    p = tiny_xlsb(tmp_path / "wide.xlsb", TEXT_ROWS, short=False, dim_cols=12)
+    assert [b for _, b, _ in outcome(run(p))] == ["matched", "not_matched"]
+
+
+# --- 13. headers French, German, Spanish and Italian ERPs write -----------------------
+
+ERP_HEADERS = {
+    "sage-fr": (
+        "N° pièce;Date de livraison;Code client;Intitulé;Code postal;Ville de livraison;"
+        "Référence article;N° de lot;Qté",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "sap-de": (
+        "Lieferung;Warenausgangsdatum;Warenempfänger;Name 1;Straße;Postleitzahl;Ort;Land;"
+        "Material;Charge;Liefermenge",
+        ["order_id", "ship_date", "customer_id", "name", "address", "postal_code", "city",
+         "country", "product", "lot", "quantity"],
+    ),
+    "business-central-de": (
+        "Belegnr.;Lieferdatum;Verk. an Deb.-Nr.;Verk. an Name;Lief. an PLZ-Code;Lief. an Ort;"
+        "Artikelnr.;Chargennr.;Menge",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "odoo-es": (
+        "Documento origen;Fecha efectiva;Nº cliente;Empresa;C.P.;Población;Producto;"
+        "Lote/Número de serie;Cantidad",
+        ["order_id", "ship_date", "customer_id", "name", "postal_code", "city", "product",
+         "lot", "quantity"],
+    ),
+    "it": (
+        "Numero DDT;Data DDT;Codice cliente;Ragione sociale;Indirizzo;CAP;Città;Provincia;"
+        "Articolo;Lotto;Quantità;Medico prescrittore",
+        ["order_id", "ship_date", "customer_id", "name", "address", "postal_code", "city",
+         "region", "product", "lot", "quantity", "prescriber"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("erp", list(ERP_HEADERS))
+def test_erp_headers_map_to_their_columns(tmp_path: Path, erp: str) -> None:
+    header, canon = ERP_HEADERS[erp]
+    values = {"ship_date": "01/12/2010", "lot": LOT, "quantity": "2", "postal_code": "01000"}
+    row = ";".join(values.get(c, f"x{i}") for i, c in enumerate(canon))
+    p = tmp_path / f"{erp}.csv"
+    p.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    r = run(p)
+    info = r.shipments.sources[0]
+    assert info.columns == dict(zip(canon, header.split(";"), strict=True))
+    assert info.ignored_columns == []
+    assert [b for _, b, _ in outcome(r)] == ["matched"]
+
+
+def test_french_order_number_is_the_order_id(tmp_path: Path) -> None:
+    p = tmp_path / "fr.csv"
+    p.write_text("N° de lot;Date d'expédition;Code client;N° de commande\n"
+                 f"{LOT};01/12/2010;C1;CDE-0042\n", encoding="utf-8")  # fmt: skip
+    r = run(p)
+    assert r.shipments.sources[0].columns["order_id"] == "N° de commande"
+    assert r.shipments.rows["order_id"].tolist() == ["CDE-0042"]
+
+
+def test_nombre_is_a_count_in_french_and_a_name_in_spanish(tmp_path: Path) -> None:
+    fr = tmp_path / "fr.csv"
+    fr.write_text(f"N° de lot;Date d'expédition;Code client;Nombre\n{LOT};01/12/2010;C1;3\n")
+    es = tmp_path / "es.csv"
+    es.write_text(f"Lote;Fecha de envío;Código cliente;Nombre\n{LOT};01/12/2010;C1;Ana\n")
+    assert run(fr).shipments.sources[0].columns["quantity"] == "Nombre"
+    info = run(es).shipments.sources[0]
+    assert info.columns["name"] == "Nombre" and "quantity" not in info.columns
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [("Charge;Lieferdatum;Kundennummer", "German"), ("Lote;Fecha de envío;Código cliente",
+      "Spanish"), ("Lotto;Data spedizione;Codice cliente", "Italian")],
+)  # fmt: skip
+def test_day_first_languages_decide_ambiguous_dates(
+    tmp_path: Path, header: str, language: str
+) -> None:
+    # Every date could be either order and no country says: the headers' language does.
+    p = tmp_path / "x.csv"
+    p.write_text(f"{header}\n{LOT};01/12/2010;C1\n{LOT};05/12/2010;C2\n", encoding="utf-8")
+    info = run(p).shipments.sources[0]
+    assert info.date_order == "day-first"
+    assert info.date_order_reason == f"every value is ambiguous; {language} headers mean day-first"
+    days = run(p).shipments.rows["ship_date"].dt.date.tolist()
+    assert days == [dt.date(2010, 12, 1), dt.date(2010, 12, 5)]
+
+
+# --- the same shipments as LibreOffice and Gnumeric save them -------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [f"us_shipments.{app}.{kind}" for app in ("soffice", "gnumeric")
+     for kind in ("xlsx", "xls", "ods")] + ["us_shipments.soffice.fods"],
+)  # fmt: skip
+def test_saved_by_libreoffice_and_gnumeric_read_as_the_csv(name: str) -> None:
+    """The first 5 lines of us_shipments.csv, opened with en-US dates and saved by
+    LibreOffice 7.4 and Gnumeric 1.12 (ssconvert). Gnumeric indents content.xml in its
+    .ods, which calamine 0.36 cannot read as it is."""
+    r = run(REAL / name)
+    csv = run(REAL / "us_shipments.csv")
+    assert r.shipments.rows["ship_date"].tolist() == csv.shipments.rows["ship_date"].tolist()[:5]
+    for column in ("lot", "customer_id", "name", "quantity"):
+        assert r.shipments.rows[column].tolist() == csv.shipments.rows[column].tolist()[:5]
+    assert r.result.bucket.tolist() == csv.result.bucket.tolist()[:5]
+
+
+def test_indented_ods_too_large_to_rewrite_says_how_to_convert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recall_cli.read import flatods
+
+    monkeypatch.setattr(flatods, "MAX_BYTES", 1000)
+    p = tmp_path / "big.ods"
+    p.write_bytes((REAL / "us_shipments.gnumeric.ods").read_bytes())
+    err = refused(lambda: run(p))
+    assert "indented as Gnumeric writes it, too large to read again" in err.message
+    assert err.hint == f"convert it with LibreOffice: soffice --headless --convert-to xlsx {p}"
+
+
+def test_delivery_date_is_the_ship_date_only_alone(tmp_path: Path) -> None:
+    # SAP's delivery date is the planned one: beside the goods-issue date it is not read.
+    both = tmp_path / "both.csv"
+    both.write_text(f"Charge;Lieferdatum;Warenausgangsdatum;Kundennummer\n"
+                    f"{LOT};15.01.2011;01.12.2010;K1\n", encoding="utf-8")  # fmt: skip
+    info = run(both).shipments.sources[0]
+    assert info.columns["ship_date"] == "Warenausgangsdatum"
+    alone = tmp_path / "alone.csv"
+    alone.write_text(f"Charge;Lieferdatum;Kundennummer\n{LOT};01.12.2010;K1\n", encoding="utf-8")
+    assert run(alone).shipments.sources[0].columns["ship_date"] == "Lieferdatum"

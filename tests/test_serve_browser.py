@@ -139,6 +139,23 @@ def test_scan_a_gs1_barcode(page: Any, scan: str) -> None:
     assert f"GTIN {GTIN}, expiry 2012-06-30" in answer.locator(".scanned").inner_text()
 
 
+def test_the_last_answer_goes_while_the_next_is_on_its_way(page: Any) -> None:
+    ask(page, "B201575")
+    held: list[Any] = []
+    page.route("**/answer?*", lambda route: held.append(route))  # hold the answer back
+    try:
+        page.fill("#q", "B20157")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#answer .checking")
+        assert page.inner_text("#answer") == "Checking B20157 …"
+        assert page.locator("#answer .verdict").count() == 0
+    finally:
+        for route in held:
+            route.continue_()
+        page.unroute("**/answer?*")
+    page.wait_for_selector("#answer .suggest")
+
+
 def test_mistyped_lot_warns_and_suggests(page: Any) -> None:
     answer = ask(page, "B2O1575")
     assert answer.locator(".word").inner_text() == "NOT ON THE RECALL LIST"

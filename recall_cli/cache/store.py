@@ -10,7 +10,7 @@ uncompressed so that it is memory-mapped and used in place) and
 `<path-id>-<key>.json` (its SourceInfo list, written last as the commit mark).
 The key hashes:
 
-- the file's size, mtime_ns and a BLAKE2b hash of its whole content. The hash is
+- the file's size, mtime_ns and the SHA-256 of its whole content. The hash is
   remembered in `<path-id>.hash` with the file's size, mtime, ctime, inode and device,
   and computed again whenever any of them moves: every write moves the ctime, so even an
   edit that keeps the size and restores the mtime is seen;
@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     import pyarrow as pa
 
     from recall_cli.normalize.sheet import NormalizeOptions, Shipments, SourceInfo
+    from recall_cli.read.identity import Duplicate
     from recall_cli.read.load import LoadOptions
 
 CACHE_ENV = "RECALL_CACHE_DIR"
@@ -78,7 +79,6 @@ COMPACT_COLUMNS = (
 )  # fmt: skip
 # Packages whose code decides what the normalised rows hold, and how they are stored.
 _ROW_PACKAGES = ("read", "normalize", "cache")
-_HASH_CHUNK = 4 * 1024 * 1024
 
 Progress = Callable[[str, int], None]
 
@@ -295,28 +295,37 @@ def _hold(fd: int) -> None:
 
 
 def content_hash(path: Path) -> str:
-    """The file's BLAKE2b, reused while its stat says it cannot have changed.
+    """The file's SHA-256 (read.identity), reused while its stat says it cannot have changed.
 
     Any write to a file moves its ctime, which no user tool can set back, so
     an edit that keeps the size and restores the mtime is still hashed again.
+    The hash is remembered in the cache folder for later runs, and in this
+    process for the duplicate check and the audit log, which use the same hash.
     """
-    stamp = _stamp(path.stat())
+    from recall_cli.read import identity
+
+    st = path.stat()
+    stamp = _stamp(st)
     memo = _hash_memo_path(path)
     trusted = cache_folder() is not None
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         if trusted and _trusted_file(memo):
             saved = json.loads(memo.read_text(encoding="utf-8"))
-            if saved["stat"] == stamp and saved["check"] == _seal([stamp, saved["hash"]]):
+            if saved["stat"] == stamp and saved["check"] == _seal([stamp, _HASH, saved["hash"]]):
+                identity.remember(identity.stamp_of(st), str(saved["hash"]))
                 return str(saved["hash"])
-    digest = _hash_bytes(path)
+    digest = identity.sha256_file(path)  # once per process: the audit log may have it
     if _stat_stamp(path) != stamp:
         return digest  # it moved while it was hashed: not worth remembering
     with contextlib.suppress(OSError):
         _ensure_dir()
-        record = {"stat": stamp, "hash": digest, "check": _seal([stamp, digest])}
+        record = {"stat": stamp, "hash": digest, "check": _seal([stamp, _HASH, digest])}
         payload = json.dumps(record).encode("utf-8")
         _atomic_write(memo, lambda fh: fh.write(payload))
     return digest
+
+
+_HASH = "sha256"  # in the memo's seal: a memo of another algorithm is not reused
 
 
 def _seal(value: object) -> str:
@@ -333,19 +342,6 @@ def _stamp(st: os.stat_result) -> list[int]:
 
 def _hash_memo_path(path: Path) -> Path:
     return cache_dir() / f"{path_id(path)}.hash"
-
-
-def _hash_bytes(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    # Non-blocking, and only a regular file: a FIFO must never hang the hash thread.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(f"{path} is not a regular file")
-    with os.fdopen(fd, "rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _code_stamp() -> str:
@@ -744,7 +740,7 @@ def load_shipments(
     frame of one file, and only the `source` numbers are shifted on the way out.
     """
     from recall_cli.read import stamps
-    from recall_cli.read.load import discover, parallel_map
+    from recall_cli.read.load import parallel_map
 
     global last_stats
     last_stats = Stats()
@@ -793,16 +789,30 @@ def load_shipments(
                 _store_in_background(entry, fresh)
             return fresh
 
-        files = discover(paths, recursive=load_options.recursive)
-        stamps.take(files)  # before any byte is read: the audit checks they did not move
+        files, duplicates = input_files(paths, load_options, use_cache=cached)
+        stamps.take(files)  # before any row is read: the audit checks they did not move
         parts = parallel_map(one, files)
         from recall_cli.normalize.sheet import combine
 
-        return combine(parts)
+        shipments = combine(parts)
+        shipments.duplicates = [d.to_dict() for d in duplicates]
+        return shipments
     finally:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
+
+
+def input_files(
+    paths: Iterable[str | Path], load_options: LoadOptions, *, use_cache: bool
+) -> tuple[list[Path], list[Duplicate]]:
+    """The files to read, each once, and the inputs left out as the same file or the
+    same bytes as an earlier one (read.load.find_inputs). With the cache, the bytes
+    are compared by the hash the entry keys use, remembered across runs."""
+    from recall_cli.read.load import find_inputs
+
+    usable = use_cache and _cacheable(load_options) and cache_folder() is not None
+    return find_inputs(paths, load_options.recursive, content_hash if usable else None)
 
 
 def has_entries(path: Path) -> bool:

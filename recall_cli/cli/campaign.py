@@ -58,7 +58,7 @@ def affected(
         scope = request.scope.to_dict() if request.scope else {}
         emit(app, plan, reports.affected(*tally.affected_rows()), files=read_files(tally),
              scope=scope, audit_log=audit_log)  # fmt: skip
-        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
+        _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read(), tally)
         return
     from recall_cli.tasks.scope_diff import affected_excluding
 
@@ -74,7 +74,7 @@ def affected(
              f"{len(frame):,} remain")  # fmt: skip
     emit(app, plan, reports.affected_frame(frame), files=read_files(run),
          scope=run.result.scope.to_dict(), audit_log=audit_log)  # fmt: skip
-    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read(), run.result.tally)
 
 
 # tasks.exports.KINDS and tasks.sql.ROWS_KIND, spelled out so building the CLI does not
@@ -168,6 +168,11 @@ def export_command(
             + ")",
             err=True,
         )
+    from recall_cli.query.reading import copies_note, in_doubt
+
+    copies = run.result.tally.lines_duplicate()
+    if in_doubt(copies):  # lines in two files: the file may count them twice, said even with -q
+        click.echo(f"{kind}: {copies_note(copies).removeprefix('; ')}", err=True)
 
 
 def _export_rows(app: AppContext, audit_log: Path | None, kwargs: dict[str, Any]) -> None:
@@ -188,7 +193,7 @@ def _export_rows(app: AppContext, audit_log: Path | None, kwargs: dict[str, Any]
                 scope=tally.scope.to_dict(), audit_log=audit_log, quiet_rows=True)  # fmt: skip
     where = "stdout" if done.target.kind == "stdout" else plan.output
     app.info(f"rows: {plural(len(answer.result.rows), 'row')} to {where}")
-    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
+    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read(), tally)
 
 
 AUDIT_EXAMPLES = """\b

@@ -21,12 +21,17 @@ if TYPE_CHECKING:
 
 
 def _emit_rows_line(
-    app: AppContext, summary_rows: dict[str, int], not_read: list[dict[str, str]] | None = None
-) -> None:
+    app: AppContext, summary_rows: dict[str, int], not_read: list[dict[str, str]] | None,
+    tally: Tally,
+) -> None:  # fmt: skip
     from recall_cli.output.terminal import bucket_line
+    from recall_cli.query.reading import in_doubt
 
-    line = bucket_line(summary_rows, not_read or [])
-    if not_read:  # files left out with --skip-unreadable: said even with -q
+    duplicates = tally.files_duplicate()
+    copies = tally.lines_duplicate()
+    line = bucket_line(summary_rows, not_read or [], duplicates, copies)
+    if not_read or in_doubt(copies):
+        # Files left out with --skip-unreadable, lines maybe counted twice: said even with -q.
         app.console(stderr=True).print(line)
     else:
         app.info(line)

@@ -132,6 +132,13 @@ input_options = _bundle(
         "counts are marked incomplete).",
     ),
     click.option(
+        "--dedupe-lines",
+        is_flag=True,
+        help="Count a shipment line that a later file repeats (same order id, lot, "
+        "customer, ship date and quantity: a cumulative export) once; the copies are "
+        "counted as not data.",
+    ),
+    click.option(
         "--no-cache",
         is_flag=True,
         help="Neither read nor write the cache of normalised rows (see `recall cache info`).",

@@ -43,7 +43,7 @@ def summary(app: AppContext, **kwargs: Any) -> None:
     result = tally.summary()
     _warnings(app, tally)
     emit(app, plan, reports.summary(result, tally.units_by_week()), files=read_files(tally))
-    _emit_rows_line(app, result["rows"], result["files_not_read"])
+    _emit_rows_line(app, result["rows"], result["files_not_read"], tally)
 
 
 REVIEW_EXAMPLES = """\b
@@ -68,7 +68,7 @@ def review(app: AppContext, audit_log: Any, **kwargs: Any) -> None:
     _warnings(app, run)
     emit(app, plan, reports.review_rows(run.result), files=read_files(run),
          scope=run.result.scope.to_dict(), audit_log=audit_log)  # fmt: skip
-    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read())
+    _emit_rows_line(app, run.result.bucket_counts(), run.files_not_read(), run.result.tally)
 
 
 INSPECT_EXAMPLES = """\b

@@ -70,4 +70,4 @@ def sql(app: AppContext, query: str | None, schema: bool, timeout: float,
     _warnings(app, tally)
     emit(app, plan, answer.result, files=read_files(tally), scope=tally.scope.to_dict(),
          audit_log=audit_log)  # fmt: skip
-    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read())
+    _emit_rows_line(app, tally.bucket_counts(), tally.files_not_read(), tally)

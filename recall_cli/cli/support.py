@@ -76,6 +76,8 @@ def check(app: AppContext, code: str, show_rows: bool, audit_log: Any, **kwargs:
     request = _request(kwargs)
     rows = quick.classified(request)
     found = support.answer_check(rows, code, show_rows=show_rows)
+    for note in found.notes:
+        app.warn(note)
     scope = rows.scope.to_dict()
     emit(app, plan, found.result, quiet_rows=True, files=request_files(request),
          scope=scope if show_rows else None, audit_log=audit_log)  # fmt: skip
@@ -103,6 +105,8 @@ def customer(app: AppContext, query: str, reveal: bool, audit_log: Any, **kwargs
     request = _request(kwargs)
     rows = quick.classified(request)
     found = support.answer_customer(rows, query, reveal=reveal)
+    for note in found.notes:
+        app.warn(note)
     emit(app, plan, found.result, quiet_rows=True, files=request_files(request),
          scope=rows.scope.to_dict(), audit_log=audit_log)  # fmt: skip
     click.get_current_context().exit(found.status)

@@ -258,7 +258,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ship to state",
         "departement",
         "etat",
-        "ville de livraison",
     ),
     "postal_code": (
         "zip",
@@ -297,7 +296,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "quantite",
         "quantite expediee",
         "qte",
-        "nombre",
         "nb",
         "nb unites",
         "unites",
@@ -397,6 +395,349 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Headers that French, German, Spanish and Italian exports write (SAP in each language,
+# Sage, Odoo, Dynamics 365 Business Central / NAV, and the sites' own templates), and
+# SAP/Odoo/Business Central English. Listed by language so each can be checked against
+# its source; docs/columns.md is generated from the merged table.
+_EUROPEAN: dict[str, dict[str, tuple[str, ...]]] = {
+    "fr": {
+        "lot": (
+            "lot",
+            "n de lot",
+            "numero de lot",
+            "lot serie",
+            "numero de lot serie",
+            "lot numero de serie",
+            "n serie lot",
+            "charge",
+        ),
+        "ship_date": (
+            "date livree",
+            "date de sortie",
+            "date sortie marchandises",
+            "date de sortie marchandises",
+            "date sm reelle",
+            "date effective",
+            "date du bl",
+            "date de l expedition",
+            "date expedition reelle",
+        ),
+        "customer_id": (
+            "n client donneur d ordre",
+            "donneur d ordre",
+            "code tiers",
+            "n compte tiers",
+            "compte tiers",
+            "tiers",
+            "n tiers",
+            "client donneur d ordre",
+            "code du client",
+        ),
+        "name": (
+            "intitule",
+            "intitule client",
+            "nom donneur d ordre",
+            "nom destinataire",
+            "partenaire",
+            "receptionnaire",
+            "nom du destinataire",
+            "societe",
+        ),
+        "email": ("e mail", "adresse electronique"),
+        "phone": ("tel", "telephone portable", "tel portable", "n tel"),
+        "address": ("rue 1", "adresse 1 destinataire", "adresse destinataire", "adresse livraison"),
+        "address2": ("rue 2",),
+        "postal_code": ("code postal destinataire", "cp destinataire"),
+        "city": ("ville destinataire", "ville de livraison"),
+        "country": ("pays destinataire", "code pays destinataire"),
+        "product": (
+            "reference article",
+            "ref article",
+            "n article",
+            "code article",
+            "designation article",
+        ),
+        "quantity": ("quantite livree", "qte livree", "quantite faite", "fait", "qte"),
+        "order_id": (
+            "n de commande",
+            "no de commande",
+            "n commande client",
+            "commande client",
+            "document d origine",
+            "n piece",
+            "numero de piece",
+            "n document",
+            "n de bl",
+            "n bon de livraison",
+            "livraison",
+            "document de vente",
+        ),
+        "prescriber": ("medecin prescripteur", "prescripteur", "nom du prescripteur"),
+    },
+    "de": {
+        "lot": (
+            "charge",
+            "chargennummer",
+            "charge nr",
+            "chargen nr",
+            "chargennr",
+            "los",
+            "losnummer",
+            "los nr",
+            "los seriennummer",
+            "chargen seriennummer",
+        ),
+        "ship_date": (
+            "versanddatum",
+            "versandt am",
+            "warenausgangsdatum",
+            "wa datum",
+            "ist warenausgangsdatum",
+            "datum warenausgang",
+            "lieferscheindatum",
+            "effektives datum",
+            "ausgeliefert am",
+        ),
+        "customer_id": (
+            "kundennummer",
+            "kunden nr",
+            "kundennr",
+            "kunde nr",
+            "debitor",
+            "debitorennummer",
+            "debitor nr",
+            "auftraggeber",
+            "warenempfanger",
+            "verk an deb nr",
+            "kundenkonto",
+            "patientennummer",
+        ),
+        "name": (
+            "name 1",
+            "name1",
+            "kunde",
+            "kundenname",
+            "firma",
+            "patient",
+            "verk an name",
+            "lief an name",
+            "empfanger",
+            "warenempfanger name",
+        ),
+        "first_name": ("vorname",),
+        "last_name": ("nachname", "familienname"),
+        "email": ("e mail", "e mail adresse", "email adresse"),
+        "phone": ("telefon", "telefonnummer", "tel nr", "mobil", "handy"),
+        "address": ("strasse", "strasse und hausnummer", "anschrift", "adresse", "lief an adresse"),
+        "address2": ("adresszusatz", "adresse 2"),
+        "postal_code": ("plz", "postleitzahl", "lief an plz code", "plz code"),
+        "city": ("ort", "stadt", "lief an ort", "wohnort"),
+        "region": ("bundesland", "region"),
+        "country": ("land", "landerschlussel", "land region", "lief an land region code"),
+        "product": (
+            "material",
+            "materialnummer",
+            "materialkurztext",
+            "artikel",
+            "artikelnummer",
+            "artikelnr",
+            "artikel nr",
+            "produkt",
+            "bezeichnung",
+            "beschreibung",
+        ),
+        "quantity": (
+            "menge",
+            "liefermenge",
+            "anzahl",
+            "stuck",
+            "stuckzahl",
+            "erledigt",
+            "gelieferte menge",
+        ),
+        "order_id": (
+            "auftrag",
+            "auftragsnummer",
+            "auftragsnr",
+            "auftrags nr",
+            "kundenauftrag",
+            "verkaufsbeleg",
+            "bestellnummer",
+            "bestellung",
+            "lieferung",
+            "lieferschein",
+            "lieferscheinnummer",
+            "lieferschein nr",
+            "herkunftsbeleg",
+            "belegnummer",
+            "beleg nr",
+            "belegnr",
+        ),
+        "prescriber": ("arzt", "verordnender arzt", "verordner", "behandelnder arzt"),
+        "prescriber_id": ("lanr", "arztnummer"),
+    },
+    "es": {
+        "lot": (
+            "lote",
+            "numero de lote",
+            "n lote",
+            "n de lote",
+            "lote numero de serie",
+            "lote de fabricacion",
+        ),
+        "ship_date": (
+            "fecha de envio",
+            "fecha envio",
+            "fecha de expedicion",
+            "fecha expedicion",
+            "fecha albaran",
+            "fecha del albaran",
+            "fecha efectiva",
+            "enviado el",
+        ),
+        "customer_id": (
+            "codigo cliente",
+            "codigo de cliente",
+            "cod cliente",
+            "n cliente",
+            "numero de cliente",
+            "venta a n cliente",
+            "id cliente",
+            "codigo paciente",
+            "n paciente",
+        ),
+        "name": (
+            "cliente",
+            "nombre cliente",
+            "nombre del cliente",
+            "razon social",
+            "venta a nombre",
+            "envio a nombre",
+            "empresa",
+            "paciente",
+            "destinatario",
+        ),
+        "last_name": ("apellidos", "apellido"),
+        "email": ("correo electronico", "correo", "e mail"),
+        "phone": ("telefono", "movil", "telefono movil"),
+        "address": ("direccion", "domicilio", "direccion de envio", "calle"),
+        "address2": ("direccion 2",),
+        "postal_code": ("codigo postal", "cp", "c p", "cod postal"),
+        "city": ("ciudad", "poblacion", "localidad", "municipio"),
+        "region": ("provincia", "comunidad autonoma"),
+        "country": ("pais", "codigo pais"),
+        "product": (
+            "articulo",
+            "producto",
+            "descripcion",
+            "referencia",
+            "n producto",
+            "codigo articulo",
+        ),
+        "quantity": ("cantidad", "cant", "unidades", "cantidad enviada", "hecho"),
+        "order_id": (
+            "pedido",
+            "n pedido",
+            "numero de pedido",
+            "n de pedido",
+            "albaran",
+            "n albaran",
+            "documento origen",
+            "n documento",
+            "pedido de venta",
+        ),
+        "prescriber": ("medico", "medico prescriptor", "prescriptor", "doctor"),
+        "prescriber_id": ("n colegiado", "numero de colegiado"),
+    },
+    "it": {
+        "lot": (
+            "lotto",
+            "numero lotto",
+            "n lotto",
+            "numero di lotto",
+            "lotto matricola",
+            "lotto numero di serie",
+            "partita",
+        ),
+        "ship_date": (
+            "data spedizione",
+            "data di spedizione",
+            "data ddt",
+            "data documento di trasporto",
+            "data effettiva",
+            "data evasione",
+        ),
+        "customer_id": (
+            "codice cliente",
+            "cod cliente",
+            "n cliente",
+            "numero cliente",
+            "id cliente",
+            "codice paziente",
+        ),
+        "name": (
+            "cliente",
+            "ragione sociale",
+            "nome",
+            "nome cliente",
+            "denominazione",
+            "destinatario",
+            "paziente",
+        ),
+        "last_name": ("cognome",),
+        "email": ("posta elettronica", "e mail", "indirizzo email"),
+        "phone": ("telefono", "cellulare", "tel"),
+        "address": ("indirizzo", "via", "indirizzo di consegna"),
+        "postal_code": ("cap", "codice postale", "c a p"),
+        "city": ("citta", "comune", "localita"),
+        "region": ("provincia", "prov"),
+        "country": ("nazione", "paese"),
+        "product": ("articolo", "prodotto", "descrizione", "codice articolo"),
+        "quantity": ("quantita", "q ta", "qta", "qt", "pezzi", "quantita spedita", "completato"),
+        "order_id": (
+            "ordine",
+            "numero ordine",
+            "n ordine",
+            "nr ordine",
+            "ddt",
+            "n ddt",
+            "numero ddt",
+            "documento di origine",
+            "ordine cliente",
+        ),
+        "prescriber": ("medico", "medico prescrittore", "prescrittore"),
+    },
+    "en": {  # SAP, Odoo and Business Central in English
+        "lot": ("lot serial number", "lot no", "batch no"),
+        "ship_date": (
+            "actual gi date",
+            "goods issue date",
+            "gi date",
+            "effective date",
+            "date done",
+            "actual goods movement date",
+        ),
+        "customer_id": ("sell to customer no", "bill to customer no", "sold to pt", "customer no"),
+        "name": ("sell to customer name", "ship to name", "partner", "sold to name", "name 1"),
+        "order_id": (
+            "source document",
+            "customer reference",
+            "external document no",
+            "document no",
+            "sales document",
+            "order no",
+        ),
+        "postal_code": ("ship to post code", "post code"),
+        "country": ("ship to country region code", "country region code"),
+        "quantity": ("quantity done", "done", "delivery quantity"),
+        "product": ("item no",),
+    },
+}
+for _table in _EUROPEAN.values():
+    for _canon, _names in _table.items():
+        _ALIASES[_canon] = (*_ALIASES[_canon], *_names)
+
+
 def normalize_header(text: object) -> str:
     """Fold a header cell to the form aliases are written in.
 
@@ -408,7 +749,7 @@ def normalize_header(text: object) -> str:
     s = unicodedata.normalize("NFKD", str(text))
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     # "Customer #" means "Customer No.", not "Customer" (which is a name).
-    s = s.replace("#", " no ").replace("°", " ").replace("º", " ").lower()
+    s = s.replace("#", " no ").replace("°", " ").replace("º", " ").replace("ß", "ss").lower()
     s = re.sub(r"[^a-z0-9]+", " ", s)
     return " ".join(s.split())
 
@@ -416,6 +757,13 @@ def normalize_header(text: object) -> str:
 # Names too vague to trust when a sheet also has a specific one
 # ("Date" is the ship date only when no column says "Ship Date").
 _WEAK_ALIASES: dict[str, str] = {"date": "ship_date", "lot batch no": "lot"}
+# A delivery date is often the planned one (SAP's LFDAT): the ship date only when no
+# column says shipped or goods issue.
+DELIVERY_DATES: tuple[str, ...] = (
+    "delivery date", "date de livraison", "date livraison", "lieferdatum",
+    "datum der lieferung", "fecha de entrega", "fecha entrega", "data consegna",
+    "data di consegna",
+)  # fmt: skip
 
 # Headers only ever seen in French exports; they decide day-first dates
 # when a column's values cannot.
@@ -427,6 +775,8 @@ _FRENCH_WORDS = frozenset(
         "Prénom", "Adresse", "Téléphone", "Produit", "N° commande", "Nom du patient",
     )
 )  # fmt: skip
+
+_WEAK_ALIASES.update({normalize_header(n): "ship_date" for n in DELIVERY_DATES})
 
 ALIASES: dict[str, str] = {}
 for _canon, _names in _ALIASES.items():
@@ -457,7 +807,25 @@ def canonical_for(header: object, *, weak: bool = False) -> str | None:
             if re.search(_ID_SUFFIX, key):
                 canon = _ID_OF.get(canon, canon)
             return canon
+        # "Nº pedido", "N. ordine", "Numéro du client": a number of something is its id.
+        rest = re.sub(_NUMBER_OF, "", key)
+        if rest != key and rest in ALIASES:
+            canon = _ID_OF.get(ALIASES[rest], ALIASES[rest])
+            if canon in _NUMBERED:
+                return canon
     return None
+
+
+# "N°", "Nº" (which folds to "no"), "Nr.", "Núm.", "Numéro", "Nummer", then "de/du/di/del".
+_NUMBER_OF = r"^(n|no|nr|nro|num|numero|nummer)( (de|du|d|di|del|della|des))? "
+#: What "number of X" can name: ids and codes, never a name or an address.
+_NUMBERED = frozenset({"lot", "order_id", "customer_id", "phone", "prescriber_id"})
+
+
+def is_known_header(text: str) -> bool:
+    """Whether a header cell names a canonical column; the CSV reader asks it to
+    choose between code pages (read.encoding)."""
+    return canonical_for(text) is not None
 
 
 _NOISE = r"\b(no|nr|n|num|number|numero|code|id|units?|ea|pcs)\b$"
@@ -476,22 +844,29 @@ def date_order_hint(header: object) -> str | None:
 
 
 def header_language(headers: Iterable[object]) -> str | None:
-    """ "fr" or "en" when the header row is clearly in one language, else None.
+    """ "fr", "de", "es", "it" or "en" when the header row is clearly in one language
+    (more of its headers hold a word of it than of any other), else None.
 
     Words, not whole headers, vote: "N° lot", "Qté" and "N° client" are French
     even though no alias table lists those exact spellings.
     """
-    french = english = 0
+    votes = dict.fromkeys(_LANGUAGE_TOKENS, 0)
     for header in headers:
-        words = set(normalize_header(header).split())
-        french += bool(words & _FRENCH_TOKENS) or normalize_header(header) in _FRENCH_WORDS
-        english += bool(words & _ENGLISH_TOKENS)
-    if french > english:
-        return "fr"
-    if english > french:
-        return "en"
+        key = normalize_header(header)
+        words = set(key.split())
+        for language, tokens in _LANGUAGE_TOKENS.items():
+            votes[language] += bool(words & tokens)
+        votes["fr"] += key in _FRENCH_WORDS and not words & _FRENCH_TOKENS
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+    if ranked[0][1] and ranked[0][1] > ranked[1][1]:
+        return ranked[0][0]
     return None
 
+
+#: Languages whose dates are written day first: headers in them decide an all-ambiguous
+#: date column (a German, Spanish or Italian export is no more mm/dd than a French one).
+DAY_FIRST_LANGUAGES: dict[str, str] = {"fr": "French", "de": "German", "es": "Spanish",
+                                       "it": "Italian"}  # fmt: skip
 
 # "n" is what "N°" folds to; "no" stays out (English "No." folds to it too).
 _FRENCH_TOKENS = frozenset(
@@ -508,6 +883,49 @@ _ENGLISH_TOKENS = frozenset(
         "prescriber", "physician", "account", "batch", "number", "name", "street",
     }
 )  # fmt: skip
+_GERMAN_TOKENS = frozenset(
+    {
+        "lieferdatum", "versanddatum", "warenausgangsdatum", "datum", "charge",
+        "chargennummer", "kunde", "kundennummer", "kundennr", "debitor", "menge", "anzahl",
+        "auftrag", "auftragsnummer", "lieferung", "lieferschein", "strasse", "plz", "ort",
+        "land", "telefon", "artikel", "artikelnummer", "material", "bezeichnung", "vorname",
+        "nachname", "arzt", "stuck",
+    }
+)  # fmt: skip
+_SPANISH_TOKENS = frozenset(
+    {
+        "fecha", "envio", "entrega", "albaran", "lote", "cantidad", "pedido", "direccion",
+        "ciudad", "poblacion", "localidad", "pais", "apellidos", "apellido", "codigo", "cod",
+        "correo", "producto", "articulo", "descripcion", "razon", "unidades", "cant",
+    }
+)  # fmt: skip
+_ITALIAN_TOKENS = frozenset(
+    {
+        "data", "spedizione", "consegna", "lotto", "quantita", "qta", "ordine", "indirizzo",
+        "citta", "cap", "nazione", "cognome", "nome", "codice", "prodotto", "descrizione",
+        "ragione", "comune", "ddt", "pezzi",
+    }
+)  # fmt: skip
+_LANGUAGE_TOKENS: dict[str, frozenset[str]] = {
+    "fr": _FRENCH_TOKENS, "en": _ENGLISH_TOKENS, "de": _GERMAN_TOKENS,
+    "es": _SPANISH_TOKENS, "it": _ITALIAN_TOKENS,
+}  # fmt: skip
+
+#: Headers that mean different columns in different languages: resolved by the
+#: language of the header row, and left unmapped when it is not clear.
+AMBIGUOUS: dict[str, dict[str, str]] = {
+    "nombre": {"fr": "quantity", "es": "name"},  # French "count", Spanish "name"
+}
+
+
+def ambiguous_header(header: object, headers: Iterable[object]) -> str | None:
+    """The canonical column of an AMBIGUOUS header, given the row it stands in."""
+    meanings = AMBIGUOUS.get(normalize_header(header))
+    if not meanings:
+        return None
+    language = header_language(headers)
+    return meanings.get(language) if language else None
+
 
 REQUIRED_HINT = "required: lot, ship date, and either a customer id or name + postal code"
 

@@ -165,7 +165,7 @@ MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "PH", "CA"})
 def decide_order(
     parsed: list[_Parsed],
     forced: str | None,
-    french_headers: bool,
+    dayfirst_language: str | None,
     country_hint: str | None = None,
     header_hint: str | None = None,
 ) -> DateOrder:
@@ -188,8 +188,10 @@ def decide_order(
         return DateOrder(MONTHFIRST, f"{month_first} distinct values have a day above 12 second")
     if header_hint:
         return DateOrder(header_hint, f"every value is ambiguous; the header says {header_hint}")
-    if french_headers:
-        return DateOrder(DAYFIRST, "every value is ambiguous; French headers mean day-first")
+    if dayfirst_language:
+        return DateOrder(
+            DAYFIRST, f"every value is ambiguous; {dayfirst_language} headers mean day-first"
+        )
     if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
         return DateOrder(
             DAYFIRST,
@@ -312,7 +314,7 @@ def parse_dates(
     values: pd.Series,
     *,
     forced: str | None = None,
-    french_headers: bool = False,
+    dayfirst_language: str | None = None,
     country_hint: str | None = None,
     header_hint: str | None = None,
     date1904: bool = False,
@@ -339,7 +341,7 @@ def parse_dates(
     seen = np.bincount(codes[mask], minlength=len(uniques))
     voting = np.flatnonzero(seen)  # np.unique would sort a million codes
     voters = [parsed[i] for i in voting]
-    order = decide_order(voters, forced, french_headers, country_hint, header_hint)
+    order = decide_order(voters, forced, dayfirst_language, country_hint, header_hint)
     resolved = [_resolve(p, order.order) for p in parsed]
     swap = _locale_swap(parsed, list(uniques), voting, order.order, seen) if reader_dates else None
     if swap is not None:

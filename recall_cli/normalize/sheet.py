@@ -25,10 +25,13 @@ from recall_cli.normalize import postal as postal_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
+    DAY_FIRST_LANGUAGES,
     REQUIRED_HINT,
+    ambiguous_header,
     canonical_for,
     date_order_hint,
     header_language,
+    is_known_header,
     missing_required,
 )
 from recall_cli.normalize.columns import normalize_header as fold
@@ -37,7 +40,7 @@ from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
-from recall_cli.read.load import NFIELDS, RawSheet, discover, parallel_map, read_file, text_dtype
+from recall_cli.read.load import NFIELDS, RawSheet, find_inputs, parallel_map, read_file, text_dtype
 from recall_cli.read.options import LoadOptions
 
 HEADER_SEARCH_ROWS = 30
@@ -67,7 +70,7 @@ _EXCEL_ERRORS = frozenset(
 )
 
 
-DEFAULT_LOAD = LoadOptions()
+DEFAULT_LOAD = LoadOptions(known_header=is_known_header)
 DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -94,6 +97,9 @@ class Shipments:
 
     rows: pd.DataFrame
     sources: list[SourceInfo]
+    # Inputs not read because an earlier one is the same file or has the same bytes:
+    # {"path", "same_as", "how"} (read.identity.Duplicate.to_dict).
+    duplicates: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def read_sources(self) -> list[SourceInfo]:
@@ -160,8 +166,14 @@ def _map_header(
             duplicates.append(str(value).strip())
             continue
         mapping[j] = canon
+    row_texts = [v for _, v in header if isinstance(v, str)]
     for j, value in header:
         if j in mapping or not isinstance(value, str):
+            continue
+        # "Nombre" is a count in French and a name in Spanish: the row's language says.
+        meant = ambiguous_header(value, row_texts)
+        if meant is not None and meant not in mapping.values():
+            mapping[j] = meant
             continue
         weak = canonical_for(value, weak=True)
         if weak is not None and weak not in mapping.values():
@@ -527,6 +539,24 @@ def fill_merged(
 # --- one sheet ---------------------------------------------------------------
 
 
+def encoding_note(details: Mapping[str, object], headers: Iterable[str] | None = None) -> str:
+    """For a CSV whose code page was guessed: the guess may be why no header fits.
+
+    Not when the header was found and every header with a non-ASCII letter is a
+    known name: those read right, so the guess did.
+    """
+    if not details.get("encoding_guessed"):
+        return ""
+    if headers is not None and all(
+        h.isascii() or canonical_for(h, weak=True) is not None for h in headers
+    ):
+        return ""
+    return (
+        f"the file was read as {details['encoding']} (a guess): if its headers look "
+        "garbled, pass --encoding with its real encoding (cp1252, cp850, mac_roman, latin-1)"
+    )
+
+
 def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
@@ -604,7 +634,10 @@ def _header_or_skip(
     """
     found = find_header(cells, options.columns) if len(cells) else None
     if found is None:
-        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows"
+        note = encoding_note(raw.details)
+        info.skipped = f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows" + (
+            f"; {note}" if note else ""
+        )
         return None
     header_idx, mapping, duplicates = found
     header_cells = cells.iloc[header_idx]
@@ -619,6 +652,7 @@ def _header_or_skip(
             info.skipped = (
                 f"{NOT_SHIPMENTS}: missing required column {', '.join(missing)}; "
                 f"headers found: {found_list}"
+                + (f"; {note}" if (note := encoding_note(raw.details, headers)) else "")
             )
             info.header_row = raw.first_row + header_idx
             return None
@@ -628,7 +662,8 @@ def _header_or_skip(
             file=raw.file,
             sheet=raw.sheet or None,
             row=raw.first_row + header_idx,
-            hint=f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
+            hint=(f"{note}; " if (note := encoding_note(raw.details, headers)) else "")
+            + f'{REQUIRED_HINT}; map one by hand with --column lot="Header"'
             + (also if raw.sheet else ""),
         )
     info.header_row = raw.first_row + header_idx
@@ -807,11 +842,11 @@ def _ship_dates(
 ) -> pd.Series:
     info, header_cells = b.info, b.header_cells
     raw_headers = [str(header_cells[j]) for j in b.data_cols if isinstance(header_cells[j], str)]
-    french = header_language(raw_headers) == "fr"
+    language = DAY_FIRST_LANGUAGES.get(header_language(raw_headers) or "")
     ship_date, date_problem, order = dates_mod.parse_dates(
         b.text["ship_date"],
         forced=options.date_order,
-        french_headers=french,
+        dayfirst_language=language,
         country_hint=_main_country(b.distinct.counts(b.text["country"], _country_code, is_data)),
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(b.raw.details.get("date1904", False)),
@@ -1008,10 +1043,12 @@ def load_shipments(
     progress: Callable[[str, int], None] | None = None,
 ) -> Shipments:
     """Read every sheet of every file and normalise it, keeping every row."""
-    files = discover(paths, recursive=load_options.recursive)
-    return combine(
+    files, duplicates = find_inputs(paths, recursive=load_options.recursive)
+    shipments = combine(
         parallel_map(lambda path: load_file(path, load_options, options, progress), files)
     )
+    shipments.duplicates = [d.to_dict() for d in duplicates]
+    return shipments
 
 
 def empty_rows() -> pd.DataFrame:

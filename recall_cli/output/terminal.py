@@ -13,7 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from recall_cli.tasks.reports import STATUS_PAIRS, scope_line
+from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 from recall_cli.words import plural
 
@@ -59,20 +59,34 @@ def _count(value: object, noun: str) -> str:
     return f"{_n(value)} {plural(2, noun).split(' ', 1)[1]}"
 
 
-def bucket_line(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> Text:
-    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check."""
-    line, ok = bucket_text(rows, not_read)
-    return Text(line, style="green" if ok else "red")
+def bucket_line(
+    rows: dict[str, int],
+    not_read: Sequence[dict[str, str]] = (),
+    duplicates: Sequence[dict[str, str]] = (),
+    copies: Sequence[dict[str, Any]] = (),
+) -> Text:
+    """`read 2,345 = matched 120 + not matched 2,000 + ...`, with the check: green,
+    yellow when lines may be counted twice, red when rows or files are missing."""
+    from recall_cli.query.reading import in_doubt
+
+    line, ok = bucket_text(rows, not_read, duplicates, copies)
+    return Text(line, style="red" if not ok else "yellow" if in_doubt(copies) else "green")
 
 
-def bucket_text(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -> tuple[str, bool]:
+def bucket_text(
+    rows: dict[str, int],
+    not_read: Sequence[dict[str, str]] = (),
+    duplicates: Sequence[dict[str, str]] = (),
+    copies: Sequence[dict[str, Any]] = (),
+) -> tuple[str, bool]:
     """The bucket line as plain text (the terminal and `recall serve`'s page), and
     whether every row is accounted for.
 
     The ✓ is printed only when query.reading.accounted_for says so: the buckets
-    add up and every file given was read.
+    add up and every file given was read. It says which inputs were read once
+    (the same bytes as another), and lines that another file repeats.
     """
-    from recall_cli.query.reading import accounted_for
+    from recall_cli.query.reading import accounted_for, copies_note, read_once_note
 
     parts = " + ".join(f"{BUCKET_LABELS[b]} {_n(rows[b])}" for b in BUCKET_LABELS)
     ok = accounted_for(rows, not_read)
@@ -84,6 +98,7 @@ def bucket_text(rows: dict[str, int], not_read: Sequence[dict[str, str]] = ()) -
         mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
+    mark += read_once_note(duplicates) + copies_note(copies)
     return f"rows read {_n(rows['read'])} = {parts}  {mark}", ok
 
 
@@ -105,6 +120,8 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
     head.add_row("affected shipment lines", _n(summary["shipments"]))
     head.add_row("prescribers (HCPs)", _n(summary["hcps"]))
     head.add_row("customers in all data", _n(summary["customers_total"]))
+    for label, value in duplicate_pairs(summary):
+        head.add_row(label, Text(str(value), style="yellow"))
 
     lots = RichTable(title="By lot", title_justify="left")
     for col in ("lot", "customers", "units", "shipments"):

@@ -123,9 +123,11 @@ def _could_be(lot: str, numbers: dict[Decimal, str]) -> str | None:
     return None
 
 
-def classify(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+def classify(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Bucket (as text) and reason for every row. Each row lands in exactly one bucket."""
-    codes, reason = classify_codes(rows, scope)
+    codes, reason = classify_codes(rows, scope, set_aside)
     return bucket_names(codes), reason
 
 
@@ -199,8 +201,17 @@ def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.nda
     return in_countries, country_known & ~in_countries
 
 
-def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+COPY_REASON = "a copy of a line of an earlier file (--dedupe-lines)"
+
+
+def classify_codes(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Bucket (as its index in BUCKETS) and reason for every row.
+
+    `set_aside` marks data rows that are copies of lines of an earlier file
+    (copies.find_copies, with --dedupe-lines): they are not data, as a repeated
+    header is, and nothing else is decided about them.
 
     A row's bucket depends on that row and the scope, and on one thing more: a
     return (negative quantity) that is larger than what was shipped of its lot to
@@ -217,6 +228,9 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     has_date, in_window = _in_window(rows, scope)
     in_countries, elsewhere = _countries(rows, scope)
     data = rows.kind.where(lambda v: v == "data")
+    if set_aside is not None:
+        data &= ~set_aside
+        bucket[set_aside] = BUCKETS.index(NOT_DATA)
     bucket[rows.kind.where(lambda v: v in ("blank", "total", "header"))] = BUCKETS.index(NOT_DATA)
     note = rows.kind.where(lambda v: v == "note")
     bucket[note] = BUCKETS.index(NOT_DATA)
@@ -263,6 +277,8 @@ def classify_codes(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np
     if fill.any():
         reason[fill] = np.array(rows.problem.values, dtype=object)[rows.problem.codes[fill]]
     reason[~review] = ""
+    if set_aside is not None:
+        reason[set_aside] = COPY_REASON
     return bucket, reason
 
 

@@ -25,22 +25,30 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from recall_cli.query.buckets import RuleInputs
+    from recall_cli.query.copies import Copies
     from recall_cli.query.lookup import Classified
     from recall_cli.query.tally import Tally
 
 
 def classified(request: Request) -> Classified:
     """The rows a support question reads, with the request's recall scope."""
-    paths = _worth_trying(request)
-    if paths is not None and request.scope is not None:
+    inputs = _worth_trying(request)
+    if inputs is not None and request.scope is not None:
+        from recall_cli.query.copies import COPY_COLUMNS
         from recall_cli.query.lookup import LOOKUP_COLUMNS, Classified
 
-        found = _cached_rows(request, paths, LOOKUP_COLUMNS)
+        # With two files or more, the order ids too: a line may be in both.
+        several = len(inputs.paths) > 1
+        wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if several else LOOKUP_COLUMNS
+        found = _cached_rows(request, inputs, tuple(dict.fromkeys(wanted)))
         if found is not None:
             from recall_cli.query.reading import check_files_read
 
             check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-            return Classified(found.table, request.scope)
+            copies = _copies(found, request, None) if request.dedupe_lines else None
+            return Classified(found.table, request.scope,
+                              set_aside=copies.set_aside if copies else None)  # fmt: skip
     from recall_cli.query import run as api
     from recall_cli.query.lookup import Classified
 
@@ -49,27 +57,46 @@ def classified(request: Request) -> Classified:
 
 def tallied(request: Request) -> Tally:
     """Every row classified, for `summary`: straight from the cache when it can be."""
-    paths = _worth_trying(request)
+    inputs = _worth_trying(request)
     found = None
-    if paths is not None and request.scope is not None:
+    if inputs is not None and request.scope is not None:
         from recall_cli.query.lookup import LOOKUP_COLUMNS
-        from recall_cli.query.tally import READS
+        from recall_cli.query.tally import READS, TALLY_COLUMNS
 
-        # What `summary` reads: the bucket rule's columns and the customers'.
-        found = _cached_rows(request, paths, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *READS))))
+        # What `summary` reads: the bucket rule's columns, the customers', and with
+        # two files or more the columns that tell a line copied from another file.
+        more = TALLY_COLUMNS if len(inputs.paths) > 1 else READS
+        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *more))))
     if found is None or request.scope is None:
         from recall_cli.query import run as api
 
         return api.run(request).result.tally
+    return _tally(found, request)[0]
+
+
+def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]:
+    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs)."""
     from recall_cli.query.buckets import classify_codes, rule_inputs
     from recall_cli.query.reading import check_files_read
     from recall_cli.query.tally import Tally
 
+    assert request.scope is not None
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    codes, _ = classify_codes(rule_inputs(found.table), request.scope)
-    tally = Tally(found.table, codes, found.source, found.sources, request.scope)
+    inputs = rule_inputs(found.table)
+    copies = _copies(found, request, inputs)
+    codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
+    tally = Tally(found.table, codes, found.source, found.sources, request.scope,
+                  copies=copies, duplicates=found.duplicates)  # fmt: skip
     tally.check_sums()
-    return tally
+    return tally, codes, reason, inputs
+
+
+def _copies(found: _Rows, request: Request, rules: RuleInputs | None) -> Copies:
+    from recall_cli.query.copies import find_copies
+
+    files = [s["file"] for s in found.sources]
+    return find_copies(found.table, found.source, files, dedupe=request.dedupe_lines,
+                       rules=rules)  # fmt: skip
 
 
 # Every column of the normalised rows (normalize.sheet.ROW_COLUMNS, spelled out here
@@ -112,16 +139,8 @@ def bucketed(request: Request) -> Bucketed:
         rows = result.rows[["source", *ALL_ROW_COLUMNS]]
         table = pa.Table.from_pandas(rows, preserve_index=False)
         return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
-    from recall_cli.query.buckets import classify_codes, rule_inputs
-    from recall_cli.query.reading import check_files_read
-    from recall_cli.query.tally import Tally
-
-    check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
-    inputs = rule_inputs(found.table)
-    codes, reason = classify_codes(inputs, request.scope)
-    tally = Tally(found.table, codes, found.source, found.sources, request.scope)
+    tally, codes, reason, inputs = _tally(found, request)
     tally.keys = inputs.key  # the same codes of the same column: a million strings, once
-    tally.check_sums()
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
@@ -130,9 +149,16 @@ class _Rows:
     table: pa.Table
     source: np.ndarray  # each row's source number, counted across files
     sources: list[dict[str, Any]]  # SourceInfo of each source, as stored
+    duplicates: list[dict[str, str]]  # inputs not read: the same bytes as an earlier one
 
 
-def _worth_trying(request: Request) -> list[Path] | None:
+@dataclass
+class _Inputs:
+    paths: list[Path]  # each file once
+    duplicates: list[dict[str, str]]  # the inputs left out as copies of one of them
+
+
+def _worth_trying(request: Request) -> _Inputs | None:
     """The input files, if each has a cache entry to try; None for a sure miss.
 
     Checked before numpy, pyarrow and the rule modules load: on a miss the
@@ -142,14 +168,15 @@ def _worth_trying(request: Request) -> list[Path] | None:
     if not request.use_cache or request.load.password:
         return None
     from recall_cli.read import stamps
-    from recall_cli.read.load import discover
 
-    paths = discover(request.paths, recursive=request.load.recursive)
-    stamps.take(paths)  # before any byte is read: the audit checks they did not move
-    return paths if all(cache.has_entries(path) for path in paths) else None
+    paths, duplicates = cache.input_files(request.paths, request.load, use_cache=True)
+    stamps.take(paths)  # before any row is read: the audit checks they did not move
+    if not all(cache.has_entries(path) for path in paths):
+        return None
+    return _Inputs(paths, [d.to_dict() for d in duplicates])
 
 
-def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) -> _Rows | None:
+def _cached_rows(request: Request, inputs: _Inputs, columns: Sequence[str]) -> _Rows | None:
     """Every file's cached rows in file order, or None on any miss."""
     import numpy as np
     import pyarrow as pa
@@ -159,7 +186,7 @@ def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) ->
     tables: list[pa.Table] = []
     sources: list[dict[str, Any]] = []
     source: list[np.ndarray] = []
-    for path in paths:
+    for path in inputs.paths:
         got = _cached(path, request, columns)
         if got is None:
             return None
@@ -176,7 +203,7 @@ def _cached_rows(request: Request, paths: list[Path], columns: Sequence[str]) ->
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    return _Rows(table, np.concatenate(source), sources)
+    return _Rows(table, np.concatenate(source), sources, inputs.duplicates)
 
 
 def _alike(tables: list[pa.Table]) -> list[pa.Table]:

@@ -40,6 +40,8 @@ LOOKUP_COLUMNS = tuple(
         ("file", "sheet", "row", *RULE_COLUMNS, "customer_id", "quantity", *CONTACT_COLUMNS)
     )
 )
+# Read besides, with two files or more: lines repeated across files (copies_among).
+ORDER_COLUMN = "order_id"
 # What `customer` shows of the contact details (masked unless --reveal).
 SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
 
@@ -88,6 +90,7 @@ class Classified:
     table: pa.Table
     scope: RecallScope
     buckets: np.ndarray | None = None
+    set_aside: np.ndarray | None = None  # copies of an earlier file's lines (--dedupe-lines)
     _data_mask: np.ndarray | None = field(default=None, repr=False)
     _codes: dict[str, _Codes] = field(default_factory=dict, repr=False)
     _keyed: dict[tuple[str, Callable[[str], str]], dict[str, list[str]]] = field(
@@ -135,15 +138,19 @@ class Classified:
 
     @classmethod
     def from_result(cls, result: RecallResult) -> Classified:
-        columns = [c for c in LOOKUP_COLUMNS if c in result.rows.columns]
+        several = len({s.file for s in result.shipments.sources}) > 1
+        wanted = (*LOOKUP_COLUMNS, ORDER_COLUMN) if several else LOOKUP_COLUMNS
+        columns = [c for c in wanted if c in result.rows.columns]
         table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
-        return cls(table, result.scope, result.bucket)
+        aside = result.copies.set_aside if result.copies is not None else None
+        return cls(table, result.scope, result.bucket, aside)
 
     def bucket_at(self, rows: np.ndarray) -> np.ndarray:
         if self.buckets is not None:
             return self.buckets[rows]
         subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
-        return classify(rule_inputs(subset), self.scope)[0]
+        aside = None if self.set_aside is None else self.set_aside[rows]
+        return classify(rule_inputs(subset), self.scope, aside)[0]
 
     def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
         """The rows at these positions as records, with `_pos` and `_bucket`."""
@@ -157,7 +164,8 @@ class Classified:
     @property
     def is_data(self) -> np.ndarray:
         if self._data_mask is None:
-            self._data_mask = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            data = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            self._data_mask = data if self.set_aside is None else data & ~self.set_aside
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:
@@ -306,6 +314,43 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
     return mask
 
 
+def customer_rows(rows: Classified, query: str) -> np.ndarray:
+    """Positions of the data rows of every customer the query matches."""
+    has_key = ab.filled(rows.table["customer_key"])
+    usable = rows.is_data & has_key
+    hit = usable & customer_mask(rows, query)
+    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
+    mine = usable & rows.rows_with("customer_key", [str(k) for k in ab.pylist(keys) if k])
+    return np.flatnonzero(mine)
+
+
+def lot_positions(rows: Classified, lot: str) -> np.ndarray:
+    """Positions of the data rows of a lot."""
+    return np.flatnonzero(rows.where("lot", normalize_lot(lot)) & rows.is_data)
+
+
+def copies_among(rows: Classified, at: np.ndarray) -> tuple[int, int]:
+    """How many matched lines among `at` repeat a line of another file, and their units.
+
+    `at` must hold every row of one lot or of one customers' set: a copy shares
+    its line's lot and customer, so the search on those rows alone is exact.
+    With --dedupe-lines the copies with an order id are not matched: only those
+    that cannot be set aside are counted.
+    """
+    if not len(at) or "order_id" not in rows.table.column_names:
+        return 0, 0
+    from recall_cli.query.copies import find_copies
+
+    subset = rows.table.take(ab.indices(at))
+    files = ab.distinct(subset["file"])
+    if len(files.values) < 2:
+        return 0, 0
+    found = find_copies(subset, files.codes, files.values)
+    copy = (found.of >= 0) & (rows.bucket_at(at) == MATCHED)
+    quantity = ab.fixed(subset["quantity"], "float64", np.nan)[copy]
+    return int(copy.sum()), int(np.rint(np.nansum(quantity)))
+
+
 def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     """Every customer matching the query (id, email, phone digits, postal code or
     part of the name), affected or not, with raw contact details.
@@ -317,12 +362,7 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
         raise UsageError(
             "the customer query is empty", hint="give an id, an email, phone digits or a name"
         )
-    has_key = ab.filled(rows.table["customer_key"])
-    usable = rows.is_data & has_key
-    hit = usable & customer_mask(rows, query)
-    keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(hit))))
-    mine = usable & rows.rows_with("customer_key", [str(k) for k in ab.pylist(keys) if k])
-    at = np.flatnonzero(mine)
+    at = customer_rows(rows, query)
     contact = latest_contact(rows.table, at)
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for record in rows.take(at, ["customer_key", "ship_date", "customer_id", "lot", "quantity"]):

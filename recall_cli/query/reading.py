@@ -61,3 +61,51 @@ def accounted_for(rows: Mapping[str, int], not_read: Sequence[Mapping[str, str]]
     rows read AND every file given was read."""
     parts = sum(rows[b] for b in ("matched", "not_matched", "not_data", "needs_review"))
     return parts == rows["read"] and not not_read
+
+
+def read_once_note(duplicates: Sequence[Mapping[str, str]]) -> str:
+    """What the ✓ line adds about inputs skipped as copies of another: their rows are
+    not in "rows read", and nothing is missing ("" when there are none)."""
+    if not duplicates:
+        return ""
+    import os
+
+    if len(duplicates) == 1:
+        d = duplicates[0]
+        if d["how"] == "given twice":
+            return f" ({os.path.basename(d['path'])} given twice, read once)"
+        what = "bytes" if d["how"] == "same content" else "file"
+        return (f" ({os.path.basename(d['same_as'])} and {os.path.basename(d['path'])} are "
+                f"the same {what}, read once)")  # fmt: skip
+    names = ", ".join(os.path.basename(d["path"]) for d in duplicates)
+    return f" ({len(duplicates)} inputs the same as an earlier one, read once: {names})"
+
+
+def copies_note(copies: Sequence[Mapping[str, Any]]) -> str:
+    """What the ✓ line adds about lines repeated across files ("" when there are none)."""
+    from recall_cli.words import plural
+
+    parts = []
+    aside = [g for g in copies if g["set_aside"]]
+    proven = [g for g in copies if g["order_id"] and not g["set_aside"]]
+    unproven = [g for g in copies if not g["order_id"]]
+    if aside:
+        n = sum(g["lines"] for g in aside)
+        parts.append(f"{plural(n, 'copied line')} of another file counted as not data "
+                     "(--dedupe-lines)")  # fmt: skip
+    if proven:
+        n = sum(g["lines"] for g in proven)
+        inside = sum(g["lines_in_recall"] for g in proven)
+        parts.append(f"POSSIBLE DOUBLE COUNTING: {plural(n, 'line')} ({inside:,} in the "
+                     "recall) also in another file (--dedupe-lines counts them once)")  # fmt: skip
+    if unproven:
+        n = sum(g["lines"] for g in unproven)
+        inside = sum(g["lines_in_recall"] for g in unproven)
+        parts.append(f"POSSIBLE DOUBLE COUNTING: {plural(n, 'line')} without an order id "
+                     f"({inside:,} in the recall) look the same as another file's")  # fmt: skip
+    return "".join(f"; {p}" for p in parts)
+
+
+def in_doubt(copies: Sequence[Mapping[str, Any]]) -> bool:
+    """Lines repeated across files are counted twice: said even with -q."""
+    return any(not g["set_aside"] for g in copies)

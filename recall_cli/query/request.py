@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recall_cli.errors import ScopeError, UsageError
+from recall_cli.normalize.columns import is_known_header
 from recall_cli.normalize.options import DAYFIRST, MONTHFIRST, NormalizeOptions
 from recall_cli.query.scope import RecallScope
 from recall_cli.query.scopefile import RecallFile, build_scope, read_recall_file
@@ -29,6 +30,7 @@ class Request:
     normalize: NormalizeOptions = field(default_factory=NormalizeOptions)
     use_cache: bool = True  # read and write the columnar cache (cache.py); --no-cache
     skip_unreadable: bool = False  # go on without files that hold no shipment table
+    dedupe_lines: bool = False  # set aside lines copied from an earlier file (copies.py)
     progress: Callable[[str, int], None] | None = field(default=None, compare=False)
 
     @classmethod
@@ -55,6 +57,7 @@ class Request:
         need_scope: bool = True,
         no_cache: bool = False,
         skip_unreadable: bool = False,
+        dedupe_lines: bool = False,
         progress: Callable[[str, int], None] | None = None,
     ) -> Request:
         recall: RecallFile | None = read_recall_file(recall_file) if recall_file else None
@@ -102,10 +105,12 @@ class Request:
                 password=password,
                 max_unzipped_mb=max_unzipped_mb,
                 recursive=recursive,
+                known_header=is_known_header,
             ),
             normalize=NormalizeOptions(columns=dict(columns), date_order=date_order),
             use_cache=not no_cache,
             skip_unreadable=skip_unreadable,
+            dedupe_lines=dedupe_lines,
             progress=progress,
         )
 

@@ -28,6 +28,7 @@ from recall_cli.query.buckets import (
     NOT_MATCHED,
     RecallScope,
 )
+from recall_cli.query.copies import COPY_COLUMNS, Copies, find_copies
 from recall_cli.query.tally import (
     AFFECTED_COLUMNS,
     CONTACT_EXTRA_COLUMNS,
@@ -57,10 +58,25 @@ __all__ = [
 # (no pandas in either): the cached support path shares them.
 
 
-def classify_codes(rows: pd.DataFrame, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
+def classify_codes(
+    rows: pd.DataFrame, scope: RecallScope, set_aside: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """As classify, with each bucket as its index in BUCKETS (one byte a row)."""
     table = pa.Table.from_pandas(rows[list(rules.RULE_COLUMNS)], preserve_index=False)
-    return rules.classify_codes(rules.rule_inputs(table), scope)
+    return rules.classify_codes(rules.rule_inputs(table), scope, set_aside)
+
+
+def find_line_copies(
+    shipments: Shipments, rules_in: rules.RuleInputs, *, dedupe: bool = False
+) -> Copies:
+    """The lines of a later file that repeat lines of an earlier one (copies.py)."""
+    rows = shipments.rows
+    files = [s.file for s in shipments.sources]
+    if len(set(files)) < 2:  # one file: nothing to compare, no column to convert
+        return Copies.none(len(rows), dedupe)
+    table = pa.Table.from_pandas(rows[list(COPY_COLUMNS)], preserve_index=False)
+    source = rows["source"].to_numpy()
+    return find_copies(table, source, files, dedupe=dedupe, rules=rules_in)
 
 
 @dataclass
@@ -71,6 +87,7 @@ class RecallResult:
     shipments: Shipments
     codes: np.ndarray  # each row's bucket as its index in BUCKETS
     reason: np.ndarray
+    copies: Copies | None = None  # lines that repeat an earlier file's (copies.py)
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -88,10 +105,13 @@ class RecallResult:
     @functools.cached_property
     def tally(self) -> Tally:
         """Counts, customers and warnings: tally.py's one implementation, on these rows."""
-        table = pa.Table.from_pandas(self.rows[list(tally.READS)], preserve_index=False)
+        several = len({s.file for s in self.shipments.sources}) > 1
+        columns = tally.TALLY_COLUMNS if several else tally.READS  # copies need two files
+        table = pa.Table.from_pandas(self.rows[list(columns)], preserve_index=False)
         sources = [dataclasses.asdict(s) for s in self.shipments.sources]
         source = self.rows["source"].to_numpy()
-        return Tally(table, self.codes, source, sources, self.scope)
+        return Tally(table, self.codes, source, sources, self.scope, copies=self.copies,
+                     duplicates=self.shipments.duplicates)  # fmt: skip
 
     @functools.cached_property
     def customers(self) -> pd.DataFrame:
@@ -122,10 +142,19 @@ class RecallResult:
         self.tally.check_sums()
 
 
-def find_affected(shipments: Shipments, scope: RecallScope) -> RecallResult:
-    """Apply the scope: bucket every row and build the affected customers."""
-    codes, reason = classify_codes(shipments.rows, scope)
-    result = RecallResult(scope, shipments, codes, reason)
+def find_affected(
+    shipments: Shipments, scope: RecallScope, *, dedupe_lines: bool = False
+) -> RecallResult:
+    """Apply the scope: bucket every row and build the affected customers.
+
+    With `dedupe_lines`, a line that repeats a line of an earlier file (same order
+    id, lot, customer, ship date and quantity) is not data: each is counted once.
+    """
+    table = pa.Table.from_pandas(shipments.rows[list(rules.RULE_COLUMNS)], preserve_index=False)
+    rules_in = rules.rule_inputs(table)
+    copies = find_line_copies(shipments, rules_in, dedupe=dedupe_lines)
+    codes, reason = rules.classify_codes(rules_in, scope, copies.set_aside)
+    result = RecallResult(scope, shipments, codes, reason, copies)
     result.check_sums()
     return result
 

@@ -70,7 +70,7 @@ def run(request: Request) -> Run:
     if request.scope is None:
         raise ScopeError("no recalled lot given", hint="pass --lot, --lots-file or --recall")
     shipments = load(request)  # pandas is imported beside the decode, not before it
-    from recall_cli.normalize.sheet import NOT_SHIPMENTS
+    from recall_cli.normalize.sheet import NOT_SHIPMENTS, encoding_note
     from recall_cli.query.result import find_affected
 
     if not shipments.read_sources:
@@ -86,10 +86,12 @@ def run(request: Request) -> Run:
                 row=first.header_row,
                 hint='map a column by hand with --column lot="Header"',
             )
+        guessed = [s for s in shipments.sources if encoding_note(s.details)]
         raise InputFileError(
             "no sheet with a recognisable header in any file",
             file=", ".join(str(p) for p in request.paths),
-            hint="run `recall inspect` to see what was found",
+            hint="run `recall inspect` to see what was found"
+            + (f"; {guessed[0].file}: {encoding_note(guessed[0].details)}" if guessed else ""),
         )
     from dataclasses import asdict
 
@@ -97,7 +99,8 @@ def run(request: Request) -> Run:
 
     check_files_read([asdict(s) for s in shipments.sources],
                      skip_unreadable=request.skip_unreadable)  # fmt: skip
-    return Run(request, shipments, find_affected(shipments, request.scope))
+    result = find_affected(shipments, request.scope, dedupe_lines=request.dedupe_lines)
+    return Run(request, shipments, result)
 
 
 def affected_table(result: RecallResult) -> pd.DataFrame:
@@ -112,7 +115,11 @@ def inspect(request: Request) -> list[dict[str, Any]]:
 
     shipments = load(request)
     rows = shipments.rows
-    buckets = find_affected(shipments, request.scope).source_counts() if request.scope else None
+    buckets = (
+        find_affected(shipments, request.scope, dedupe_lines=request.dedupe_lines).source_counts()
+        if request.scope
+        else None
+    )
     out = []
     for i, s in enumerate(shipments.sources):
         mine = rows[rows["source"] == i]

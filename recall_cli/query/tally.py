@@ -29,6 +29,9 @@ from recall_cli.query.buckets import (
     Distinct,
     RecallScope,
 )
+from recall_cli.query.copies import COPY_COLUMNS, Copies
+from recall_cli.query.copies import warnings as copy_warnings
+from recall_cli.read.identity import Duplicate
 from recall_cli.words import plural
 
 AFFECTED_COLUMNS = (
@@ -138,6 +141,8 @@ def units_of(codes: np.ndarray, quantity: np.ndarray, k: int) -> np.ndarray:
 
 # The columns affected_customers reads.
 READS = ("kind", "customer_key", "customer_id", "lot", "quantity", "ship_date", *CONTACT_COLUMNS)
+# The columns a Tally reads: the customers', and those that tell copied lines apart.
+TALLY_COLUMNS = tuple(dict.fromkeys((*READS, *COPY_COLUMNS)))
 
 
 def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -> dict[str, list]:
@@ -298,12 +303,16 @@ class Tally:
     """
 
     def __init__(self, table: pa.Table, codes: np.ndarray, source: np.ndarray,
-                 sources: Sequence[dict[str, Any]], scope: RecallScope) -> None:  # fmt: skip
+                 sources: Sequence[dict[str, Any]], scope: RecallScope, *,
+                 copies: Copies | None = None,
+                 duplicates: Sequence[dict[str, str]] = ()) -> None:  # fmt: skip
         self.table = table
         self.codes = codes
         self.source = source
         self.sources = list(sources)
         self.scope = scope
+        self.copies = copies  # lines repeating an earlier file's (copies.find_copies)
+        self.duplicates = list(duplicates)  # inputs not read: the same bytes as another
         self.matched = codes == BUCKETS.index(MATCHED)
         self._customers: dict[str, list] | None = None
         self._hit: dict[str, Any] | None = None
@@ -386,6 +395,22 @@ class Tally:
 
         return files_not_read(self.sources)
 
+    def files_duplicate(self) -> list[dict[str, str]]:
+        """Inputs read once because an earlier input is the same file or the same bytes."""
+        return [{"path": d["path"], "same_as": d["same_as"], "how": d["how"]}
+                for d in self.duplicates]  # fmt: skip
+
+    @functools.cached_property
+    def _copies(self) -> list[dict[str, Any]]:
+        if self.copies is None:
+            return []
+        files = [s["file"] for s in self.sources]
+        return self.copies.report(self.table, self.source, files, self.matched)
+
+    def lines_duplicate(self) -> list[dict[str, Any]]:
+        """Lines of a later file that are lines of an earlier one, per pair of files."""
+        return self._copies
+
     def customers_total(self) -> int:
         usable = self.is_data & ab.filled(self.table["customer_key"])
         return int(np.count_nonzero(np.bincount(self.keys.codes[usable], minlength=1)))
@@ -413,6 +438,8 @@ class Tally:
                 "columns": info["columns"],
                 "date_order": info["date_order"],
                 "rows": c,
+                # What stderr said of this sheet (a table cut at the format's last row...).
+                "warnings": list(info["warnings"]),
             }
             for info, c in zip(self.sources, counts, strict=True)
             if not info["skipped"]
@@ -438,6 +465,8 @@ class Tally:
             "hcps": len(hcps - {""}),
             "sources": sources,
             "files_not_read": self.files_not_read(),
+            "files_duplicate": self.files_duplicate(),
+            "lines_duplicate": self.lines_duplicate(),
             "units_unknown_in": unknown,
         }
 
@@ -485,6 +514,8 @@ class Tally:
                 f"units unknown: no quantity column in {file}; its shipments count as lines, "
                 "and the units shown leave them out"
             )
+        out.extend(Duplicate(**d).sentence() for d in self.duplicates)
+        out.extend(copy_warnings(self.lines_duplicate()))
         for gone in self.files_not_read():
             out.append(
                 f"{gone['file']}: NOT READ (no shipment table; --skip-unreadable): its "

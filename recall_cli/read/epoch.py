@@ -5,7 +5,7 @@ Excel stores a date as a day count (a serial) from one of two epochs: 1900 (Wind
 or 1904 (Excel for Mac, and any workbook with "Use 1904 date system" ticked). A
 reader that takes the wrong epoch moves every date by 1,462 days and says nothing.
 calamine 0.36 (inside fastexcel 0.21) does exactly that on the 1904 xlsx files
-current Excel writes (docs/upstream.md), so a 1904 workbook's date cells are not
+current Excel writes (docs/design/upstream.md), so a 1904 workbook's date cells are not
 taken from the reader's conversion: they are read again as raw serials (fastexcel's
 "duration" dtype gives the serial of a date cell and nothing for any other cell)
 and converted here, with the epoch read from the file. That is right whichever
@@ -25,6 +25,8 @@ import struct
 import zipfile
 from pathlib import Path
 from typing import Any, Final
+
+from recall_cli.read.xlsb import records
 
 EPOCH_1904: Final = "1904-01-01"
 #: How fastexcel writes a real date cell as text (xlsx, xls, xlsb: a space; ods: a T).
@@ -84,31 +86,6 @@ def _xls_1904(source: Source) -> bool:
     return False
 
 
-def _xlsb_records(data: bytes) -> Any:
-    """(type, payload) of each BIFF12 record: 7-bit varint type (1-2 bytes) and size (1-4)."""
-    pos, n = 0, len(data)
-    while pos < n:
-        rec_type = data[pos] & 0x7F
-        if data[pos] & 0x80:
-            if pos + 1 >= n:
-                return
-            rec_type |= (data[pos + 1] & 0x7F) << 7
-            pos += 1
-        pos += 1
-        size = shift = 0
-        for _ in range(4):
-            if pos >= n:
-                return
-            b = data[pos]
-            pos += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        yield rec_type, data[pos : pos + size]
-        pos += size
-
-
 _BRT_WB_PROP: Final = 0x0099
 _BRT_BEGIN_BUNDLE_SHS: Final = 0x008F
 
@@ -126,7 +103,7 @@ def _xlsb_1904(source: Source) -> bool:
                 data = member.read(64 * 1024)
     except Exception:
         return False
-    for rec_type, payload in _xlsb_records(data):
+    for rec_type, payload in records(data):
         if rec_type == _BRT_WB_PROP and len(payload) >= 4:
             return bool(struct.unpack_from("<I", payload)[0] & 0x1)
         if rec_type == _BRT_BEGIN_BUNDLE_SHS:  # the sheet list comes after the properties

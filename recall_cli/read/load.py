@@ -7,7 +7,6 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import io
@@ -19,13 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recall_cli.errors import InputFileError
+from recall_cli.read.encoding import bom_length, detect_encoding, is_code_page
 from recall_cli.read.guard import reader_call
 from recall_cli.read.options import LoadOptions
 
 if TYPE_CHECKING:  # imported where cells are read: finding files needs no pandas
     import pandas as pd
 
-EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
+    from recall_cli.read.identity import Duplicate
+
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".fods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 SUPPORTED = EXCEL_SUFFIXES | TEXT_SUFFIXES
 FOLDER_SUFFIXES = SUPPORTED - {".txt"}  # a .txt is read when named, not found in a folder
@@ -202,7 +204,19 @@ def folder_notes(paths: Iterable[str | Path], recursive: bool = False) -> list[s
 
 
 def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
-    """Expand folders into their supported files, in sorted order."""
+    """Expand folders into their supported files, in sorted order, each file once."""
+    return find_inputs(paths, recursive)[0]
+
+
+def find_inputs(
+    paths: Iterable[str | Path],
+    recursive: bool = False,
+    digest: Callable[[Path], str] | None = None,
+) -> tuple[list[Path], list[Duplicate]]:
+    """The files to read (folders expanded, in order), and the inputs left out because
+    an earlier one is the same file or has the same bytes (identity.distinct_files)."""
+    from recall_cli.read.identity import distinct_files, sha256_file
+
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -211,8 +225,8 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]
             if not scan.files:
                 skipped = skipped_line(scan)
                 raise InputFileError(
-                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv, .csv.gz or "
-                    ".csv.zip file",
+                    "folder holds no .xlsx, .xlsm, .xls, .xlsb, .ods, .fods, .csv, .tsv, .csv.gz "
+                    "or .csv.zip file",
                     file=p,
                     hint="point at the folder with the shipment exports"
                     + (f"; {skipped}" if skipped else ""),
@@ -223,14 +237,7 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]
             found.append(p)
         else:
             raise InputFileError("no such file or folder", file=p, hint="check the path")
-    seen: set[Path] = set()
-    unique = []
-    for f in found:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return distinct_files(found, digest or sha256_file)
 
 
 def refuse_special(path: Path) -> None:
@@ -274,8 +281,13 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
 # --- workbooks ---------------------------------------------------------------
 
 
-def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
-    from recall_cli.read import epoch, sniff
+def _workbook_source(path: Path, kind: str, options: LoadOptions) -> tuple[Path | bytes, str]:
+    """The workbook to hand the reader, checked, and its real kind.
+
+    Decrypted bytes, a flat ODS made an .ods, and a Gnumeric .ods with its content.xml
+    written again are read from memory with the same helpers as a file on disk.
+    """
+    from recall_cli.read import flatods, sniff
 
     source: Path | bytes = path
     if kind in ("xlsx", "ods", "xlsb"):
@@ -284,15 +296,19 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         sniff.check_xml_parts(path)
     if kind in ("encrypted-ooxml", "encrypted-xls"):
         source = sniff.decrypt(path, options.password or "", **_zip_limits(options))
-    # Decrypted bytes are read from memory with the same helpers as a file on disk.
-    base = kind
-    if isinstance(source, bytes):
-        base = "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
-    reader = _open_fastexcel(path, source)
-    with reader_call(path):
-        names = list(reader.sheet_names)
+    elif kind == "fods":
+        source = flatods.to_ods(path)
+    elif kind == "ods" and flatods.is_indented(path):  # Gnumeric's .ods
+        source = flatods.compact_ods(path)
+    if not isinstance(source, bytes):
+        return source, kind
+    return source, "xls" if kind == "encrypted-xls" else sniff._sniff_handle(io.BytesIO(source))
+
+
+def _wanted_sheets(names: list[str], options: LoadOptions, path: Path) -> list[str]:
+    """The sheets --sheet asks for ("--sheet other" finds "Other": names match exactly,
+    else ignoring case), or all of them."""
     if options.sheets:
-        # "--sheet other" finds "Other": names match exactly, else ignoring case.
         folded = {n.casefold(): n for n in names}
         wanted = [s if s in names else folded.get(s.casefold(), s) for s in options.sheets]
         missing = [s for s in wanted if s not in names]
@@ -305,6 +321,16 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
         names = [n for n in names if n in wanted]
     if not names:
         raise InputFileError("workbook has no sheets", file=path, hint="re-export it from the ERP")
+    return names
+
+
+def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSheet]:
+    from recall_cli.read import epoch, sniff
+
+    source, base = _workbook_source(path, kind, options)
+    reader = _open_fastexcel(path, source)
+    with reader_call(path):
+        names = _wanted_sheets(list(reader.sheet_names), options, path)
     is_xlsx_file = base == "xlsx"
     calamine = None if is_xlsx_file else _CalamineBook(source, path)
     types = sniff.xlsx_sheet_types(source, file=path) if is_xlsx_file else calamine.types()  # type: ignore[union-attr]
@@ -338,13 +364,7 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             )
             continue
         cells = _strip_misread_bom(cells)
-        first_row = 1
-        if len(cells):
-            first_row = (
-                sniff.xlsx_first_row(source, name, file=path)
-                if is_xlsx_file
-                else calamine.start(name)[0]  # type: ignore[union-attr]
-            )
+        first_row = _first_row(source, base, name, cells, calamine, path)
         details.update(hidden.get(name, {}))
         if details.get("merged_ranges"):
             # Merged ranges are in sheet coordinates; the frame starts at the first used column.
@@ -353,6 +373,23 @@ def read_workbook(path: Path, kind: str, options: LoadOptions) -> Iterator[RawSh
             ).start(name)[1]
         warnings = _row_limit_warning(base, first_row, cells)
         yield RawSheet(path, name, cells, first_row, details, warnings=warnings)
+
+
+def _first_row(
+    source: Path | bytes, base: str, name: str, cells: Any, calamine: Any, path: Path
+) -> int:
+    """The sheet row (1-based) of the first row of `cells`; for an xlsb, also refuse a
+    sheet whose SheetJS short cell records calamine skipped (read.xlsb)."""
+    from recall_cli.read import sniff, xlsb
+
+    if not len(cells):
+        return 1
+    if base == "xlsx":
+        return sniff.xlsx_first_row(source, name, file=path)
+    first_row, first_col = calamine.start(name)
+    if base == "xlsb":
+        xlsb.check_short_cells(source, name, first_col + cells.num_columns, file=path)
+    return int(first_row)
 
 
 #: The last row a sheet of each format can hold; a sheet that ends exactly there was
@@ -382,6 +419,9 @@ def _empty_table() -> Any:
 # A UTF-8 byte order mark decoded as Latin-1 or cp1252 (LibreOffice opening a CSV with
 # no import filter keeps it in cell A1, and saving as UTF-8 CSV makes it text).
 MISREAD_BOM = "\u00ef\u00bb\u00bf"
+
+
+_LEADING_BOM = re.compile(f"^(?:{MISREAD_BOM}|\ufeff)+")
 
 
 def _strip_misread_bom(table: Any) -> Any:
@@ -504,35 +544,6 @@ class _CalamineBook:
 # --- delimited text ----------------------------------------------------------
 
 
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 by BOM, else the best single-byte guess."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if data[:4096].count(0) * 4 > len(data[:4096]):
-        # UTF-16 without a BOM: every other byte of ASCII text is zero.
-        evens = data[:4096:2].count(0)
-        return "utf-16-be" if evens > len(data[:4096]) // 4 else "utf-16-le"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000], cp_isolation=["cp1252", "latin_1", "mac_roman"]).best()
-    guess = (best.encoding if best else "cp1252").replace("_", "-")
-    if guess in ("latin-1", "iso8859-1"):
-        # cp1252 is what Windows exports mean by "Latin-1" (it has € and curly quotes).
-        guess = "cp1252"
-    try:
-        data.decode(guess)
-    except UnicodeDecodeError:
-        guess = "latin-1"
-    return guess
-
-
 def sniff_delimiter(text: str) -> str:
     """The delimiter whose field count is most consistent over the first lines."""
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()][:60]
@@ -562,21 +573,25 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
 
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
     """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
-    encoding = options.encoding or detect_encoding(data)
+    encoding = options.encoding or detect_encoding(data, options.known_header)
     try:
-        text = data.decode(encoding)
+        # A UTF-8 BOM before single-byte text is skipped: cp1252 would read it as "ï»¿".
+        text = data[bom_length(data, encoding) :].decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
             f"cannot be decoded as {encoding}",
             file=path,
-            hint="pass --encoding with the file's real encoding (e.g. cp1252, utf-16)",
+            hint="pass --encoding with the file's real encoding (e.g. cp1252, cp850, utf-16)",
         ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    # A BOM, or a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
+    # LibreOffice opening a CSV without an import filter), is no part of the first header.
+    text = _LEADING_BOM.sub("", text, count=1)
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
     hint = re.match(r"sep=(.)\r?\n", text)
     delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
     records, ends = _records(text, delimiter)
+    if records and records[0]:  # a quoted first header: '"ï»¿ship_date",...'
+        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
     flagged: dict[int, str] = {}
     warnings: list[str] = []
     if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
@@ -602,6 +617,8 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
     details: dict[str, object] = {
         "reader": "csv",
         "encoding": encoding,
+        # Any bytes fit a code page: when no header is found, the guess may be why.
+        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
         "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
     }
     return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)

@@ -71,6 +71,10 @@ KINDS: Final = frozenset(
         "ole",  # OLE2 that is neither xls nor encrypted OOXML (a .doc, an Outlook .msg)
         "damaged-zip",  # zip signature, but no readable central directory (truncated)
         "damaged-ole",  # OLE2 signature, but no readable directory
+        "fods",  # a flat (single XML file) OpenDocument spreadsheet
+        "biff2",  # Excel 2.x, 3.0 and 4.0 .xls: a bare BIFF stream, no OLE2 container
+        "biff3",
+        "biff4",
     }
 )
 
@@ -150,6 +154,9 @@ def _sniff_handle(fh: IO[bytes]) -> str:
         return _sniff_ole(fh)
     if b"%PDF-" in head[:1024]:
         return "pdf"
+    old_xls = _old_biff(head)
+    if old_xls:
+        return old_xls
     text = _head_text(head, complete=size <= len(head))
     if text is None:
         return "unknown"
@@ -220,6 +227,31 @@ def _sniff_ole(fh: IO[bytes]) -> str:
         return "damaged-ole"
     finally:
         ole.close()
+
+
+#: The BOF record that starts an Excel 2.x-4.0 file, by record id: (BIFF version, Excel).
+_OLD_BOF: Final = {0x0009: ("biff2", "2.x"), 0x0209: ("biff3", "3.0"), 0x0409: ("biff4", "4.0")}
+#: What a BOF's document type says the file holds.
+_OLD_DOC_TYPES: Final = {0x0010: "worksheet", 0x0020: "chart", 0x0040: "macro sheet",
+                         0x0100: "workbook"}  # fmt: skip
+
+
+def _old_biff(head: bytes) -> str | None:
+    """ "biff2", "biff3" or "biff4" for an Excel 2.x-4.0 file: a BOF record (id, a
+    length of 4-16, version, a known document type) at byte 0, no container."""
+    if len(head) < 8:
+        return None
+    rec, length, _, doc_type = struct.unpack_from("<4H", head)
+    if rec in _OLD_BOF and 4 <= length <= 16 and doc_type in _OLD_DOC_TYPES:
+        return _OLD_BOF[rec][0]
+    return None
+
+
+def old_biff_label(head: bytes) -> str:
+    """ "an Excel 4.0 worksheet (BIFF4)": what the BOF record at byte 0 says."""
+    rec, _, _, doc_type = struct.unpack_from("<4H", head)
+    kind, excel = _OLD_BOF[rec]
+    return f"an Excel {excel} {_OLD_DOC_TYPES[doc_type]} ({kind.upper()})"
 
 
 _ALLOWED_CONTROLS: Final = frozenset(b"\t\n\r\x0b\x0c\x1a\x1b")
@@ -295,7 +327,12 @@ def _markup_kind(text: str) -> str | None:
     if start.startswith(_HTML_STARTS):
         return "html"
     if start.startswith(("<?xml", "<!--", "<!doctype")):
-        return "html" if "<html" in start else "xml"
+        if "<html" in start:
+            return "html"
+        # LibreOffice's "Flat XML ODF Spreadsheet": the mimetype follows ~2 KB of xmlns.
+        if "<office:document " in text and "opendocument.spreadsheet" in text.lower():
+            return "fods"
+        return "xml"
     if start.startswith("<") and "urn:schemas-microsoft-com:office:spreadsheet" in start:
         return "xml"
     return None
@@ -311,6 +348,7 @@ _SUFFIX_KIND: Final = {
     "xls": "xls",
     "xlsb": "xlsb",
     "ods": "ods",
+    "fods": "fods",
     "csv": "text",
     "tsv": "text",
     "txt": "text",
@@ -323,6 +361,8 @@ def _label(kind: str) -> str:
         return "a text (CSV) file"
     if kind == "ods":
         return "an ods spreadsheet"
+    if kind == "fods":
+        return "a flat ODS spreadsheet (.fods)"
     return f"an {kind} workbook"
 
 
@@ -466,6 +506,15 @@ _REFUSALS: Final[dict[str, tuple[str, str]]] = {
 def _refuse_kind(path: Path, kind: str, head: bytes, expected: str | None, suffix: str) -> None:
     if kind == "damaged-zip":
         raise _damaged(path, expected if expected in ("xlsx", "xlsb", "ods") else "xlsx")
+    if kind in ("biff2", "biff3", "biff4"):
+        from recall_cli.read.flatods import convert_hint
+
+        raise InputFileError(
+            f"is {old_biff_label(head)}, a format older than Excel 5 (1993) that the "
+            "spreadsheet readers used here cannot open",
+            file=path,
+            hint=convert_hint(path, "xlsx") + ", or open it in Excel and save it as .xlsx",
+        )
     if kind == "unknown" and head and not head.strip(b"\x00"):
         kind = "zeros"
     if kind not in _REFUSALS:

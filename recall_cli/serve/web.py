@@ -255,9 +255,9 @@ class _Endpoints:
         return self.html("page.html", **_page_context(self.desk, self.keys))
 
     async def answer(self, request: Request) -> Response:
-        text = request.query_params.get("q", "")
-        if not text.strip():
-            return plain(400, "Error: type a lot, scan a barcode, or type a customer")
+        text = _param(request, "q", "type a lot, scan a barcode, or type a customer")
+        if isinstance(text, Response):
+            return text
         rows = request.query_params.get("rows") == "1"
         asked = await _call(self.desk.ask, text, show_rows=rows)
         if isinstance(asked, Response):
@@ -266,18 +266,18 @@ class _Endpoints:
                          shown_matches=SHOWN_MATCHES)  # fmt: skip
 
     async def api_check(self, request: Request) -> Response:
-        code = request.query_params.get("code", "")
-        if not code.strip():
-            return plain(400, "Error: give the lot or barcode as ?code=")
+        code = _param(request, "code", "give the lot or barcode as ?code=")
+        if isinstance(code, Response):
+            return code
         rows = request.query_params.get("rows") == "1"
         found = await _call(self.desk.check, code, show_rows=rows)
         return found if isinstance(found, Response) else _json_answer(found)
 
     async def api_customer(self, request: Request) -> Response:
-        query = request.query_params.get("q", "")
-        if not query.strip():
-            return plain(400, "Error: give the customer id, email, phone digits, postal code "
-                              "or name as ?q=")  # fmt: skip
+        query = _param(request, "q", "give the customer id, email, phone digits, postal code "
+                                      "or name as ?q=")  # fmt: skip
+        if isinstance(query, Response):
+            return query
         found = await _call(self.desk.customer, query)
         return found if isinstance(found, Response) else _json_answer(found)
 
@@ -384,3 +384,9 @@ def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
         "csrf": keys.csrf,
         "version": __version__,
     }
+
+
+def _param(request: Request, name: str, missing: str) -> str | Response:
+    """A query parameter that must not be blank; else a 400 saying what to give."""
+    value = request.query_params.get(name, "")
+    return value if value.strip() else plain(400, f"Error: {missing}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
-import hashlib
 import json
 import operator
 import os
@@ -56,12 +55,12 @@ _Scalar = str | int | float | bool | None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks. OSError if it cannot be read."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex SHA-256 of a file: the one content hash, computed once per version of the file
+    (read.identity: the cache key and the duplicate check use it too). OSError if it
+    cannot be read."""
+    from recall_cli.read.identity import sha256_file as digest
+
+    return digest(path)
 
 
 def default_audit_path() -> Path:
@@ -232,6 +231,14 @@ def _refuse(log: Path, problem: str) -> ExportError:
     )
 
 
+def _refuse_foreign(log: Path, st: os.stat_result) -> None:
+    """A log that is not a regular file of this user is never appended to."""
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(log, "is not a regular file")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise _refuse(log, "is owned by another user")
+
+
 def _open_log(log: Path, flags: int) -> int:
     """The log opened for appending: a new file 0600, or an existing one of ours set to 0600.
 
@@ -247,10 +254,7 @@ def _open_log(log: Path, flags: int) -> int:
         fd = os.open(log, flags)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise _refuse(log, "is not a regular file")
-        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-            raise _refuse(log, "is owned by another user")
+        _refuse_foreign(log, st)
         if hasattr(os, "fchmod") and stat.S_IMODE(st.st_mode) != 0o600:
             os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask or an older mode
     except BaseException:
@@ -276,10 +280,7 @@ def check_audit_log(path: Path | None = None) -> Path:
         return log
     if stat.S_ISLNK(st.st_mode):
         raise _refuse(log, "is a symbolic link")
-    if not stat.S_ISREG(st.st_mode):
-        raise _refuse(log, "is not a regular file")
-    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-        raise _refuse(log, "is owned by another user")
+    _refuse_foreign(log, st)
     if not os.access(log, os.W_OK):
         raise _refuse(log, "cannot be written")
     return log

@@ -58,6 +58,24 @@ def _weeks_table(weeks: Sequence[tuple[dt.date, int]]) -> Table:
 # --- quality team ------------------------------------------------------------------
 
 
+def duplicate_pairs(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What the saved summary says of copies (docs/duplicates.md); nothing when none."""
+    out: list[tuple[str, Any]] = []
+    files = data.get("files_duplicate") or []
+    if files:
+        out.append(("inputs read once (the same as an earlier one)",
+                    "; ".join(f"{os.path.basename(d['path'])} = "
+                              f"{os.path.basename(d['same_as'])}" for d in files)))  # fmt: skip
+    for g in data.get("lines_duplicate") or []:
+        what = ("counted once (--dedupe-lines)" if g["set_aside"] else
+                f"{g['lines_in_recall']:,} in the recall, counted twice")  # fmt: skip
+        out.append((f"lines of {os.path.basename(g['file'])} also in "
+                    f"{os.path.basename(g['same_as'])}"
+                    + ("" if g["order_id"] else " (no order id)"),
+                    f"{g['lines']:,} ({g['units']:,} units): {what}"))  # fmt: skip
+    return out
+
+
 def summary(data: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Document:
     """Counts for the regulator: the scope and totals, by lot, by country, rows per sheet,
     units per week. xlsx draws the weeks beside the totals."""
@@ -72,6 +90,7 @@ def summary(data: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Docum
         ("affected shipment lines", data["shipments"]),
         ("prescribers (HCPs)", data["hcps"]),
         ("customers in all data", data["customers_total"]),
+        *duplicate_pairs(data),
     ], "Summary")  # fmt: skip
     head = Table(head.title, head.columns, head.rows, head.name,
                  Chart("Affected units by ship week", week_table, "units (each)"))  # fmt: skip

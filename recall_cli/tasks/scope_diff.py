@@ -98,7 +98,8 @@ def compare_scopes(before_file: Path, request: api.Request) -> ScopeDiff:
     """Apply the earlier recall file and the request's (later) scope to one read of the data."""
     after = api.run(request)
     before_scope = build_scope(recall=read_recall_file(before_file))
-    return diff_results(find_affected(after.shipments, before_scope), after.result)
+    before = find_affected(after.shipments, before_scope, dedupe_lines=request.dedupe_lines)
+    return diff_results(before, after.result)
 
 
 @dataclass

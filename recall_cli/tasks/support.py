@@ -24,7 +24,7 @@ Exit statuses are part of the answer, so scripts can branch without parsing text
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recall_cli.normalize.lots import (
     ScannedCode,
@@ -36,14 +36,21 @@ from recall_cli.normalize.lots import (
 from recall_cli.query.lookup import (
     Classified,
     check_lot,
+    copies_among,
+    customer_rows,
     find_customers,
     known_lots,
     lot_in_data,
+    lot_positions,
     lot_rows,
 )
 from recall_cli.tasks import reports
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
 from recall_cli.tasks.tables import Document
+from recall_cli.words import plural
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "AFFECTED",
@@ -151,6 +158,19 @@ def customer_exit_status(found: dict[str, Any]) -> int:
     return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
 
 
+def double_counting(rows: Classified, at: np.ndarray, what: str) -> str | None:
+    """The warning when some of the shipments an answer counts are also in another file
+    (copies.py), else None. `at`: every row of the lot, or of the customers, asked."""
+    lines, units = copies_among(rows, at)
+    if not lines:
+        return None
+    verb = "is" if lines == 1 else "are"
+    return (f"possible double counting: {plural(lines, 'shipment line')} ({plural(units, 'unit')}) "
+            f"counted for {what} {verb} also in another file, with the same order id, lot, "
+            "customer, ship date and quantity: `recall summary` names the files; "
+            "--dedupe-lines counts each line once")  # fmt: skip
+
+
 # --- the answer every front end writes ---------------------------------------------
 
 
@@ -164,14 +184,20 @@ class Answered:
 
     result: Document
     status: int
+    # Warnings for stderr (the CLI) or the page: lines counted that another file repeats.
+    notes: tuple[str, ...] = ()
 
 
 def answer_check(rows: Classified, code: str, *, show_rows: bool = False) -> Answered:
     found = check_code(rows, code, show_rows=show_rows)
     result = reports.check(found.answer, rows.scope.to_dict(), found.in_data)
-    return Answered(result, found.exit_status)
+    lot = found.answer["lot"]
+    doubt = double_counting(rows, lot_positions(rows, lot), f"lot {lot}")
+    return Answered(result, found.exit_status, (doubt,) if doubt else ())
 
 
 def answer_customer(rows: Classified, query: str, *, reveal: bool = False) -> Answered:
     found = customer_lookup(rows, query, reveal=reveal)
-    return Answered(reports.customer(found), customer_exit_status(found))
+    doubt = double_counting(rows, customer_rows(rows, query), "these customers")
+    return Answered(reports.customer(found), customer_exit_status(found),
+                    (doubt,) if doubt else ())  # fmt: skip

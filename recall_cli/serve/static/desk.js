@@ -20,6 +20,9 @@
 
   async function ask(text, rows) {
     const mine = ++asked;
+    // The last answer goes at once: an agent must never read it as the answer to
+    // the lot just typed while the new one is on its way.
+    say("Checking " + text.trim() + " …", "checking");
     answer.setAttribute("aria-busy", "true");
     const params = new URLSearchParams({ q: text });
     if (rows) params.set("rows", "1");
