@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recall_cli.cli import cli
+from recall_cli.normalize.columns import is_known_header
 from recall_cli.read import csvstream
 from recall_cli.read.load import NFIELDS, LoadOptions, RawSheet, read_text, text_sheet
 
@@ -121,6 +122,35 @@ def test_encodings(tmp_path: Path, data: bytes, encoding: str | None) -> None:
     got = both(tmp_path, data)
     if encoding:
         assert got.details["encoding"] == encoding
+
+
+FR_HEADER = "N° de lot;Date d'expédition;N° client;Nom;Quantité\n"
+FR_ROWS = "".join(
+    f"B{i:06d};{i % 28 + 1:02d}/12/2010;C{i % 7};Hélène {i};{i % 9 + 1}\n" for i in range(40)
+)
+MISREAD_BOM = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM once read as cp1252
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ((FR_HEADER + FR_ROWS).encode("cp850"), "cp850"),
+        ((FR_HEADER + FR_ROWS).encode("mac_roman"), "mac_roman"),
+        (b"\xef\xbb\xbf" + (FR_HEADER + FR_ROWS).encode("cp1252"), "cp1252"),
+        ((MISREAD_BOM + FR_HEADER + FR_ROWS).encode("utf-8"), "utf-8"),
+        (('"' + MISREAD_BOM + 'N° de lot";' + FR_HEADER[10:] + FR_ROWS).encode("utf-8"), "utf-8"),
+    ],
+    ids=["cp850", "mac_roman", "utf8-bom-before-cp1252", "misread-bom", "quoted-misread-bom"],
+)
+def test_the_start_of_a_streamed_file_is_read_by_the_whole_read_rules(
+    tmp_path: Path, data: bytes, encoding: str
+) -> None:
+    # The code page is chosen by how well the header reads, as the run asks for.
+    got = both(tmp_path, data, known_header=is_known_header)
+    assert streams(tmp_path / "t.csv")
+    assert got.details["encoding"] == encoding
+    assert list(got.cells.iloc[0, :2]) == ["N° de lot", "Date d'expédition"]
 
 
 @pytest.mark.usefixtures("small_head")

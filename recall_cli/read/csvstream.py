@@ -123,7 +123,14 @@ def read_stream(
     (a member of a .csv.gz or .csv.zip); by default the file at `path`. Raises
     Fallback when the stdlib path must read the file.
     """
-    from recall_cli.read.load import detect_encoding, sniff_delimiter, used_width
+    from recall_cli.read.load import (
+        decode_start,
+        delimiter_of,
+        fix_first_cell,
+        text_details,
+        text_encoding,
+        used_width,
+    )
 
     if opener is None:
         opener = functools.partial(path.open, "rb")
@@ -132,24 +139,20 @@ def read_stream(
         at_end = not fh.read(1)
     if at_end:
         raise Fallback("the whole file is its head")
-    encoding = options.encoding or detect_encoding(head)
-    if encoding.replace("_", "-").lower().startswith("utf-16"):
-        raise Fallback("UTF-16")
+    encoding = text_encoding(head, options)
     codec = encoding.replace("_", "-").lower()
+    if codec.startswith("utf-16"):
+        raise Fallback("UTF-16")
     if codec == "utf-8-sig":
-        codec = "utf-8"  # the mark is skipped by its bytes below
+        codec = "utf-8"  # decode_start skips the mark by its bytes
     try:
-        text = head.decode(codec)
+        text, bom = decode_start(head, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         # Perhaps only cut in a character: the stdlib path reads and judges the whole file.
         raise Fallback("head does not decode") from exc
-    bom = 0
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        bom = len("\ufeff".encode(codec))
-    hint = re.match(r"sep=(.)\r?\n", text)
-    delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
+    delimiter = delimiter_of(text, options)
     records, offset = _head_records(text, delimiter, codec)
+    fix_first_cell(records)
     width = _stream_width(records)
     if width < 2:
         raise Fallback("no table in the head")
@@ -163,11 +166,7 @@ def read_stream(
     extra = [r for _, rows in others for r in rows]
     used = max(used_width(records), used_width(extra), _used_tail(tail, width))
     table = _assemble(records, tail, others, width, used)
-    details: dict[str, object] = {
-        "reader": "csv",
-        "encoding": encoding,
-        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
-    }
+    details = text_details(encoding, delimiter, options)
     return table, details, flagged, warnings
 
 

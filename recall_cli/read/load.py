@@ -7,6 +7,7 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recall_cli.errors import InputFileError
-from recall_cli.read.encoding import bom_length, detect_encoding, is_code_page
+from recall_cli.read.encoding import detect_encoding, is_code_page
 from recall_cli.read.guard import reader_call
 from recall_cli.read.options import LoadOptions
 
@@ -571,27 +572,69 @@ def read_text(path: Path, options: LoadOptions) -> RawSheet:
     return RawSheet(path, "", table, 1, details, flagged=flagged, warnings=warnings)
 
 
+def text_encoding(data: bytes, options: LoadOptions) -> str:
+    """The encoding to read delimited text in: the one asked for, or detected on `data`."""
+    return options.encoding or detect_encoding(data, options.known_header)
+
+
+def decode_start(data: bytes, encoding: str) -> tuple[str, int]:
+    """`data` (a whole file or its head) decoded, with what comes before the first
+    header removed, and how many bytes that was.
+
+    A UTF-8 BOM before single-byte text is skipped (cp1252 would read it as "ï»¿"),
+    and so is a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
+    LibreOffice opening a CSV without an import filter). Raises UnicodeDecodeError
+    or LookupError. Both the streamed and the whole read start here.
+    """
+    # utf-8-sig would drop its mark unseen, and the stream seeks by these bytes.
+    codec = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    text = data[skip:].decode(codec)
+    mark = _LEADING_BOM.match(text)
+    if mark:
+        skip += len(mark.group().encode(codec))
+        text = text[mark.end() :]
+    return text, skip
+
+
+def delimiter_of(text: str, options: LoadOptions) -> str:
+    """The delimiter asked for, named by Excel's hint line ("sep=;"), or sniffed."""
+    hint = re.match(r"sep=(.)\r?\n", text)
+    return options.delimiter or (hint[1] if hint else sniff_delimiter(text))
+
+
+def fix_first_cell(records: list[list[str]]) -> None:
+    """A quoted first header keeps a misread BOM inside its quotes: '"ï»¿ship_date",...'."""
+    if records and records[0]:
+        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
+
+
+def text_details(encoding: str, delimiter: str, options: LoadOptions) -> dict[str, object]:
+    """What `inspect` and the warnings say of how a delimited file was read."""
+    return {
+        "reader": "csv",
+        "encoding": encoding,
+        # Any bytes fit a code page: when no header is found, the guess may be why.
+        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
+        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
+    }
+
+
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
     """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
-    encoding = options.encoding or detect_encoding(data, options.known_header)
+    encoding = text_encoding(data, options)
     try:
-        # A UTF-8 BOM before single-byte text is skipped: cp1252 would read it as "ï»¿".
-        text = data[bom_length(data, encoding) :].decode(encoding)
+        text, _ = decode_start(data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
             f"cannot be decoded as {encoding}",
             file=path,
             hint="pass --encoding with the file's real encoding (e.g. cp1252, cp850, utf-16)",
         ) from exc
-    # A BOM, or a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
-    # LibreOffice opening a CSV without an import filter), is no part of the first header.
-    text = _LEADING_BOM.sub("", text, count=1)
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
-    hint = re.match(r"sep=(.)\r?\n", text)
-    delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
+    delimiter = delimiter_of(text, options)
     records, ends = _records(text, delimiter)
-    if records and records[0]:  # a quoted first header: '"ï»¿ship_date",...'
-        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
+    fix_first_cell(records)
     flagged: dict[int, str] = {}
     warnings: list[str] = []
     if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
@@ -614,13 +657,7 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
 
     frame = pd.DataFrame(records, columns=range(width), dtype=object) if records else pd.DataFrame()
     frame[NFIELDS] = nfields
-    details: dict[str, object] = {
-        "reader": "csv",
-        "encoding": encoding,
-        # Any bytes fit a code page: when no header is found, the guess may be why.
-        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
-        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
-    }
+    details = text_details(encoding, delimiter, options)
     return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)
 
 
