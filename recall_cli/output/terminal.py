@@ -15,6 +15,7 @@ from rich.text import Text
 
 from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
+from recall_cli.words import noun as noun_of
 from recall_cli.words import plural
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _count(value: object, noun: str) -> str:
     """ "1 shipment", "3 shipments", "unknown units": a count and its noun in agreement."""
     if isinstance(value, int) and not isinstance(value, bool):
         return plural(value, noun)
-    return f"{_n(value)} {plural(2, noun).split(' ', 1)[1]}"
+    return f"{_n(value)} {noun_of(None, noun)}"
 
 
 def bucket_line(
