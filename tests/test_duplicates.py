@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from recall_cli.cache import store as cache
 from recall_cli.read import identity
+from recall_cli.words import plural
 
 from .conftest import SAMPLE, invoke, write_csv
 
@@ -420,6 +421,19 @@ def test_check_and_customer_warn_when_their_counts_hold_copies(
     ]
     if cached:
         assert cache.last_stats.hits == 2
+    # The JSON says it too, in the warning's words (recall serve's API writes these bytes).
+    for command, asked, lines, units, what in (
+        ("check", "B201575", 2, 60, "lot B201575 are"),
+        ("customer", "C1", 1, 40, "these customers is"),
+    ):
+        done = invoke(runner, command, asked, jan, both, *SCOPE, "--format", "json", *extra)
+        assert json.loads(done.stdout)["double_counting"] == {
+            "lines": lines, "units": units,
+            "warning": f"possible double counting: {plural(lines, 'shipment line')} "
+                       f"({units} units) counted for {what} {tail}",
+        }  # fmt: skip
+    alone = invoke(runner, "check", "B201575", jan, *SCOPE, "--format", "json", *extra)
+    assert json.loads(alone.stdout)["double_counting"] is None
     for command, target in (("check", "B201575"), ("customer", "C1")):
         deduped = invoke(runner, command, target, jan, both, *SCOPE, "--dedupe-lines", *extra)
         assert deduped.exit_code == 0 and deduped.stderr == ""

@@ -399,3 +399,69 @@ def test_open_hands_the_url_to_the_browser(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+# --- copies: what the CLI says of files read once and lines in two files ----------------
+
+COPY_HEADER = ["Order", "Lot", "Customer ID", "Ship Date", "Qty", "Country"]
+JAN = [
+    ["O1", "B201575", "C1", "2010-12-01", 40, "US"],
+    ["O2", "B201575", "C2", "2010-12-02", 20, "US"],
+]
+FEB = [["O4", "B201575", "C4", "2010-12-20", 10, "US"]]
+COPY_SCOPE = ("--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04")
+
+
+def _copies_desk(tmp_path: Path) -> tuple[Desk, list[Path]]:
+    from .conftest import write_csv
+
+    jan = write_csv(tmp_path / "jan.csv", [COPY_HEADER, *JAN])
+    both = write_csv(tmp_path / "jan_feb.csv", [COPY_HEADER, *JAN, *FEB])
+    again = tmp_path / "copy_of_jan.csv"
+    shutil.copy(jan, again)
+    paths = [jan, both, again]
+    import datetime as dt
+
+    desk = Desk(lambda: Request.from_options(
+        paths=paths, lots=["B201575"], start=dt.date(2010, 11, 30), end=dt.date(2011, 1, 4),
+        no_cache=True))  # fmt: skip
+    desk.load()
+    return desk, paths
+
+
+def test_the_page_and_the_api_say_what_the_cli_says_of_copies(
+    runner: CliRunner, tmp_path: Path, keys: Keys
+) -> None:
+    desk, paths = _copies_desk(tmp_path)
+    both = paths[1]
+    summary = invoke(runner, "-q", "summary", *paths, *COPY_SCOPE, "--no-cache", "--format",
+                     "json")  # fmt: skip
+    said = json.loads(summary.stdout)
+    cli_line = invoke(runner, "summary", *paths, *COPY_SCOPE, "--no-cache").stderr.splitlines()[-1]
+    with client_for(desk, keys) as c:
+        page = c.get("/").text
+        # The row line of `recall summary`, word for word, in amber: lines counted twice.
+        assert f'<p class="rows doubt" id="rows-line">{html.escape(cli_line)}</p>' in page
+        assert "copy_of_jan.csv are the same bytes, read once" in cli_line
+        assert "POSSIBLE DOUBLE COUNTING: 2 lines (2 in the recall)" in cli_line
+        status = c.get("/api/status").json()
+        assert status["files_duplicate"] == said["files_duplicate"] != []
+        assert status["lines_duplicate"] == said["lines_duplicate"] != []
+        for kind, asked in (("check", "B201575"), ("customer", "C1")):
+            cli = invoke(runner, "-q", kind, asked, *paths, *COPY_SCOPE, "--no-cache",
+                         "--format", "json")  # fmt: skip
+            api = c.get(f"/api/{kind}", params={"code" if kind == "check" else "q": asked})
+            assert api.content == cli.stdout_bytes
+            warning = json.loads(api.content)["double_counting"]["warning"]
+            warned = invoke(runner, kind, asked, *paths, *COPY_SCOPE, "--no-cache").stderr
+            assert f"warning: {warning}\n" in warned
+            answer = c.get("/answer", params={"q": asked}).text
+            assert (f'<p class="doubt" data-note="double-counting">{html.escape(warning)}</p>'
+                    in answer)  # fmt: skip
+    # Without copies: no note, and the line is green.
+    alone = Desk(lambda: Request.from_options(paths=[both], lots=["B201575"], no_cache=True))
+    alone.load()
+    with client_for(alone, keys) as c:
+        assert '<p class="rows ok" id="rows-line">' in c.get("/").text
+        assert 'data-note="double-counting"' not in c.get("/answer", params={"q": "B201575"}).text
+        assert c.get("/api/status").json()["lines_duplicate"] == []

@@ -68,6 +68,10 @@ class Loaded:
     not_read: list[dict[str, str]]
     warnings: list[str]
     loaded_at: str
+    # What `recall summary` says of copies (files read once, lines in two files): the
+    # page's row line and /api/status say it too.
+    files_duplicate: list[dict[str, str]] = field(default_factory=list)
+    lines_duplicate: list[dict[str, Any]] = field(default_factory=list)
     # The files as the audit log records them: hashed at the load, so a reveal names
     # the files its answer came from even after they changed on disk.
     audit_inputs: list[dict[str, Any]] = field(default_factory=list, repr=False)
@@ -157,6 +161,8 @@ class Desk:
                     not_read=run.files_not_read(),
                     warnings=run.warnings(),
                     loaded_at=_now(),
+                    files_duplicate=run.result.tally.files_duplicate(),
+                    lines_duplicate=run.result.tally.lines_duplicate(),
                     audit_inputs=_hashed(files),
                 )
             finally:

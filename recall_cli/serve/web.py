@@ -39,6 +39,7 @@ from recall_cli.errors import ExportError, RecallError
 from recall_cli.output.jsonout import dumps
 from recall_cli.output.terminal import bucket_text
 from recall_cli.output.writers import render
+from recall_cli.query.reading import in_doubt
 from recall_cli.serve.desk import Desk, StaleReveal
 from recall_cli.tasks.reports import scope_line
 from recall_cli.version import __version__
@@ -366,18 +367,23 @@ def _status(desk: Desk) -> dict[str, Any]:
         "reloading": desk.reloading,
         "files": [{"file": os.path.basename(f.path), "modified": f.mtime} for f in loaded.files],
         "changed": [os.path.basename(f.path) for f in desk.changed()],
+        # As in `recall summary --format json`: inputs read once, lines in two files.
+        "files_duplicate": loaded.files_duplicate,
+        "lines_duplicate": loaded.lines_duplicate,
     }
 
 
 def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
     loaded = desk.loaded
-    line, ok = bucket_text(loaded.buckets, loaded.not_read)
+    line, ok = bucket_text(loaded.buckets, loaded.not_read, loaded.files_duplicate,
+                           loaded.lines_duplicate)  # fmt: skip
     return {
         "scope": loaded.scope,
         "scope_line": scope_line(loaded.scope),
         "files": loaded.files,
         "rows_line": line,
         "accounted": ok,
+        "in_doubt": in_doubt(loaded.lines_duplicate),  # lines counted twice: amber, as the CLI
         "loaded_at": loaded.loaded_at,
         "warnings": loaded.warnings,
         "changed": [os.path.basename(f.path) for f in desk.changed()],
