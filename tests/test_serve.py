@@ -465,3 +465,96 @@ def test_the_page_and_the_api_say_what_the_cli_says_of_copies(
         assert '<p class="rows ok" id="rows-line">' in c.get("/").text
         assert 'data-note="double-counting"' not in c.get("/answer", params={"q": "B201575"}).text
         assert c.get("/api/status").json()["lines_duplicate"] == []
+
+
+# --- the audit log: who looked at which customers, when ---------------------------------
+
+
+def _names(desk: Desk, query: str) -> list[str]:
+    return [m["name"] for m in desk.customer(query).result.data["matches"]]
+
+
+def test_every_answer_that_shows_customers_is_audited(
+    runner: CliRunner, client: TestClient, desk: Desk, audit_log: Path
+) -> None:
+    cli = json.loads(invoke(runner, "-q", "customer", "martin", "--recall", RECALL, "--format",
+                            "json").stdout)  # fmt: skip
+    ids = [m["customer_id"] for m in cli["matches"]]
+    assert len(ids) > 1
+    assert client.get("/api/customer", params={"q": "martin"}).status_code == 200
+    page = client.get("/answer", params={"q": "martin"})
+    assert page.status_code == 200 and "Reveal contact details" in page.text
+    rows = client.get("/api/check", params={"code": "B201575", "rows": "1"}).json()["rows"]
+    shown_rows = client.get("/answer", params={"q": "B201575", "rows": "1"})
+    assert shown_rows.status_code == 200
+    # A lot's counts and a search that finds nobody show no customer: no line.
+    assert client.get("/api/check", params={"code": "B201575"}).status_code == 200
+    assert client.get("/answer", params={"q": "B201575"}).status_code == 200
+    assert client.get("/api/customer", params={"q": "nobody at all"}).status_code == 200
+    entries = [e for e in read_audit(audit_log) if e["command"] == "serve"]  # not the CLI's
+    row_ids = list(dict.fromkeys(r["customer_id"] or "(no id)" for r in rows))
+    assert [(e["kind"], e["output"], e["rows"], e["customer_ids"]) for e in entries] == [
+        ("customer", "api", len(ids), ids),
+        ("customer", "browser", len(ids), ids),
+        ("check rows", "api", len(rows), row_ids),
+        ("check rows", "browser", len(rows), row_ids),
+    ]
+    for e in entries:
+        assert e["command"] == "serve" and e["user"] and e["time_utc"]
+        assert e["scope"]["lots"] == list(desk.loaded.scope["lots"])
+        assert {Path(i["path"]).name for i in e["inputs"]} >= {"us_shipments_2010.xlsx"}
+    # Never the query typed, nor what was shown.
+    line = audit_log.read_text(encoding="utf-8")
+    assert "martin" not in line.lower()
+    for name in _names(desk, "martin"):
+        assert name not in line
+    listed = invoke(runner, "audit", "--format", "csv", "--audit-log", audit_log).stdout
+    assert f",customer {', '.join(ids)}," in listed.replace('"', "")
+
+
+def test_the_page_lists_only_the_customers_it_shows(tmp_path: Path, keys: Keys) -> None:
+    from recall_cli.serve import web
+
+    desk = make_desk()
+    log = tmp_path / "page.jsonl"
+    desk.audit_log = log
+    ids = [m["customer_id"] for m in desk.customer("martin").result.data["matches"]]
+    shown = 2
+    original = web.SHOWN_MATCHES
+    web.SHOWN_MATCHES = shown
+    try:
+        with client_for(desk, keys) as c:
+            assert c.get("/answer", params={"q": "martin"}).status_code == 200
+    finally:
+        web.SHOWN_MATCHES = original
+    (entry,) = read_audit(log)
+    assert entry["customer_ids"] == ids[:shown] and entry["rows"] == shown
+
+
+def test_no_answer_with_customers_leaves_without_its_audit_line(tmp_path: Path, keys: Keys) -> None:
+    desk = make_desk(agent="Dana")
+    desk.audit_log = tmp_path / "a-folder"
+    desk.audit_log.mkdir()  # not a file: the line cannot be written
+    with client_for(desk, keys) as c:
+        for url, params in (("/api/customer", {"q": "martin"}), ("/answer", {"q": "martin"}),
+                            ("/api/check", {"code": "B201575", "rows": "1"})):  # fmt: skip
+            got = c.get(url, params=params)
+            assert got.status_code == 503, url
+            assert got.text == (
+                f"Error: {desk.audit_log}: the audit log cannot be written (Is a directory); "
+                "nothing was shown (point --audit-log / RECALL_AUDIT_LOG at a regular file of "
+                "your own)\n"
+            )
+            for name in _names(desk, "martin"):
+                assert name not in got.text
+        assert c.get("/api/check", params={"code": "B201575"}).status_code == 200  # no one named
+
+
+def test_the_audit_line_of_a_search_names_the_agent(tmp_path: Path, keys: Keys) -> None:
+    desk = make_desk(agent="Dana (desk 2)")
+    desk.audit_log = tmp_path / "agent.jsonl"
+    with client_for(desk, keys) as c:
+        c.get("/api/customer", params={"q": "C10257"})
+    (entry,) = read_audit(desk.audit_log)
+    assert entry["agent"] == "Dana (desk 2)" and entry["customer_ids"] == ["C10257"]
+    assert "customer_id" not in entry  # that key is a reveal's

@@ -268,6 +268,8 @@ def audit_log(entries: list[dict[str, Any]]) -> Document:
         window = f"{scope.get('from') or '…'} to {scope.get('to') or '…'}" if scope else ""
         user = e.get("user", "") + (f" ({e['agent']})" if e.get("agent") else "")
         kind = e.get("kind", "") + (f" {e['customer_id']}" if e.get("customer_id") else "")
+        if e.get("customer_ids"):
+            kind += " " + ", ".join(map(str, e["customer_ids"]))
         rows.append([
             e.get("time_utc", e.get("error", "")), user, e.get("command", ""), kind,
             e.get("rows", ""), ", ".join(map(str, scope.get("lots", []))), window,
