@@ -441,6 +441,26 @@ def test_check_and_customer_warn_when_their_counts_hold_copies(
     assert alone.exit_code == 0 and alone.stderr == ""
 
 
+def test_shell_warns_as_check_and_customer_do(
+    runner: CliRunner, cumulative: tuple[Path, Path]
+) -> None:
+    jan, both = cumulative
+    tail = (
+        "also in another file, with the same order id, lot, customer, ship date and "
+        "quantity: `recall summary` names the files; --dedupe-lines counts each line once"
+    )
+    done = invoke(runner, "shell", jan, both, *SCOPE, "--no-cache",
+                  input="B201575\ncustomer C1\nB201578\n")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "counted for" in line]
+    assert said == [
+        f"warning: possible double counting: 2 shipment lines (60 units) counted for lot "
+        f"B201575 are {tail}",
+        f"warning: possible double counting: 1 shipment line (40 units) counted for these "
+        f"customers is {tail}",
+    ]  # B201578 has no line in two files: nothing said
+
+
 def test_the_saved_summary_says_what_was_read_once_and_counted_twice(
     runner: CliRunner, cumulative: tuple[Path, Path]
 ) -> None:

@@ -444,6 +444,9 @@ def test_the_page_and_the_api_say_what_the_cli_says_of_copies(
         assert f'<p class="rows doubt" id="rows-line">{html.escape(cli_line)}</p>' in page
         assert "copy_of_jan.csv are the same bytes, read once" in cli_line
         assert "POSSIBLE DOUBLE COUNTING: 2 lines (2 in the recall)" in cli_line
+        from recall_cli.cli.support import _rows_summary
+
+        assert _rows_summary(desk).plain == cli_line  # what `recall serve` prints at start
         status = c.get("/api/status").json()
         assert status["files_duplicate"] == said["files_duplicate"] != []
         assert status["lines_duplicate"] == said["lines_duplicate"] != []
