@@ -9,6 +9,7 @@ Prints a table and writes bench/RESULTS.md.
     .venv/bin/python bench/run.py            # both sizes
     .venv/bin/python bench/run.py --quick    # 100k only, fewer runs
     .venv/bin/python bench/run.py --entry-check  # what checking a 1M-row entry costs
+    .venv/bin/python bench/run.py --csv      # CSV 1M/5M/10M vs DuckDB, 3 xlsx vs fastexcel
     .venv/bin/python bench/run.py --sql      # recall sql at 1M rows, and the alternatives
 """
 
@@ -370,8 +371,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds of idle before each first query (see rounds)")  # fmt: skip
     p.add_argument("--entry-check", action="store_true",
                    help="only time checking a 1M-row cache entry (printed)")  # fmt: skip
+    p.add_argument("--csv", action="store_true",
+                   help="only the CSV rows (bench/csvbench.py), into RESULTS.md")  # fmt: skip
+    p.add_argument("--csv-sizes", default="1000000,5000000,10000000",
+                   help="CSV sizes for --csv, comma-separated")  # fmt: skip
     p.add_argument("--sql", action="store_true", help="only recall sql at 1M rows (printed)")
     args = p.parse_args(argv)
+    if args.csv:
+        import csvbench
+
+        sizes = [int(x) for x in args.csv_sizes.split(",")]
+        text = csvbench.main(sizes, min(args.runs, 3), min(args.settle, 3.0))
+        csvbench.write_section(text, HERE / "RESULTS.md")
+        print(text)
+        return 0
     env = {**os.environ, "RECALL_CACHE_DIR": str(CACHE), "NO_COLOR": "1"}
     if args.sql:
         print(bench_sql(env, args.runs))

@@ -629,7 +629,8 @@ def test_code_page_without_accented_headers_read_by_its_letters(
 
 def test_detect_encoding_is_pure_over_the_first_bytes() -> None:
     from recall_cli.normalize.columns import is_known_header
-    from recall_cli.read.encoding import bom_length, detect_encoding
+    from recall_cli.read.encoding import detect_encoding
+    from recall_cli.read.load import decode_start
 
     header = "N° lot;Date d'expédition\r\n"
     assert detect_encoding(header.encode("utf-8")) == "utf-8"
@@ -641,8 +642,11 @@ def test_detect_encoding_is_pure_over_the_first_bytes() -> None:
     for cp in ("cp1252", "cp850", "mac_roman"):
         data = header.encode(cp)
         assert detect_encoding(data, is_known_header) == cp
-        assert bom_length(codecs_bom() + data, detect_encoding(codecs_bom() + data)) == 3
-    assert bom_length(codecs_bom() + b"a", "utf-8-sig") == 0
+        marked = codecs_bom() + data
+        assert decode_start(marked, detect_encoding(marked, is_known_header)) == (header, 3)
+    assert decode_start(codecs_bom() + b"a", "utf-8-sig") == ("a", 3)
+    misread = "\u00ef\u00bb\u00bf" + header  # a BOM read as cp1252, saved as UTF-8
+    assert decode_start(misread.encode("utf-8"), "utf-8") == (header, 6)
 
 
 def codecs_bom() -> bytes:

@@ -89,40 +89,75 @@ class PostalFix:
     bad_countries: dict[str, str]  # country -> an example of its codes, for the message
 
 
+def _encoded(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A text column as codes into its distinct values (missing read as "")."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = (
+        pa.chunked_array([pa.array(col.to_numpy(dtype=object), pa.large_string())])
+        if (col.dtype == object)
+        else pa.chunked_array(col.array.__arrow_array__())
+    )
+    encoded = pc.dictionary_encode(pc.fill_null(arr, "")).combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary.to_pylist()
+
+
 def fix_codes(codes: pd.Series, countries: pd.Series) -> PostalFix:
     """Pad each row's code of digits by its country's format; flag those that cannot fit.
 
-    Each distinct (country, code) pair is checked once; only countries that have such
-    codes are looked up.
+    Each distinct (country, code) pair is checked once, found from the columns'
+    distinct values: no per-row text is built, whatever the number of rows.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n = len(codes)
     bad = np.zeros(n, dtype=bool)
     empty = PostalFix(codes, {}, bad, {})
-    digits = codes.str.fullmatch(r"\d{1,10}").fillna(False).to_numpy(dtype=bool)
-    known = countries.str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy(dtype=bool)
-    rows = np.flatnonzero(digits & known)
+    if not n:
+        return empty
+    code_at, code_values = _encoded(codes)
+    cc_at, cc_values = _encoded(countries)
+    digits = np.array([bool(re.fullmatch(r"[0-9]{1,10}", v)) for v in code_values], dtype=bool)
+    known = np.array([bool(re.fullmatch(r"[A-Z]{2}", v)) for v in cc_values], dtype=bool)
+    rows = np.flatnonzero(digits[code_at] & known[cc_at])
     if not len(rows):
         return empty
-    pairs = (
-        pd.Series(countries.to_numpy(dtype=object)[rows])
-        + "|"
-        + pd.Series(codes.to_numpy(dtype=object)[rows])
-    )
-    pair_codes, uniques = pd.factorize(pairs, sort=False)
-    checked = [check(code, cc) for cc, code in (u.split("|", 1) for u in uniques)]
-    verdicts = np.array([v for _, v in checked], dtype=object)[pair_codes]
-    if not (verdicts != OK).any():
+    pair = cc_at[rows] * len(code_values) + code_at[rows]
+    inverse, uniques = pd.factorize(pair)  # hashed: no sort of every row
+    checked = [
+        check(code_values[u % len(code_values)], cc_values[u // len(code_values)])
+        for u in uniques.tolist()
+    ]
+    verdict = np.array([v for _, v in checked], dtype=object)
+    if not (verdict != OK).any():
         return empty
-    values = codes.to_numpy(dtype=object).copy()
-    fixed = np.array([c for c, _ in checked], dtype=object)[pair_codes]
-    padded_at = rows[verdicts == PADDED]
-    values[padded_at] = fixed[verdicts == PADDED]
+    per_pair = np.bincount(inverse, minlength=len(uniques))
     padded: dict[str, tuple[int, int]] = {}
-    for i in padded_at.tolist():
-        cc = countries.iat[i]
-        count, length = padded.get(cc, (0, 0))
-        padded[cc] = (count + 1, max(length, len(values[i])))
-    bad[rows[verdicts == BAD]] = True
-    bad_countries = {cc: example_of(cc) for cc in {countries.iat[i] for i in np.flatnonzero(bad)}}
-    out = pd.Series(values, index=codes.index).astype(codes.dtype)
+    bad_countries: dict[str, str] = {}
+    for k in np.flatnonzero(verdict != OK).tolist():
+        cc = cc_values[int(uniques[k]) // len(code_values)]
+        if verdict[k] == PADDED:
+            count, length = padded.get(cc, (0, 0))
+            padded[cc] = (count + int(per_pair[k]), max(length, len(checked[k][0])))
+        else:
+            bad_countries[cc] = example_of(cc)
+    bad[rows[verdict[inverse] == BAD]] = True
+    out = codes
+    is_padded = verdict == PADDED
+    if is_padded.any():
+        at = rows[is_padded[inverse]]
+        mask = np.zeros(n, dtype=bool)
+        mask[at] = True
+        fixed = pa.array([checked[k][0] for k in inverse[is_padded[inverse]].tolist()],
+                         pa.large_string())  # fmt: skip
+        base = (
+            pa.chunked_array(codes.astype(codes.dtype).array.__arrow_array__())
+            if (codes.dtype != object)
+            else pa.chunked_array([pa.array(codes.to_numpy(dtype=object), pa.large_string())])
+        )
+        replaced = pc.replace_with_mask(base.combine_chunks(), pa.array(mask), fixed)
+        out = pd.Series(replaced, index=codes.index).astype(codes.dtype)
     return PostalFix(out, padded, bad, bad_countries)

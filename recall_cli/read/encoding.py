@@ -11,7 +11,7 @@ then (2) reads most like Western European text, then (3) comes first in
 CODE_PAGES.
 
 This module is pure: bytes in, a codec name out. The caller decodes (and, see
-bom_length, skips a UTF-8 BOM that precedes text in another code page).
+load.decode_start, skips a UTF-8 BOM that precedes text in another code page).
 """
 
 from __future__ import annotations
@@ -66,17 +66,8 @@ def detect_encoding(head: bytes, known_header: HeaderTest | None = None) -> str:
         evens = sample[::2].count(0)
         return "utf-16-be" if evens > len(sample) // 4 else "utf-16-le"
     # A UTF-8 BOM before text in another code page: LibreOffice writes that when a
-    # UTF-8 file it read as Latin-1 is saved as cp1252. bom_length() skips it.
+    # UTF-8 file it read as Latin-1 is saved as cp1252. load.decode_start skips it.
     return best_code_page(body[:SAMPLE_BYTES], known_header)
-
-
-def bom_length(head: bytes, encoding: str) -> int:
-    """How many leading bytes to skip before decoding with `encoding`: a UTF-8 BOM
-    that detect_encoding found in front of single-byte text (utf-8-sig and
-    utf-16 remove their own)."""
-    if head.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name != "utf-8-sig":
-        return len(codecs.BOM_UTF8)
-    return 0
 
 
 def is_code_page(encoding: str) -> bool:

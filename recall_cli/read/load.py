@@ -7,18 +7,19 @@ back as ISO text, which normalize tells apart from typed dd/mm text.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recall_cli.errors import InputFileError
-from recall_cli.read.encoding import bom_length, detect_encoding, is_code_page
+from recall_cli.read.encoding import detect_encoding, is_code_page
 from recall_cli.read.guard import reader_call
 from recall_cli.read.options import LoadOptions
 
@@ -71,7 +72,12 @@ class RawSheet:
             # The cast to large_string is mostly fresh memory: both cores take page faults.
             # Columns with no cell at all (a stray cell in XFD leaves 16,000 of them) are
             # dropped before pandas sees them; the others keep their sheet position as label.
-            kept = [(j, c) for j, c in enumerate(self.decoded.columns) if c.null_count < len(c)]
+            table = self.decoded
+            kept = [
+                (NFIELDS if name == NFIELDS else j, c)
+                for j, (name, c) in enumerate(zip(table.column_names, table.columns, strict=True))
+                if c.null_count < len(c)
+            ]
             columns = parallel_map(_series, [c for _, c in kept])
             self.decoded = pd.DataFrame(
                 dict(zip((j for j, _ in kept), columns, strict=True)), copy=False
@@ -97,7 +103,9 @@ def _series(col: Any) -> pd.Series:
     import pyarrow as pa
 
     if col.type in (pa.string(), pa.large_string()):
-        text = pa.chunked_array([col.cast(pa.large_string())])
+        text = col.cast(pa.large_string())
+        if not isinstance(text, pa.ChunkedArray):
+            text = pa.chunked_array([text])
         return pd.Series(text, dtype=text_dtype())
     return col.to_pandas()
 
@@ -260,8 +268,7 @@ def read_file(path: Path, options: LoadOptions | None = None) -> Iterator[RawShe
     from recall_cli.read.sniff import check_readable
 
     if compression(path) is not None:
-        for member, data in read_compressed(path, options):
-            yield text_sheet(path, data, options, sheet=member)
+        yield from compressed_sheets(path, options)
         return
     suffix = path.suffix.lower()
     expected = "text" if suffix in TEXT_SUFFIXES else suffix.lstrip(".")
@@ -555,30 +562,79 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_text(path: Path, options: LoadOptions) -> RawSheet:
-    return text_sheet(path, path.read_bytes(), options)
+    """The cells of a delimited text file: streamed in Arrow batches where that reads the same."""
+    from recall_cli.read import csvstream
+
+    try:
+        table, details, flagged, warnings = csvstream.read_stream(path, options)
+    except csvstream.Fallback:
+        return text_sheet(path, path.read_bytes(), options)
+    return RawSheet(path, "", table, 1, details, flagged=flagged, warnings=warnings)
+
+
+def text_encoding(data: bytes, options: LoadOptions) -> str:
+    """The encoding to read delimited text in: the one asked for, or detected on `data`."""
+    return options.encoding or detect_encoding(data, options.known_header)
+
+
+def decode_start(data: bytes, encoding: str) -> tuple[str, int]:
+    """`data` (a whole file or its head) decoded, with what comes before the first
+    header removed, and how many bytes that was.
+
+    A UTF-8 BOM before single-byte text is skipped (cp1252 would read it as "ï»¿"),
+    and so is a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
+    LibreOffice opening a CSV without an import filter). Raises UnicodeDecodeError
+    or LookupError. Both the streamed and the whole read start here.
+    """
+    # utf-8-sig would drop its mark unseen, and the stream seeks by these bytes.
+    codec = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    text = data[skip:].decode(codec)
+    mark = _LEADING_BOM.match(text)
+    if mark:
+        skip += len(mark.group().encode(codec))
+        text = text[mark.end() :]
+    return text, skip
+
+
+def delimiter_of(text: str, options: LoadOptions) -> str:
+    """The delimiter asked for, named by Excel's hint line ("sep=;"), or sniffed."""
+    hint = re.match(r"sep=(.)\r?\n", text)
+    return options.delimiter or (hint[1] if hint else sniff_delimiter(text))
+
+
+def fix_first_cell(records: list[list[str]]) -> None:
+    """A quoted first header keeps a misread BOM inside its quotes: '"ï»¿ship_date",...'."""
+    if records and records[0]:
+        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
+
+
+def text_details(encoding: str, delimiter: str, options: LoadOptions) -> dict[str, object]:
+    """What `inspect` and the warnings say of how a delimited file was read."""
+    return {
+        "reader": "csv",
+        "encoding": encoding,
+        # Any bytes fit a code page: when no header is found, the guess may be why.
+        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
+        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
+    }
 
 
 def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -> RawSheet:
     """The cells of delimited text (a file's bytes, or a member of a .csv.zip)."""
-    encoding = options.encoding or detect_encoding(data, options.known_header)
+    encoding = text_encoding(data, options)
     try:
-        # A UTF-8 BOM before single-byte text is skipped: cp1252 would read it as "ï»¿".
-        text = data[bom_length(data, encoding) :].decode(encoding)
+        text, _ = decode_start(data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
             f"cannot be decoded as {encoding}",
             file=path,
             hint="pass --encoding with the file's real encoding (e.g. cp1252, cp850, utf-16)",
         ) from exc
-    # A BOM, or a BOM once decoded as Latin-1 and saved again as UTF-8 ("ï»¿ship_date",
-    # LibreOffice opening a CSV without an import filter), is no part of the first header.
-    text = _LEADING_BOM.sub("", text, count=1)
     # Excel's own hint line, "sep=;", names the delimiter; it stays as a title row.
-    hint = re.match(r"sep=(.)\r?\n", text)
-    delimiter = options.delimiter or (hint[1] if hint else sniff_delimiter(text))
+    delimiter = delimiter_of(text, options)
     records, ends = _records(text, delimiter)
-    if records and records[0]:  # a quoted first header: '"ï»¿ship_date",...'
-        records[0][0] = _LEADING_BOM.sub("", records[0][0], count=1)
+    fix_first_cell(records)
     flagged: dict[int, str] = {}
     warnings: list[str] = []
     if ends is not None:  # some record spans lines: quoted line breaks, or a stray quote
@@ -601,26 +657,23 @@ def text_sheet(path: Path, data: bytes, options: LoadOptions, sheet: str = "") -
 
     frame = pd.DataFrame(records, columns=range(width), dtype=object) if records else pd.DataFrame()
     frame[NFIELDS] = nfields
-    details: dict[str, object] = {
-        "reader": "csv",
-        "encoding": encoding,
-        # Any bytes fit a code page: when no header is found, the guess may be why.
-        **({"encoding_guessed": True} if not options.encoding and is_code_page(encoding) else {}),
-        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
-    }
+    details = text_details(encoding, delimiter, options)
     return RawSheet(path, sheet, frame, 1, details, flagged=flagged, warnings=warnings)
 
 
 # --- compressed text ----------------------------------------------------------
 
 
-def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
-    """The CSV members of a .csv.gz or .csv.zip, inflated piece by piece within the limits.
+Opener = Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+def compressed_members(path: Path, options: LoadOptions) -> list[tuple[str, Opener]]:
+    """The CSV members of a .csv.gz or .csv.zip, each with a way to open it for reading.
 
     The zip is checked from its directory first (sniff.check_zip: entries,
-    declared sizes, ratio, layout); then, as for a gzip, the bytes coming out
-    are counted as they come, so a size that lies cannot carry a bomb past
-    --max-unzipped-mb or the ratio limit. Each member is a sheet named after it.
+    declared sizes, ratio, layout). Each opened member is read through
+    `_Inflated`, which counts the bytes coming out, so a size that lies cannot
+    carry a bomb past --max-unzipped-mb or the ratio limit.
     """
     from recall_cli.read import sniff
 
@@ -629,73 +682,143 @@ def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]
     if size == 0:
         raise InputFileError("file is empty (0 bytes)", file=path, hint="re-export it")
     limit = (options.max_unzipped_mb or sniff.DEFAULT_MAX_UNCOMPRESSED // 2**20) * 2**20
-    kind = compression(path)
-    members: list[tuple[str, bytes]] = []
-    try:
-        if kind == ".gz":
-            import gzip
+    if compression(path) == ".gz":
+        import gzip
 
+        @contextlib.contextmanager
+        def gz() -> Iterator[_Inflated]:
             with gzip.open(path, "rb") as fh:
-                members.append(("", _inflate(fh, path, size, limit)))
-        else:
-            import zipfile
+                yield _Inflated(fh, path, size, limit)
 
-            sniff.check_zip(path, **_zip_limits(options))
-            with zipfile.ZipFile(path) as zf:
-                names = [
-                    i for i in zf.infolist()
-                    if not i.is_dir() and not i.filename.startswith("__MACOSX/")
-                    and not Path(i.filename).name.startswith(".")
-                    and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
-                ]  # fmt: skip
-                if not names:
-                    raise InputFileError(
-                        "is a zip archive that holds no .csv, .tsv or .txt file",
-                        file=path,
-                        hint="unzip it and pass the spreadsheet inside",
-                    )
-                for info in names:
-                    with zf.open(info) as fh:
-                        members.append((info.filename, _inflate(fh, path, size, limit)))
+        return [("", gz)]
+    import zipfile
+
+    with _damage_named(path):
+        sniff.check_zip(path, **_zip_limits(options))
+        with zipfile.ZipFile(path) as zf:
+            names = [
+                i for i in zf.infolist()
+                if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                and not Path(i.filename).name.startswith(".")
+                and Path(i.filename).suffix.lower() in TEXT_SUFFIXES
+            ]  # fmt: skip
+    if not names:
+        raise InputFileError(
+            "is a zip archive that holds no .csv, .tsv or .txt file",
+            file=path,
+            hint="unzip it and pass the spreadsheet inside",
+        )
+
+    def member(info: Any) -> Opener:
+        @contextlib.contextmanager
+        def opened() -> Iterator[_Inflated]:
+            with zipfile.ZipFile(path) as zf, zf.open(info) as fh:
+                yield _Inflated(fh, path, size, limit)
+
+        return opened
+
+    return [(info.filename, member(info)) for info in names]
+
+
+@contextlib.contextmanager
+def _damage_named(path: Path) -> Iterator[None]:
+    """zlib, gzip and zipfile damage as the one-line error that says what to do."""
+    try:
+        yield
     except InputFileError:
         raise
-    except (OSError, EOFError, ValueError, RuntimeError) as exc:  # zlib/gzip/zipfile damage
+    except (OSError, EOFError, ValueError, RuntimeError) as exc:
+        kind = compression(path)
         raise InputFileError(
             f"is damaged (not a complete {kind.lstrip('.') if kind else ''} file: "
             f"{type(exc).__name__})",
             file=path,
             hint="the download or copy was probably cut short: fetch it again",
         ) from None
-    for member, data in members:
-        if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
-            raise InputFileError(
-                f"holds {member or 'data'} that is not a text (CSV) file",
-                file=path,
-                hint="unzip it and check what it is",
-            )
-    return members
 
 
-def _inflate(fh: Any, path: Path, packed: int, limit: int) -> bytes:
+def read_compressed(path: Path, options: LoadOptions) -> list[tuple[str, bytes]]:
+    """The CSV members of a .csv.gz or .csv.zip, inflated whole (within the limits)."""
+    members = compressed_members(path, options)
+    return [(name, inflate_member(path, name, opener)) for name, opener in members]
+
+
+def inflate_member(path: Path, name: str, opener: Opener) -> bytes:
+    """One member's bytes, refused unless they are text."""
     from recall_cli.read import sniff
 
-    out = bytearray()
-    while chunk := fh.read(4 * 2**20):
-        out += chunk
-        if len(out) > limit:
+    with _damage_named(path), opener() as fh:
+        data = fh.read()
+    if sniff._sniff_handle(io.BytesIO(data)) not in ("text", "empty"):
+        raise InputFileError(
+            f"holds {name or 'data'} that is not a text (CSV) file",
+            file=path,
+            hint="unzip it and check what it is",
+        )
+    return bytes(data)
+
+
+def compressed_sheets(path: Path, options: LoadOptions) -> Iterator[RawSheet]:
+    """Each CSV member of a .csv.gz or .csv.zip as a sheet: streamed, or inflated whole."""
+    from recall_cli.read import csvstream, sniff
+
+    for name, opener in compressed_members(path, options):
+        try:
+            with _damage_named(path), opener() as fh:
+                head = fh.read(sniff.HEAD_BYTES * 2)
+            if sniff._sniff_handle(io.BytesIO(head)) != "text":
+                raise csvstream.Fallback("not text, or too small to tell")
+            with _damage_named(path):
+                table, details, flagged, warnings = csvstream.read_stream(path, options, opener)
+        except csvstream.Fallback:
+            yield text_sheet(path, inflate_member(path, name, opener), options, sheet=name)
+            continue
+        yield RawSheet(path, name, table, 1, details, flagged=flagged, warnings=warnings)
+
+
+class _Inflated:
+    """A member's inflated bytes, read through the size and ratio limits."""
+
+    def __init__(self, fh: Any, path: Path, packed: int, limit: int) -> None:
+        self.fh, self.path, self.packed, self.limit = fh, path, packed, limit
+        self.total = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        from recall_cli.read import sniff
+
+        self.total += len(data)
+        if self.total > self.limit:
             raise InputFileError(
-                f"would unzip to more than the {limit // 2**20:,} MB limit",
-                file=path,
+                f"would unzip to more than the {self.limit // 2**20:,} MB limit",
+                file=self.path,
                 hint=f"if the file is genuine, raise the limit with {sniff.MAX_UNZIPPED_FLAG}",
             )
-        if len(out) > sniff.RATIO_MIN_SIZE and len(out) > sniff.DEFAULT_MAX_RATIO * packed:
+        if self.total > sniff.RATIO_MIN_SIZE and self.total > sniff.DEFAULT_MAX_RATIO * self.packed:
             raise InputFileError(
                 f"expands more than {sniff.DEFAULT_MAX_RATIO:,.0f} times (a zip bomb?); "
                 "refusing to read it",
-                file=path,
+                file=self.path,
                 hint="if the file is genuine, unzip it and pass the CSV",
             )
-    return bytes(out)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            out = bytearray()
+            while chunk := self.read(4 * 2**20):
+                out += chunk
+            return bytes(out)
+        return self._counted(self.fh.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._counted(self.fh.readline(size))
+
+    def seek(self, offset: int) -> int:
+        """Forward from the start only: the bytes skipped are read (and counted)."""
+        left = offset - self.total
+        while left > 0 and (chunk := self.read(min(left, 4 * 2**20))):
+            left -= len(chunk)
+        return self.total
 
 
 def used_width(records: Sequence[Sequence[str]]) -> int:
@@ -789,7 +912,7 @@ def split_stray_quotes(
     return out, flagged, notes
 
 
-def _line_count_warning(lines: int, records: Sequence[Sequence[str]]) -> list[str]:
+def _line_count_warning(lines: int, records: Sized) -> list[str]:
     """Physical lines against rows read: they differ by the quoted line breaks kept."""
     if lines == len(records):
         return []

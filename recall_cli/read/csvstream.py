@@ -1,0 +1,463 @@
+"""Delimited text read in columnar batches by Arrow's CSV reader, with the stdlib's rules.
+
+The stdlib path (`load.text_sheet`) holds the whole text, every record as a
+Python list and an object grid: about twelve times the file. This reader
+keeps the same promises with Arrow strings:
+
+- The head of the file (at least `HEAD_BYTES` and 200 lines) is decoded and
+  read by the stdlib exactly as before: the encoding is detected on it, the
+  `sep=` line and the sniffed delimiter come from it, and its records (title
+  rows, the header) are kept as the stdlib reads them.
+- The rest is streamed by `pyarrow.csv.open_csv` from the byte where the
+  head's last whole record ends, serially (records keep their order and
+  numbers, and quoted line breaks are safe), every value as text.
+- A record with another field count (a ragged row) comes to the invalid-row
+  handler with its text and number; the stdlib reads it, so it is padded,
+  cut and counted exactly as before.
+
+Whatever this reader cannot mirror exactly hands the file back to the stdlib
+path (`Fallback`): UTF-16, a head with a record over several lines or a NUL,
+a tail whose physical lines differ from its records (quoted line breaks, to
+check for stray quotes), a NUL byte anywhere, bytes that are not text in the
+detected encoding. Those files cost what they cost before; none is misread.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from recall_cli.read.options import LoadOptions
+
+#: At least this much of a file is read by the stdlib first (encoding, delimiter, title rows).
+HEAD_BYTES = 1 << 20
+#: The delimiter sniffer looks at the first 200 lines: the head holds them all.
+HEAD_LINES = 201
+#: A head that has not found its 200 lines by this size stops there anyway.
+HEAD_MAX = 64 << 20
+#: How far the head grows at a time towards its 200 lines.
+HEAD_STEP = 1 << 16
+#: Bytes Arrow parses at a time: the batch that bounds the reader's own memory.
+BLOCK_BYTES = 16 << 20
+
+
+class Fallback(Exception):
+    """This file is read by the stdlib path instead (the reason is for tests and --debug)."""
+
+
+class _Counted:
+    """A binary file read through, counting physical lines and watching for NUL bytes.
+
+    Lines are counted as the stdlib counts them with newline="": \r\n, \r and
+    \n each end one, and a last line without an end counts too. Arrow calls
+    `read` with its block size, so the counting is one pass per block.
+    """
+
+    closed = False
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.breaks = 0
+        self.nul = False
+        self._last = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if data:
+            self.breaks += _breaks(data)
+            if self._last == b"\r" and data[:1] == b"\n":
+                self.breaks -= 1  # one \r\n split across two reads
+            self._last = data[-1:]
+            if b"\x00" in data:
+                self.nul = True
+        return data
+
+    @property
+    def lines(self) -> int:
+        return self.breaks + (1 if self._last not in (b"", b"\r", b"\n") else 0)
+
+
+def _breaks(data: bytes) -> int:
+    """Line ends in data: \r\n, \r and \n (the two-byte count is slow: only when needed)."""
+    n = data.count(b"\n")
+    if b"\r" in data:
+        n += data.count(b"\r") - data.count(b"\r\n")
+    return n
+
+
+def _head(fh: Any) -> bytes:
+    """The first HEAD_BYTES of the file, extended to HEAD_LINES lines and a line's end."""
+    parts = [fh.read(HEAD_BYTES)]
+    size, lines = len(parts[0]), _breaks(parts[0])
+    while lines < HEAD_LINES and size < HEAD_MAX:
+        more = fh.read(HEAD_STEP)
+        if not more:
+            break
+        parts.append(more)
+        size, lines = size + len(more), lines + _breaks(more)
+    parts.append(fh.readline(max(HEAD_MAX - size, 1)))  # to the end of the line it cut
+    return b"".join(parts)
+
+
+def read_stream(
+    path: Path,
+    options: LoadOptions,
+    opener: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> tuple[Any, dict[str, object], dict[int, str], list[str]]:
+    """The cells of a delimited text file as an Arrow table, the reader's details, flags, warnings.
+
+    Columns are named "0", "1", ... as wide as the used width, plus
+    `load.NFIELDS`, each record's real field count. `opener` opens the bytes
+    (a member of a .csv.gz or .csv.zip); by default the file at `path`. Raises
+    Fallback when the stdlib path must read the file.
+    """
+    from recall_cli.read.load import (
+        decode_start,
+        delimiter_of,
+        fix_first_cell,
+        text_details,
+        text_encoding,
+        used_width,
+    )
+
+    if opener is None:
+        opener = functools.partial(path.open, "rb")
+    with opener() as fh:
+        head = _head(fh)
+        at_end = not fh.read(1)
+    if at_end:
+        raise Fallback("the whole file is its head")
+    encoding = text_encoding(head, options)
+    codec = encoding.replace("_", "-").lower()
+    if codec.startswith("utf-16"):
+        raise Fallback("UTF-16")
+    if codec == "utf-8-sig":
+        codec = "utf-8"  # decode_start skips the mark by its bytes
+    try:
+        text, bom = decode_start(head, encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        # Perhaps only cut in a character: the stdlib path reads and judges the whole file.
+        raise Fallback("head does not decode") from exc
+    delimiter = delimiter_of(text, options)
+    records, offset = _head_records(text, delimiter, codec)
+    fix_first_cell(records)
+    width = _stream_width(records)
+    if width < 2:
+        raise Fallback("no table in the head")
+    with opener() as fh:
+        fh.seek(bom + offset)
+        counted = _Counted(fh)
+        tail, bad = _read_tail(counted, width, delimiter, codec)
+    if counted.nul:
+        raise Fallback("a NUL byte")
+    if _open_at_end(tail, bad, delimiter):
+        raise Fallback("a quote left open at the end of the file")
+    others, flagged, warnings = _others(records, tail, bad, width, delimiter, counted.lines)
+    extra = [r for _, rows in others for r in rows]
+    used = max(used_width(records), used_width(extra), _used_tail(tail, width))
+    table = _assemble(records, tail, others, width, used)
+    details = text_details(encoding, delimiter, options)
+    return table, details, flagged, warnings
+
+
+def _head_records(text: str, delimiter: str, encoding: str) -> tuple[list[list[str]], int]:
+    """The head's whole records (not the one its last line may cut) and the bytes they span."""
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    records: list[list[str]] = []
+    ends: list[int] = []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+    # The last record may go on past the head: it is read again by Arrow.
+    while records and ends[-1] >= len(lines) - 1:
+        records.pop()
+        ends.pop()
+    if any(end != k + 1 for k, end in enumerate(ends)):
+        raise Fallback("a record over several lines in the head")
+    if "\x00" in text:
+        raise Fallback("a NUL byte in the head")
+    taken = len(records)
+    return records, len("".join(lines[:taken]).encode(encoding))
+
+
+def _stream_width(records: Sequence[Sequence[str]]) -> int:
+    from recall_cli.read.load import table_width
+
+    return table_width(records[-HEAD_LINES:])
+
+
+def _read_tail(
+    fh: _Counted, width: int, delimiter: str, codec: str
+) -> tuple[list[Any], list[tuple[int, str]]]:
+    """The tail's batches of `width` text columns, and its other records (number, text)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [str(j) for j in range(width)]
+    bad: list[tuple[int, str]] = []
+
+    def other(row: Any) -> str:
+        bad.append((row.number, row.text))
+        return "skip"
+
+    read = pcsv.ReadOptions(
+        use_threads=False,  # records in order, each with its number; safe with quoted breaks
+        block_size=BLOCK_BYTES,
+        column_names=names,
+        encoding="utf8" if codec in ("utf-8", "utf8") else codec,
+    )
+    parse = pcsv.ParseOptions(
+        delimiter=delimiter,
+        newlines_in_values=True,
+        ignore_empty_lines=False,
+        invalid_row_handler=other,
+    )
+    convert = pcsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.large_string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
+    try:
+        reader = pcsv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert)
+        batches = list(reader)
+    except pa.ArrowInvalid as exc:  # not text in this encoding, or what Arrow cannot parse
+        raise Fallback(f"Arrow: {type(exc).__name__}") from exc
+    except UnicodeDecodeError as exc:
+        raise Fallback("tail does not decode") from exc
+    if any(n is None for n, _ in bad):
+        raise Fallback("a record without its number")
+    return batches, bad
+
+
+def _stdlib_record(text: str, delimiter: str) -> list[str]:
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False), [])
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _spanning_valid(tail: Sequence[Any], delimiter: str) -> dict[int, list[str]]:
+    """Streamed records holding a line break, by their index among the streamed rows.
+
+    Each comes with its physical lines rebuilt from its values: parsing only
+    removes quotes, never a delimiter or a line break, so each rebuilt line has
+    as many fields, read without quotes, as the line in the file.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    out: dict[int, list[str]] = {}
+    base = 0
+    for b in tail:
+        mask = np.zeros(len(b), dtype=bool)
+        for col in b.columns:
+            mask |= pc.match_substring_regex(col, r"[\r\n]").to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(mask).tolist():
+            values = [col[i].as_py() for col in b.columns]
+            out[base + i] = _BREAK.split(delimiter.join(values))
+        base += len(b)
+    return out
+
+
+def _mode_width(counts: Any) -> int:
+    """`load.table_width` over field counts: the most common above one, the first on a tie."""
+    import numpy as np
+
+    above = counts[counts > 1]
+    if not len(above):
+        return 0
+    values, first, seen = np.unique(above, return_index=True, return_counts=True)
+    best = max(range(len(values)), key=lambda k: (seen[k], -first[k]))
+    return int(values[best])
+
+
+def _others(
+    head: list[list[str]],
+    tail: list[Any],
+    bad: list[tuple[int, str]],
+    width: int,
+    delimiter: str,
+    tail_lines: int,
+) -> tuple[list[tuple[int, list[list[str]]]], dict[int, str], list[str]]:
+    """The records read by the stdlib (at their tail positions), flagged rows and warnings.
+
+    Records over several lines get the stdlib path's treatment
+    (`load.split_stray_quotes`, `load._line_count_warning`): a stray quote's
+    lines are re-read one per row, unquoted, and sent to review; the warnings
+    and the line numbers in them are the same.
+    """
+    import numpy as np
+
+    from recall_cli.read import load
+
+    n_valid = sum(len(b) for b in tail)
+    others = [(n - 1, [_stdlib_record(t, delimiter)]) for n, t in bad]
+    n_records = n_valid + len(bad)
+    spans = {n - 1: _BREAK.split(t) for n, t in bad if "\n" in t or "\r" in t}
+    if tail_lines == n_records and not spans:
+        return others, {}, []
+    is_bad = np.zeros(n_records, dtype=bool)
+    is_bad[[p for p, _ in others]] = True
+    valid_at = np.flatnonzero(~is_bad)
+    raw = set(spans)
+    spans.update({int(valid_at[i]): lines for i, lines in _spanning_valid(tail, delimiter).items()})
+    if sum(len(v) - 1 for v in spans.values()) != tail_lines - n_records:
+        raise Fallback("physical lines do not add up")
+    counts = np.full(len(head) + n_records, width, dtype=np.int64)
+    counts[: len(head)] = [len(r) for r in head]
+    for p, rows in others:
+        counts[len(head) + p] = len(rows[0])
+    table_width = _mode_width(counts)
+    empty = _all_empty(tail)
+    if empty.any():
+        # Arrow gives a blank line `width` empty fields, the stdlib none, and only the
+        # bytes could tell it from a line of bare separators: the width must not hang on it.
+        blank = counts.copy()
+        blank[len(head) + valid_at[empty]] = 0
+        if _mode_width(blank) != table_width or _tied(counts) or _tied(blank):
+            raise Fallback("blank lines could decide the table's width")
+    flagged: dict[int, str] = {}
+    notes: list[str] = []
+    split = dict(others)
+    shift = 0  # rows added before this record by the stray quotes split into lines
+    extra_lines = 0  # line breaks inside the records before this one
+    for p in sorted(spans):
+        lines = spans[p]
+        start = len(head) + p + 1 + extra_lines
+        end = start + len(lines) - 1
+        extra_lines += len(lines) - 1
+        if not load.is_stray_quote(lines, delimiter, table_width):
+            continue
+        if p not in raw:
+            raise Fallback("a stray quote in a record Arrow took whole")
+        first = load._unquoted(lines[0], delimiter)
+        field_no = next(
+            (k + 1 for k, v in enumerate(first) if v.startswith('"') and not v.endswith('"')), None
+        )
+        where = f"field {field_no} of line {start}" if field_no else f"line {start}"
+        reason = (
+            f"unclosed quote in {where}: lines {start}-{end} were read one per row, "
+            "without quotes; check them at the source"
+        )
+        notes.append(
+            f"a quote opened in {where} is never closed: it ran over lines "
+            f"{start}-{end}, which were read one per row and sent to review"
+        )
+        split[p] = [load._unquoted(line, delimiter) for line in lines]
+        for k in range(len(lines)):
+            flagged[len(head) + p + shift + k] = reason
+        shift += len(lines) - 1
+    rows_read = len(head) + n_records + shift
+    notes.extend(load._line_count_warning(len(head) + tail_lines, range(rows_read)))
+    return sorted(split.items()), flagged, notes
+
+
+def _open_at_end(tail: Sequence[Any], bad: Sequence[tuple[int, str]], delimiter: str) -> bool:
+    """Whether the file's last record is one Arrow could not take and its quote is still
+    open at the end of the file. Arrow's text of such a record stops before the file's
+    last line break, which the stdlib keeps in the value (a record Arrow takes keeps it).
+    Quote counts cannot tell: a quote inside an unquoted value is a plain character."""
+    n_valid = sum(len(b) for b in tail)
+    if not bad or bad[-1][0] != n_valid + len(bad):
+        return False
+    text = bad[-1][1]
+    return _stdlib_record(text + "\n", delimiter) != _stdlib_record(text, delimiter)
+
+
+def _all_empty(tail: Sequence[Any]) -> Any:
+    """Which streamed records have nothing in any field (a blank line, or bare separators)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    masks = []
+    for b in tail:
+        mask = np.ones(len(b), dtype=bool)
+        for col in b.columns:
+            mask &= pc.equal(pc.binary_length(col), 0).to_numpy(zero_copy_only=False)
+        masks.append(mask)
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def _tied(counts: Any) -> bool:
+    """Whether two field counts above one are equally common at the top."""
+    import numpy as np
+
+    _, seen = np.unique(counts[counts > 1], return_counts=True)
+    return len(seen) > 1 and int((seen == seen.max()).sum()) > 1
+
+
+def _used_tail(batches: Sequence[Any], width: int) -> int:
+    """The streamed columns' used width: up to the last one with a non-empty value."""
+    import pyarrow.compute as pc
+
+    for j in range(width - 1, -1, -1):
+        for b in batches:
+            if len(b) and pc.max(pc.binary_length(b.column(j))).as_py():
+                return j + 1
+    return 0
+
+
+def _assemble(
+    head: list[list[str]],
+    tail: list[Any],
+    others: list[tuple[int, list[list[str]]]],
+    width: int,
+    used: int,
+) -> Any:
+    """One table of `used` text columns: the head's records, then the tail's in file order.
+
+    `others` holds, by tail position, the rows read by the stdlib in place of a
+    record (one, or a stray quote's lines).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from recall_cli.read.load import NFIELDS
+
+    n_valid = sum(len(b) for b in tail)
+    extra = [r for _, rows in others for r in rows]
+    order = None
+    if others:
+        # Each tail record takes as many rows as it became; valid ones take one.
+        size = np.ones(n_valid + len(others), dtype=np.int64)
+        at = np.array([p for p, _ in others], dtype=np.int64)
+        size[at] = [len(rows) for _, rows in others]
+        start = np.cumsum(size) - size
+        is_other = np.zeros(len(size), dtype=bool)
+        is_other[at] = True
+        order = np.empty(n_valid + len(extra), dtype=np.int64)
+        order[start[~is_other]] = np.arange(n_valid)
+        other_rows = np.concatenate([start[p] + np.arange(len(rows)) for p, rows in others])
+        order[other_rows] = n_valid + np.arange(len(extra))
+        order_arr = pa.array(order)
+    columns: list[Any] = []
+    for j in range(used):
+        head_col = pa.array([r[j] if j < len(r) else "" for r in head], pa.large_string())
+        if j < width:
+            chunks = [b.column(j) for b in tail]
+        else:
+            chunks = [pa.repeat(pa.scalar("", pa.large_string()), n_valid)]
+        if order is not None:
+            rest = pa.array([r[j] if j < len(r) else "" for r in extra], pa.large_string())
+            chunks = [pa.chunked_array([*chunks, rest], pa.large_string()).take(order_arr)]
+        columns.append(pa.chunked_array([head_col, *chunks], pa.large_string()))
+    counts = np.full(n_valid, width, dtype=np.int64)
+    if order is not None:
+        counts = np.concatenate([counts, [len(r) for r in extra]]).astype(np.int64)[order]
+    nfields = np.concatenate([np.array([len(r) for r in head], dtype=np.int64), counts])
+    names = [str(j) for j in range(used)]
+    return pa.table([*columns, pa.array(nfields)], names=[*names, NFIELDS])

@@ -1,0 +1,303 @@
+"""The streamed CSV reader reads every file exactly as the stdlib path does.
+
+The head is made tiny here, so that files of a few lines are streamed past it
+(in real use the head is at least 1 MB and 200 lines). Each case is read both
+ways and the cells, field counts, flags, warnings and details compared.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recall_cli.cli import cli
+from recall_cli.normalize.columns import is_known_header
+from recall_cli.read import csvstream
+from recall_cli.read.load import NFIELDS, LoadOptions, RawSheet, read_text, text_sheet
+
+
+@pytest.fixture
+def small_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csvstream, "HEAD_BYTES", 8)
+    monkeypatch.setattr(csvstream, "HEAD_LINES", 3)
+    monkeypatch.setattr(csvstream, "HEAD_STEP", 4)
+    # Many batches; a record longer than a block (a stray quote's run) falls back.
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 256)
+
+
+def _grid(raw: RawSheet) -> list[list[object]]:
+    cells = raw.cells
+    data = [c for c in cells.columns if c != NFIELDS]
+    rows = cells[data].astype(object).values.tolist()
+    fields = cells[NFIELDS].tolist() if NFIELDS in cells.columns else []
+    # A blank line and a line of bare separators are both blank rows: the field
+    # count of a row with nothing in it is never read, and Arrow cannot tell them apart.
+    return [
+        [*r, n if any(v != "" for v in r) else "blank"] for r, n in zip(rows, fields, strict=True)
+    ]
+
+
+def both(tmp_path: Path, data: bytes, name: str = "t.csv", **opts: object) -> RawSheet:
+    """Read `data` streamed and by the stdlib; assert they agree; return the streamed sheet."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    options = LoadOptions(**opts)  # type: ignore[arg-type]
+    streamed = read_text(path, options)
+    plain = text_sheet(path, data, options)
+    assert _grid(streamed) == _grid(plain)
+    assert streamed.flagged == plain.flagged
+    assert streamed.warnings == plain.warnings
+    assert streamed.details == plain.details
+    assert streamed.first_row == plain.first_row == 1
+    return streamed
+
+
+def streams(path: Path) -> bool:
+    try:
+        csvstream.read_stream(path, LoadOptions())
+    except csvstream.Fallback:
+        return False
+    return True
+
+
+HEADER = "Lot,Ship Date,Customer ID,Customer Name,Quantity\n"
+ROWS = "".join(
+    f"B{i:06d},2010-12-{i % 28 + 1:02d},C{i % 7},Name {i},{i % 9 + 1}\n" for i in range(40)
+)
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + ROWS,
+        "Shipments 2010\nExported by SAP\n\n" + HEADER + ROWS,
+        "sep=;\n" + (HEADER + ROWS).replace(",", ";"),
+        (HEADER + ROWS).replace(",", "\t"),
+        (HEADER + ROWS).replace(",", "|"),
+        HEADER + ROWS.replace("\n", "\r\n"),
+        HEADER + ROWS.replace("\n", "\r"),
+        HEADER + ROWS.rstrip("\n"),
+        HEADER + ROWS + "B9,2010-12-01,C1\n" + ROWS + "B8,2010-12-01,C1,Name,3,extra,\n",
+        HEADER + ROWS.replace("\n", ",,\n"),  # trailing separators on every row
+        HEADER + ROWS + "\n\n,,,,\n" + ROWS,
+        HEADER + ROWS + 'B1,2010-12-01,C1,"Smith, ""Jr""",2\n' + ROWS,
+        HEADER + ROWS + 'B1,2010-12-01,C1,ab"cd,2\n"B2"x,2010-12-01,C1, "q",2\n' + ROWS,
+        HEADER + ROWS + "Total,,,,820\n" + HEADER + ROWS,
+        HEADER + ROWS + "Customer ID,Lot,Quantity,Ship Date,Customer Name\n" + ROWS,
+        HEADER + ROWS + "B1,2010-12-01,C1," + "x" * 300_000 + ",2\n" + ROWS,
+        HEADER + ROWS + 'B1,2010-12-01,C1,"two\nlines",2\n' + ROWS,  # quoted line break
+        HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS,  # a stray quote, never closed
+        HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS + 'B2,"x",C2,N,2\n' + ROWS,
+        HEADER + ROWS + "B1,2010-12-01,C1,Na\x00me,2\n" + ROWS,  # a NUL byte
+        # A quote left open at the end: its value keeps the file's last line break.
+        HEADER + ROWS + '"B9,2010-12-01,C1,Name,2\n',
+        "\n\n\n" + ',""' + "\n\n\n" + '"' + "\n",  # found by hypothesis
+        # A blank line is no fields to the stdlib: here it decides the width, so whether
+        # the quote is stray (found by hypothesis).
+        ",,\n" + ',";;;\r,"' + "\n" + "\n" + ",\n",
+        # Open at the end, with an even number of quotes (found by hypothesis).
+        "\n\n,,\n" + '"\r,"Lot","\n' + "\n",
+    ],
+    ids=[
+        "plain", "title-rows", "sep-line", "tab", "pipe", "crlf", "cr", "no-final-newline",
+        "ragged", "trailing-separators", "blank-lines", "quoted", "stray-inner-quotes",
+        "second-header-same", "second-header-other", "huge-cell", "quoted-newline",
+        "stray-quote", "stray-quote-closed", "nul", "open-at-end", "open-at-end-alone",
+        "blank-lines-decide-width", "open-at-end-even-quotes",
+    ],
+)  # fmt: skip
+def test_streamed_reads_as_the_stdlib_does(tmp_path: Path, text: str) -> None:
+    both(tmp_path, text.encode("utf-8"))
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (("\ufeff" + HEADER + ROWS + "B1,2010-12-01,C1,Café,2\n").encode("utf-8"), "utf-8-sig"),
+        ((HEADER + ROWS + "B1,2010-12-01,C1,Café € “x”,2\n").encode("cp1252"), None),
+        ((HEADER + ROWS + "B1,2010-12-01,C1,Zoë,2\n").encode("latin-1"), None),
+        ((HEADER + ROWS).encode("utf-16"), "utf-16"),
+    ],
+    ids=["utf-8-bom", "cp1252", "latin-1", "utf-16"],
+)
+def test_encodings(tmp_path: Path, data: bytes, encoding: str | None) -> None:
+    got = both(tmp_path, data)
+    if encoding:
+        assert got.details["encoding"] == encoding
+
+
+FR_HEADER = "N° de lot;Date d'expédition;N° client;Nom;Quantité\n"
+FR_ROWS = "".join(
+    f"B{i:06d};{i % 28 + 1:02d}/12/2010;C{i % 7};Hélène {i};{i % 9 + 1}\n" for i in range(40)
+)
+MISREAD_BOM = "\u00ef\u00bb\u00bf"  # a UTF-8 BOM once read as cp1252
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ((FR_HEADER + FR_ROWS).encode("cp850"), "cp850"),
+        ((FR_HEADER + FR_ROWS).encode("mac_roman"), "mac_roman"),
+        (b"\xef\xbb\xbf" + (FR_HEADER + FR_ROWS).encode("cp1252"), "cp1252"),
+        ((MISREAD_BOM + FR_HEADER + FR_ROWS).encode("utf-8"), "utf-8"),
+        (('"' + MISREAD_BOM + 'N° de lot";' + FR_HEADER[10:] + FR_ROWS).encode("utf-8"), "utf-8"),
+    ],
+    ids=["cp850", "mac_roman", "utf8-bom-before-cp1252", "misread-bom", "quoted-misread-bom"],
+)
+def test_the_start_of_a_streamed_file_is_read_by_the_whole_read_rules(
+    tmp_path: Path, data: bytes, encoding: str
+) -> None:
+    # The code page is chosen by how well the header reads, as the run asks for.
+    got = both(tmp_path, data, known_header=is_known_header)
+    assert streams(tmp_path / "t.csv")
+    assert got.details["encoding"] == encoding
+    assert list(got.cells.iloc[0, :2]) == ["N° de lot", "Date d'expédition"]
+
+
+@pytest.mark.usefixtures("small_head")
+def test_bytes_that_break_utf8_late_are_read_as_the_whole_file_says(tmp_path: Path) -> None:
+    # The head is UTF-8; a cp1252 byte far below makes the whole file cp1252.
+    data = (HEADER + ROWS * 5).encode() + "B1,2010-12-01,C1,Caf\xe9,2\n".encode("cp1252")
+    got = both(tmp_path, data)
+    assert got.details["encoding"] != "utf-8"
+
+
+@pytest.mark.usefixtures("small_head")
+def test_plain_files_are_streamed_and_odd_ones_read_whole(tmp_path: Path) -> None:
+    """The cases the stream mirrors are streamed; the others fall back, never misread."""
+    cases = {
+        "plain": (HEADER + ROWS, True),
+        "ragged": (HEADER + ROWS + "B9,2010-12-01\n" + ROWS, True),
+        "quoted-newline": (HEADER + ROWS + 'B1,2010-12-01,C1,"a\nb",2\n' + ROWS, True),
+        "stray-quote": (
+            HEADER
+            + ROWS
+            + 'B1,2010-12-01,C1,"open,2\nB3,2010-12-01,C3,N,2\nB2,"x",C2,N,2\n'
+            + ROWS,
+            True,
+        ),
+        "nul": (HEADER + ROWS + "B1,2010-12-01,C1,a\x00,2\n" + ROWS, False),
+    }
+    for name, (text, streamed) in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        assert streams(path) is streamed, name
+
+
+FIELD = st.one_of(
+    st.text(alphabet=st.sampled_from(list('ab ,;"\t\r\n\x00é')), max_size=6),
+    st.sampled_from(["Lot", "Ship Date", "Customer ID", ""]),
+)
+
+
+def _field(raw: str, quoted: bool) -> str:
+    return '"' + raw.replace('"', '""') + '"' if quoted else raw
+
+
+@pytest.mark.usefixtures("small_head")
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(st.tuples(FIELD, st.booleans()), min_size=0, max_size=5), min_size=4, max_size=30
+    ),
+    delimiter=st.sampled_from([",", ";"]),
+    terminator=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_any_text_reads_as_the_stdlib_does(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[list[tuple[str, bool]]],
+    delimiter: str,
+    terminator: str,
+) -> None:
+    """Messy text of every kind: raw quotes, breaks and NULs in unquoted fields too.
+
+    The delimiter is given: the sniffer reads the first 200 lines, which a real
+    head always holds and this tiny one does not.
+    """
+    text = "".join(delimiter.join(_field(v, q) for v, q in r) + terminator for r in rows)
+    both(tmp_path_factory.mktemp("any"), text.encode("utf-8"), delimiter=delimiter)
+
+
+def test_summary_and_review_are_the_same_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole run, streamed and read whole: the same summary JSON and review rows."""
+    lines = ["Recall export,,,,\n", "\n", HEADER]
+    for i in range(3_000):
+        lot = "B201575" if i % 97 == 0 else f"L{i % 50:04d}"
+        lines.append(f"{lot},2010-12-{i % 28 + 1:02d},C{i % 300},Name {i % 300},{i % 5 + 1}\n")
+        if i % 401 == 0:
+            lines.append(f"B201575,2010-12-02,C{i}\n")  # ragged: to review with its row
+    path = tmp_path / "big.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    args = ["--lot", "B201575", "--from", "2010-12-01", "--to", "2010-12-31", "--no-cache"]
+
+    def run(command: str) -> str:
+        result = CliRunner().invoke(cli, [command, str(path), *args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    monkeypatch.setattr(csvstream, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(csvstream, "HEAD_LINES", 10)
+    monkeypatch.setattr(csvstream, "HEAD_STEP", 256)
+    assert streams(path)
+    streamed = {c: run(c) for c in ("summary", "review")}
+    monkeypatch.setattr(csvstream, "HEAD_BYTES", 10**9)  # the whole file is its head
+    assert not streams(path)
+    assert {c: run(c) for c in ("summary", "review")} == streamed
+    review = json.loads(streamed["review"])
+    assert review, "the ragged rows are in review"
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize("kind", [".csv.gz", ".csv.zip"])
+def test_compressed_members_stream_as_the_whole_read_does(tmp_path: Path, kind: str) -> None:
+    import gzip
+    import zipfile
+
+    from recall_cli.read.load import compressed_sheets, read_compressed
+
+    text = (HEADER + ROWS + "B9,2010-12-01,C1\n" + ROWS).encode()
+    path = tmp_path / f"export{kind}"
+    if kind == ".csv.gz":
+        path.write_bytes(gzip.compress(text))
+    else:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("export/a.csv", text)
+            zf.writestr("export/b.csv", text.replace(b",", b";"))
+    streamed = list(compressed_sheets(path, LoadOptions()))
+    whole = [text_sheet(path, data, LoadOptions(), sheet=m) for m, data in read_compressed(
+        path, LoadOptions())]  # fmt: skip
+    assert [s.sheet for s in streamed] == [s.sheet for s in whole]
+    assert all(
+        not isinstance(s.decoded, type(w.decoded)) for s, w in zip(streamed, whole, strict=True)
+    )
+    for s, w in zip(streamed, whole, strict=True):
+        assert _grid(s) == _grid(w) and s.details == w.details
+
+
+@pytest.mark.usefixtures("small_head")
+def test_a_streamed_gzip_keeps_its_limits_and_says_when_it_is_cut(tmp_path: Path) -> None:
+    import gzip
+
+    from recall_cli.errors import InputFileError
+    from recall_cli.read.load import read_file
+
+    big = tmp_path / "big.csv.gz"
+    big.write_bytes(gzip.compress((HEADER + ROWS * 2000).encode()))
+    with pytest.raises(InputFileError, match="more than the 1 MB limit"):
+        list(read_file(big, LoadOptions(max_unzipped_mb=1)))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(big.read_bytes()[: len(big.read_bytes()) // 2])
+    with pytest.raises(InputFileError, match="is damaged"):
+        list(read_file(cut, LoadOptions()))
