@@ -95,12 +95,21 @@ ROWS = "".join(
         HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS,  # a stray quote, never closed
         HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS + 'B2,"x",C2,N,2\n' + ROWS,
         HEADER + ROWS + "B1,2010-12-01,C1,Na\x00me,2\n" + ROWS,  # a NUL byte
+        # A quote left open at the end: its value keeps the file's last line break.
+        HEADER + ROWS + '"B9,2010-12-01,C1,Name,2\n',
+        "\n\n\n" + ',""' + "\n\n\n" + '"' + "\n",  # found by hypothesis
+        # A blank line is no fields to the stdlib: here it decides the width, so whether
+        # the quote is stray (found by hypothesis).
+        ",,\n" + ',";;;\r,"' + "\n" + "\n" + ",\n",
+        # Open at the end, with an even number of quotes (found by hypothesis).
+        "\n\n,,\n" + '"\r,"Lot","\n' + "\n",
     ],
     ids=[
         "plain", "title-rows", "sep-line", "tab", "pipe", "crlf", "cr", "no-final-newline",
         "ragged", "trailing-separators", "blank-lines", "quoted", "stray-inner-quotes",
         "second-header-same", "second-header-other", "huge-cell", "quoted-newline",
-        "stray-quote", "stray-quote-closed", "nul",
+        "stray-quote", "stray-quote-closed", "nul", "open-at-end", "open-at-end-alone",
+        "blank-lines-decide-width", "open-at-end-even-quotes",
     ],
 )  # fmt: skip
 def test_streamed_reads_as_the_stdlib_does(tmp_path: Path, text: str) -> None:

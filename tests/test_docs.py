@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -69,3 +70,20 @@ def test_column_names_doc_is_current() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, "docs/columns.md is stale: run `cog -r docs/columns.md`"
+
+
+def test_readme_accounting_line_is_what_the_sample_run_prints() -> None:
+    # The README quotes the promise line of its own first command: it must be the
+    # line that command prints today, not the one it printed some rounds ago.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = [line for line in readme.splitlines() if line.startswith("rows read ")]
+    result = subprocess.run(
+        [sys.executable, "-m", "recall_cli", "summary", "--recall", "sample_data/recall.toml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stderr.splitlines() if line.startswith("rows read ")]
+    assert quoted == printed

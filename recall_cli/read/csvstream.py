@@ -162,6 +162,8 @@ def read_stream(
         tail, bad = _read_tail(counted, width, delimiter, codec)
     if counted.nul:
         raise Fallback("a NUL byte")
+    if _open_at_end(tail, bad, delimiter):
+        raise Fallback("a quote left open at the end of the file")
     others, flagged, warnings = _others(records, tail, bad, width, delimiter, counted.lines)
     extra = [r for _, rows in others for r in rows]
     used = max(used_width(records), used_width(extra), _used_tail(tail, width))
@@ -320,6 +322,14 @@ def _others(
     for p, rows in others:
         counts[len(head) + p] = len(rows[0])
     table_width = _mode_width(counts)
+    empty = _all_empty(tail)
+    if empty.any():
+        # Arrow gives a blank line `width` empty fields, the stdlib none, and only the
+        # bytes could tell it from a line of bare separators: the width must not hang on it.
+        blank = counts.copy()
+        blank[len(head) + valid_at[empty]] = 0
+        if _mode_width(blank) != table_width or _tied(counts) or _tied(blank):
+            raise Fallback("blank lines could decide the table's width")
     flagged: dict[int, str] = {}
     notes: list[str] = []
     split = dict(others)
@@ -354,6 +364,40 @@ def _others(
     rows_read = len(head) + n_records + shift
     notes.extend(load._line_count_warning(len(head) + tail_lines, range(rows_read)))
     return sorted(split.items()), flagged, notes
+
+
+def _open_at_end(tail: Sequence[Any], bad: Sequence[tuple[int, str]], delimiter: str) -> bool:
+    """Whether the file's last record is one Arrow could not take and its quote is still
+    open at the end of the file. Arrow's text of such a record stops before the file's
+    last line break, which the stdlib keeps in the value (a record Arrow takes keeps it).
+    Quote counts cannot tell: a quote inside an unquoted value is a plain character."""
+    n_valid = sum(len(b) for b in tail)
+    if not bad or bad[-1][0] != n_valid + len(bad):
+        return False
+    text = bad[-1][1]
+    return _stdlib_record(text + "\n", delimiter) != _stdlib_record(text, delimiter)
+
+
+def _all_empty(tail: Sequence[Any]) -> Any:
+    """Which streamed records have nothing in any field (a blank line, or bare separators)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    masks = []
+    for b in tail:
+        mask = np.ones(len(b), dtype=bool)
+        for col in b.columns:
+            mask &= pc.equal(pc.binary_length(col), 0).to_numpy(zero_copy_only=False)
+        masks.append(mask)
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def _tied(counts: Any) -> bool:
+    """Whether two field counts above one are equally common at the top."""
+    import numpy as np
+
+    _, seen = np.unique(counts[counts > 1], return_counts=True)
+    return len(seen) > 1 and int((seen == seen.max()).sum()) > 1
 
 
 def _used_tail(batches: Sequence[Any], width: int) -> int:
