@@ -95,8 +95,7 @@ def bucket_text(
         mark = "✓ every row accounted for"
     elif not_read:
         names = ", ".join(os.path.basename(f["file"]) for f in not_read)
-        files = "file" if len(not_read) == 1 else "files"
-        mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
+        mark = f"✗ NOT EVERY FILE WAS READ: {plural(len(not_read), 'file')} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
     mark += read_once_note(duplicates) + copies_note(copies)

@@ -47,7 +47,7 @@ from recall_cli.query.lookup import (
 from recall_cli.tasks import reports
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
 from recall_cli.tasks.tables import Document
-from recall_cli.words import plural
+from recall_cli.words import plural, verb
 
 if TYPE_CHECKING:
     import numpy as np
@@ -165,9 +165,9 @@ def double_counting(rows: Classified, at: np.ndarray, what: str) -> dict[str, An
     lines, units = copies_among(rows, at)
     if not lines:
         return None
-    verb = "is" if lines == 1 else "are"
     warning = (f"possible double counting: {plural(lines, 'shipment line')} "
-               f"({plural(units, 'unit')}) counted for {what} {verb} also in another file, "
+               f"({plural(units, 'unit')}) counted for {what} {verb(lines, 'is', 'are')} "
+               "also in another file, "
                "with the same order id, lot, customer, ship date and quantity: `recall "
                "summary` names the files; --dedupe-lines counts each line once")  # fmt: skip
     return {"lines": lines, "units": units, "warning": warning}
