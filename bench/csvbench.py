@@ -171,15 +171,11 @@ def section(timings: list[Timing], note: str) -> str:
 
 
 def write_section(text: str, results: Path) -> None:
-    """Put the section in RESULTS.md in place of the one before, leaving the others."""
-    old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    start = old.find("## CSV streaming")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    results.write_text(new, encoding="utf-8")
+    """Put the section in RESULTS.md in place of the one before, keeping the rest
+    (the notes written under the table included) byte for byte."""
+    from results import replace_section
+
+    replace_section(results, "bench/run.py --csv", text, legacy="## CSV streaming")
 
 
 def main(sizes: list[int], runs: int, settle: float) -> str:

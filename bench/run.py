@@ -4,7 +4,8 @@
 Makes the 100k- and 1M-row data sets with sample_data/generate.py (once, into
 bench/data/, which git ignores), then times each command as a separate
 process: the median of N runs, with the peak RSS of the child (wait4 rusage).
-Prints a table and writes bench/RESULTS.md.
+Prints a table and writes it into its own section of bench/RESULTS.md (between
+markers, see bench/results.py): the rest of the file is kept byte for byte.
 
     .venv/bin/python bench/run.py            # both sizes
     .venv/bin/python bench/run.py --quick    # 100k only, fewer runs
@@ -33,6 +34,8 @@ ROOT = HERE.parent
 DATA = HERE / "data"
 CACHE = HERE / "out" / "cache"
 PY = sys.executable
+# The name of the main table's section in RESULTS.md (results.py).
+MAIN_SECTION = "bench/run.py"
 RECALL = [PY, "-m", "recall_cli"]
 
 FASTEXCEL = (
@@ -194,7 +197,9 @@ def bench_size(
     return got + timed
 
 
-def write_results(timings: list[Timing], settle: float) -> str:
+def write_results(timings: list[Timing], settle: float, results: Path = HERE / "RESULTS.md") -> str:
+    """The main table, written in its own section of RESULTS.md (results.py): the
+    other benches' sections and the notes written by hand are kept byte for byte."""
     lines = [
         "# Benchmark results",
         "",
@@ -223,7 +228,9 @@ def write_results(timings: list[Timing], settle: float) -> str:
         )
     lines.append("")
     text = "\n".join(lines)
-    (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    from results import replace_section
+
+    replace_section(results, MAIN_SECTION, text, legacy="# Benchmark results")
     return text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["plural"]
+__all__ = ["noun", "plural", "verb"]
 
 _IRREGULAR = {"entry": "entries", "this": "these"}
 
@@ -17,18 +17,26 @@ def _plural_of(word: str) -> str:
     return word + "s"
 
 
+def noun(count: int | None, singular: str, plural_form: str | None = None) -> str:
+    """The noun alone, in agreement with ``count``: ``noun(1, "row")`` is "row",
+    ``noun(3, "entry")`` is "entries"; in a phrase the last word is the noun
+    (``noun(2, "cached file")`` is "cached files"). An unknown count (None) takes the
+    plural, as in "unknown units"."""
+    if count == 1:
+        return singular
+    if plural_form is not None:
+        return plural_form
+    head, _, last = singular.rpartition(" ")
+    return f"{head} {_plural_of(last)}" if head else _plural_of(last)
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``count`` with thousands separators and the noun in the right number.
 
     ``plural(1, "row")`` is "1 row"; ``plural(2, "entry")`` is "2 entries"; in a phrase the
     last word is the noun: ``plural(2, "cached file")`` is "2 cached files".
     """
-    if count == 1:
-        return f"{count:,} {singular}"
-    if plural_form is None:
-        head, _, noun = singular.rpartition(" ")
-        plural_form = f"{head} {_plural_of(noun)}" if head else _plural_of(noun)
-    return f"{count:,} {plural_form}"
+    return f"{count:,} {noun(count, singular, plural_form)}"
 
 
 def verb(count: int, singular: str, plural_form: str) -> str:

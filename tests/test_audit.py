@@ -217,3 +217,15 @@ def test_scope_accepts_recall_scope_to_dict_shape(log: Path) -> None:
     entry = AuditEntry(command="c", kind="k", scope=scope, inputs=[], output="-", rows=0)
     append_audit(entry)
     assert read_audit()[0]["scope"] == scope
+
+
+def test_an_entry_names_the_customers_shown_by_id_only() -> None:
+    from recall_cli.tasks.audit_log import AuditEntry
+
+    args = {"command": "serve", "kind": "customer", "scope": {"lots": ["B1"]}, "inputs": [],
+            "output": "api", "rows": 2}  # fmt: skip
+    line = json.loads(AuditEntry(**args, customer_ids=["C1", "C2"]).to_json())
+    assert line["customer_ids"] == ["C1", "C2"] and "customer_id" not in line
+    assert "customer_ids" not in json.loads(AuditEntry(**args).to_json())
+    with pytest.raises(TypeError, match="customer_ids must be a list of text"):
+        AuditEntry(**args, customer_ids=[{"name": "Jane Doe"}])  # type: ignore[list-item]

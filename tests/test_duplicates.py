@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from recall_cli.cache import store as cache
 from recall_cli.read import identity
+from recall_cli.words import plural
 
 from .conftest import SAMPLE, invoke, write_csv
 
@@ -266,6 +267,71 @@ def test_lines_without_an_order_id_are_reported_and_never_set_aside(
         )
 
 
+MAR = [["O5", "B201575", "C5", "2010-12-28", 5, "US"]]
+
+
+def _copy(later: Path, first: Path, lines: int, units: int, row: int, same_row: int,
+          aside: bool = False) -> dict[str, Any]:  # fmt: skip
+    return {"file": str(later), "same_as": str(first), "order_id": True, "lines": lines,
+            "units": units, "lines_in_recall": lines, "units_in_recall": units,
+            "set_aside": aside, "first": {"sheet": "", "row": row, "same_as_sheet": "",
+                                          "same_as_row": same_row}}  # fmt: skip
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_with_three_files_every_pair_that_holds_copies_is_reported(
+    runner: CliRunner, tmp_path: Path, cache_home: Path, cached: bool
+) -> None:
+    """jan, jan+feb, jan+feb+mar: each copy is reported once, against the first file
+    with its line, and the entries add up to the lines counted twice."""
+    in_recall = [JAN[0], JAN[1]]
+    jan = write_csv(tmp_path / "1_jan.csv", [HEADER, *in_recall])
+    feb = write_csv(tmp_path / "2_feb.csv", [HEADER, *in_recall, *FEB])
+    mar = write_csv(tmp_path / "3_mar.csv", [HEADER, *in_recall, *FEB, *MAR])
+    extra = [] if cached else ["--no-cache"]
+    for _ in range(2 if cached else 1):
+        summary, stderr = _summary(runner, jan, feb, mar, *SCOPE, *extra)
+        assert summary["lines_duplicate"] == [
+            _copy(feb, jan, 2, 60, 2, 2), _copy(mar, jan, 2, 60, 2, 2),
+            _copy(mar, feb, 1, 10, 4, 4),
+        ]  # fmt: skip
+        assert _counts(summary) == (4, 205, 9)  # 60 + 70 + 75: 130 units counted twice
+        assert stderr.count(
+            f"warning: possible double counting: 1 shipment line (10 units) in {mar} is also "
+            f"in {feb}, with the same order id, lot, customer, ship date and quantity (first: "
+            f"{mar} row 4 = {feb} row 4); it is in the recall and counted twice. If {mar} is "
+            "a cumulative export, run again with --dedupe-lines to count each line once"
+        ) == 1  # fmt: skip
+        assert stderr[-1].endswith("POSSIBLE DOUBLE COUNTING: 5 lines (5 in the recall) also "
+                                   "in another file (--dedupe-lines counts them once)")  # fmt: skip
+    summary, stderr = _summary(runner, jan, feb, mar, *SCOPE, "--dedupe-lines", *extra)
+    assert summary["lines_duplicate"] == [
+        _copy(feb, jan, 2, 60, 2, 2, True), _copy(mar, jan, 2, 60, 2, 2, True),
+        _copy(mar, feb, 1, 10, 4, 4, True),
+    ]  # fmt: skip
+    assert _counts(summary) == (4, 75, 4) and summary["rows"]["not_data"] == 5
+    assert stderr.count(
+        f"warning: --dedupe-lines: 1 shipment line (10 units) in {mar} is a copy of a line in "
+        f"{feb} (first: {mar} row 4 = {feb} row 4): each is counted once, from {feb}; the "
+        "copy is counted as not data"
+    ) == 1  # fmt: skip
+
+
+def test_one_line_without_an_order_id_is_said_in_the_singular(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    jan = write_csv(tmp_path / "jan.csv", [HEADER, ["", *JAN[2][1:]]])
+    feb = write_csv(tmp_path / "feb.csv", [HEADER, ["", *JAN[2][1:]], FEB[0]])
+    _, stderr = _summary(runner, jan, feb, *SCOPE, "--no-cache")
+    assert stderr.count(
+        f"warning: 1 shipment line without an order id (30 units) in {feb} has the same lot, "
+        f"customer, ship date and quantity as a line in {jan} (first: {feb} row 2 = {jan} "
+        "row 2): it may be counted twice, but without an order id a copy cannot be told from "
+        "a repeat order, so it is counted (it is not in the recall); --dedupe-lines leaves "
+        "it: check it at the source"
+    ) == 1  # fmt: skip
+
+
 def test_a_line_that_differs_in_one_field_is_not_a_copy(runner: CliRunner, tmp_path: Path) -> None:
     jan = write_csv(tmp_path / "jan.csv", [HEADER, JAN[0]])
     for i, value in ((0, "O9"), (1, "B201578"), (2, "C9"), (3, "2010-12-03"), (4, 41)):
@@ -355,11 +421,44 @@ def test_check_and_customer_warn_when_their_counts_hold_copies(
     ]
     if cached:
         assert cache.last_stats.hits == 2
+    # The JSON says it too, in the warning's words (recall serve's API writes these bytes).
+    for command, asked, lines, units, what in (
+        ("check", "B201575", 2, 60, "lot B201575 are"),
+        ("customer", "C1", 1, 40, "these customers is"),
+    ):
+        done = invoke(runner, command, asked, jan, both, *SCOPE, "--format", "json", *extra)
+        assert json.loads(done.stdout)["double_counting"] == {
+            "lines": lines, "units": units,
+            "warning": f"possible double counting: {plural(lines, 'shipment line')} "
+                       f"({units} units) counted for {what} {tail}",
+        }  # fmt: skip
+    alone = invoke(runner, "check", "B201575", jan, *SCOPE, "--format", "json", *extra)
+    assert json.loads(alone.stdout)["double_counting"] is None
     for command, target in (("check", "B201575"), ("customer", "C1")):
         deduped = invoke(runner, command, target, jan, both, *SCOPE, "--dedupe-lines", *extra)
         assert deduped.exit_code == 0 and deduped.stderr == ""
     alone = invoke(runner, "check", "B201575", both, *SCOPE, *extra)
     assert alone.exit_code == 0 and alone.stderr == ""
+
+
+def test_shell_warns_as_check_and_customer_do(
+    runner: CliRunner, cumulative: tuple[Path, Path]
+) -> None:
+    jan, both = cumulative
+    tail = (
+        "also in another file, with the same order id, lot, customer, ship date and "
+        "quantity: `recall summary` names the files; --dedupe-lines counts each line once"
+    )
+    done = invoke(runner, "shell", jan, both, *SCOPE, "--no-cache",
+                  input="B201575\ncustomer C1\nB201578\n")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "counted for" in line]
+    assert said == [
+        f"warning: possible double counting: 2 shipment lines (60 units) counted for lot "
+        f"B201575 are {tail}",
+        f"warning: possible double counting: 1 shipment line (40 units) counted for these "
+        f"customers is {tail}",
+    ]  # B201578 has no line in two files: nothing said
 
 
 def test_the_saved_summary_says_what_was_read_once_and_counted_twice(

@@ -497,6 +497,20 @@ def test_plurals_say_one_row(runner: CliRunner, tmp_path: Path) -> None:
     assert f"wrote 1 row to {tmp_path / 'a.csv'}" in result.stderr
 
 
+def test_the_noun_alone_agrees_with_its_count() -> None:
+    from recall_cli.output.terminal import _count
+    from recall_cli.words import noun
+
+    assert [noun(n, "row") for n in (0, 1, 2)] == ["rows", "row", "rows"]
+    assert noun(1, "entry") == "entry" and noun(2, "entry") == "entries"
+    assert noun(2, "cached file") == "cached files" and noun(2, "this") == "these"
+    assert noun(2, "box", "crates") == "crates" and noun(1, "box", "crates") == "box"
+    # An unknown count (no quantity column) takes the plural.
+    assert noun(None, "unit") == "units" and noun(None, "shipment entry") == "shipment entries"
+    assert _count(None, "unit") == "unknown units" and _count(1, "unit") == "1 unit"
+    assert _count(2_000, "entry") == "2,000 entries"
+
+
 def test_a_warning_for_several_sheets_is_said_once() -> None:
     from recall_cli.query.tally import said_once
 

@@ -399,3 +399,165 @@ def test_open_hands_the_url_to_the_browser(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+# --- copies: what the CLI says of files read once and lines in two files ----------------
+
+COPY_HEADER = ["Order", "Lot", "Customer ID", "Ship Date", "Qty", "Country"]
+JAN = [
+    ["O1", "B201575", "C1", "2010-12-01", 40, "US"],
+    ["O2", "B201575", "C2", "2010-12-02", 20, "US"],
+]
+FEB = [["O4", "B201575", "C4", "2010-12-20", 10, "US"]]
+COPY_SCOPE = ("--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04")
+
+
+def _copies_desk(tmp_path: Path) -> tuple[Desk, list[Path]]:
+    from .conftest import write_csv
+
+    jan = write_csv(tmp_path / "jan.csv", [COPY_HEADER, *JAN])
+    both = write_csv(tmp_path / "jan_feb.csv", [COPY_HEADER, *JAN, *FEB])
+    again = tmp_path / "copy_of_jan.csv"
+    shutil.copy(jan, again)
+    paths = [jan, both, again]
+    import datetime as dt
+
+    desk = Desk(lambda: Request.from_options(
+        paths=paths, lots=["B201575"], start=dt.date(2010, 11, 30), end=dt.date(2011, 1, 4),
+        no_cache=True))  # fmt: skip
+    desk.load()
+    return desk, paths
+
+
+def test_the_page_and_the_api_say_what_the_cli_says_of_copies(
+    runner: CliRunner, tmp_path: Path, keys: Keys
+) -> None:
+    desk, paths = _copies_desk(tmp_path)
+    both = paths[1]
+    summary = invoke(runner, "-q", "summary", *paths, *COPY_SCOPE, "--no-cache", "--format",
+                     "json")  # fmt: skip
+    said = json.loads(summary.stdout)
+    cli_line = invoke(runner, "summary", *paths, *COPY_SCOPE, "--no-cache").stderr.splitlines()[-1]
+    with client_for(desk, keys) as c:
+        page = c.get("/").text
+        # The row line of `recall summary`, word for word, in amber: lines counted twice.
+        assert f'<p class="rows doubt" id="rows-line">{html.escape(cli_line)}</p>' in page
+        assert "copy_of_jan.csv are the same bytes, read once" in cli_line
+        assert "POSSIBLE DOUBLE COUNTING: 2 lines (2 in the recall)" in cli_line
+        from recall_cli.cli.support import _rows_summary
+
+        assert _rows_summary(desk).plain == cli_line  # what `recall serve` prints at start
+        status = c.get("/api/status").json()
+        assert status["files_duplicate"] == said["files_duplicate"] != []
+        assert status["lines_duplicate"] == said["lines_duplicate"] != []
+        for kind, asked in (("check", "B201575"), ("customer", "C1")):
+            cli = invoke(runner, "-q", kind, asked, *paths, *COPY_SCOPE, "--no-cache",
+                         "--format", "json")  # fmt: skip
+            api = c.get(f"/api/{kind}", params={"code" if kind == "check" else "q": asked})
+            assert api.content == cli.stdout_bytes
+            warning = json.loads(api.content)["double_counting"]["warning"]
+            warned = invoke(runner, kind, asked, *paths, *COPY_SCOPE, "--no-cache").stderr
+            assert f"warning: {warning}\n" in warned
+            answer = c.get("/answer", params={"q": asked}).text
+            assert (f'<p class="doubt" data-note="double-counting">{html.escape(warning)}</p>'
+                    in answer)  # fmt: skip
+    # Without copies: no note, and the line is green.
+    alone = Desk(lambda: Request.from_options(paths=[both], lots=["B201575"], no_cache=True))
+    alone.load()
+    with client_for(alone, keys) as c:
+        assert '<p class="rows ok" id="rows-line">' in c.get("/").text
+        assert 'data-note="double-counting"' not in c.get("/answer", params={"q": "B201575"}).text
+        assert c.get("/api/status").json()["lines_duplicate"] == []
+
+
+# --- the audit log: who looked at which customers, when ---------------------------------
+
+
+def _names(desk: Desk, query: str) -> list[str]:
+    return [m["name"] for m in desk.customer(query).result.data["matches"]]
+
+
+def test_every_answer_that_shows_customers_is_audited(
+    runner: CliRunner, client: TestClient, desk: Desk, audit_log: Path
+) -> None:
+    cli = json.loads(invoke(runner, "-q", "customer", "martin", "--recall", RECALL, "--format",
+                            "json").stdout)  # fmt: skip
+    ids = [m["customer_id"] for m in cli["matches"]]
+    assert len(ids) > 1
+    assert client.get("/api/customer", params={"q": "martin"}).status_code == 200
+    page = client.get("/answer", params={"q": "martin"})
+    assert page.status_code == 200 and "Reveal contact details" in page.text
+    rows = client.get("/api/check", params={"code": "B201575", "rows": "1"}).json()["rows"]
+    shown_rows = client.get("/answer", params={"q": "B201575", "rows": "1"})
+    assert shown_rows.status_code == 200
+    # A lot's counts and a search that finds nobody show no customer: no line.
+    assert client.get("/api/check", params={"code": "B201575"}).status_code == 200
+    assert client.get("/answer", params={"q": "B201575"}).status_code == 200
+    assert client.get("/api/customer", params={"q": "nobody at all"}).status_code == 200
+    entries = [e for e in read_audit(audit_log) if e["command"] == "serve"]  # not the CLI's
+    row_ids = list(dict.fromkeys(r["customer_id"] or "(no id)" for r in rows))
+    assert [(e["kind"], e["output"], e["rows"], e["customer_ids"]) for e in entries] == [
+        ("customer", "api", len(ids), ids),
+        ("customer", "browser", len(ids), ids),
+        ("check rows", "api", len(rows), row_ids),
+        ("check rows", "browser", len(rows), row_ids),
+    ]
+    for e in entries:
+        assert e["command"] == "serve" and e["user"] and e["time_utc"]
+        assert e["scope"]["lots"] == list(desk.loaded.scope["lots"])
+        assert {Path(i["path"]).name for i in e["inputs"]} >= {"us_shipments_2010.xlsx"}
+    # Never the query typed, nor what was shown.
+    line = audit_log.read_text(encoding="utf-8")
+    assert "martin" not in line.lower()
+    for name in _names(desk, "martin"):
+        assert name not in line
+    listed = invoke(runner, "audit", "--format", "csv", "--audit-log", audit_log).stdout
+    assert f",customer {', '.join(ids)}," in listed.replace('"', "")
+
+
+def test_the_page_lists_only_the_customers_it_shows(tmp_path: Path, keys: Keys) -> None:
+    from recall_cli.serve import web
+
+    desk = make_desk()
+    log = tmp_path / "page.jsonl"
+    desk.audit_log = log
+    ids = [m["customer_id"] for m in desk.customer("martin").result.data["matches"]]
+    shown = 2
+    original = web.SHOWN_MATCHES
+    web.SHOWN_MATCHES = shown
+    try:
+        with client_for(desk, keys) as c:
+            assert c.get("/answer", params={"q": "martin"}).status_code == 200
+    finally:
+        web.SHOWN_MATCHES = original
+    (entry,) = read_audit(log)
+    assert entry["customer_ids"] == ids[:shown] and entry["rows"] == shown
+
+
+def test_no_answer_with_customers_leaves_without_its_audit_line(tmp_path: Path, keys: Keys) -> None:
+    desk = make_desk(agent="Dana")
+    desk.audit_log = tmp_path / "a-folder"
+    desk.audit_log.mkdir()  # not a file: the line cannot be written
+    with client_for(desk, keys) as c:
+        for url, params in (("/api/customer", {"q": "martin"}), ("/answer", {"q": "martin"}),
+                            ("/api/check", {"code": "B201575", "rows": "1"})):  # fmt: skip
+            got = c.get(url, params=params)
+            assert got.status_code == 503, url
+            assert got.text == (
+                f"Error: {desk.audit_log}: the audit log cannot be written (Is a directory); "
+                "nothing was shown (point --audit-log / RECALL_AUDIT_LOG at a regular file of "
+                "your own)\n"
+            )
+            for name in _names(desk, "martin"):
+                assert name not in got.text
+        assert c.get("/api/check", params={"code": "B201575"}).status_code == 200  # no one named
+
+
+def test_the_audit_line_of_a_search_names_the_agent(tmp_path: Path, keys: Keys) -> None:
+    desk = make_desk(agent="Dana (desk 2)")
+    desk.audit_log = tmp_path / "agent.jsonl"
+    with client_for(desk, keys) as c:
+        c.get("/api/customer", params={"q": "C10257"})
+    (entry,) = read_audit(desk.audit_log)
+    assert entry["agent"] == "Dana (desk 2)" and entry["customer_ids"] == ["C10257"]
+    assert "customer_id" not in entry  # that key is a reveal's

@@ -104,6 +104,7 @@ def test_barcode_forms_give_the_lot_and_gs1_fields(
         "gs1": {"gtin": GTIN, "expiry": "2012-06-30", "serial": "SN77"},
         "looks_like": [],
         "confusable_of": None,
+        "double_counting": None,
     }
 
 
@@ -252,6 +253,7 @@ def test_customer_json_never_has_contact(
         "query": "Jane",
         "matches": [{"customer_id": "C1", "name": "Jane Doe", "affected": True,
                      "lots": ["B201575"], "units": 55, "shipments": 2}],
+        "double_counting": None,
     }  # fmt: skip
     assert "example.com" not in result.stdout and "1018" not in result.stdout
 

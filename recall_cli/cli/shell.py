@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from recall_cli.errors import RecallError, UsageError
 from recall_cli.output.terminal import check_view, customer_view
 from recall_cli.query.lookup import Classified
-from recall_cli.tasks.support import check_code, customer_exit_status, customer_lookup
+from recall_cli.tasks.support import answer_check, answer_customer
 
 PROMPT = "recall> "
 HELP = (
@@ -44,6 +44,7 @@ class Reply:
     renderable: Any = None
     error: str = ""
     status: int | None = None  # the exit status the one-shot command would give
+    notes: tuple[str, ...] = ()  # warnings, as the one-shot command prints them
 
 
 def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply | None:
@@ -59,14 +60,16 @@ def answer_line(rows: Classified, line: str, *, reveal: bool = False) -> Reply |
         if verb_l == "customer":
             if not rest:
                 return Reply(error="customer needs a query: customer C10003")
-            found = customer_lookup(rows, rest, reveal=reveal)
-            return Reply(customer_view(found), status=customer_exit_status(found))
+            found = answer_customer(rows, rest, reveal=reveal)
+            return Reply(customer_view(found.result.view["found"]), status=found.status,
+                         notes=found.notes)  # fmt: skip
         code, show_rows = _check_args(rest if verb_l == "check" else text)
         if not code:
             return Reply(error="check needs a lot or barcode: check B201575")
-        found_lot = check_code(rows, code, show_rows=show_rows)
-        view = check_view(found_lot.answer, rows.scope.to_dict(), found_lot.in_data)
-        return Reply(view, status=found_lot.exit_status)
+        checked = answer_check(rows, code, show_rows=show_rows)
+        view = check_view(checked.result.data, rows.scope.to_dict(),
+                          checked.result.view["in_data"])  # fmt: skip
+        return Reply(view, status=checked.status, notes=checked.notes)
     except RecallError as exc:
         # One bad scan must not end the session; the message carries no patient value.
         return Reply(error=str(exc))
@@ -118,8 +121,10 @@ def run_shell(
     err: Callable[[str], None],
     *,
     reveal: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> int:
-    """Answer each line until quit or end of input; returns the number of answers."""
+    """Answer each line until quit or end of input; returns the number of answers.
+    `warn` gets what an answer's command would warn of (lines counted twice)."""
     answered = 0
     for line in lines:
         if line.strip().lower() in _QUIT:
@@ -131,5 +136,8 @@ def run_shell(
             err(reply.error)
         else:
             out(reply.renderable)
+            if warn is not None:
+                for note in reply.notes:
+                    warn(note)
             answered += 1
     return answered

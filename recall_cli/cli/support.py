@@ -139,7 +139,7 @@ def shell(app: AppContext, reveal: bool, **kwargs: Any) -> None:
         app.info("ready: type help, or quit")
     answered = run_shell(rows, read_lines(stdin, interactive=interactive), app.out,
                          lambda message: click.echo(f"Error: {message}", err=True),
-                         reveal=reveal)  # fmt: skip
+                         reveal=reveal, warn=app.warn)  # fmt: skip
     from recall_cli.words import plural
 
     app.info(plural(answered, "answer"))
@@ -175,7 +175,8 @@ def serve(app: AppContext, port: int, host: str, open_browser: bool, agent: str 
     Prints the page's address with a random token (keep it to yourself: it is
     the key). One field takes a lot, a scanned barcode or a customer query; the
     verdict, the scope and the data's freshness are always on the page. Contact
-    details are masked; each reveal is written to the audit log. The same
+    details are masked; each answer that names customers, and each reveal, is
+    written to the audit log. The same
     answers as JSON: /api/check?code=... and /api/customer?q=... (what
     `check` and `customer --format json` print). Ctrl-C stops the server.
     """
@@ -205,4 +206,6 @@ def serve(app: AppContext, port: int, host: str, open_browser: bool, agent: str 
 def _rows_summary(desk: Any) -> Any:
     from recall_cli.output.terminal import bucket_line
 
-    return bucket_line(desk.loaded.buckets, desk.loaded.not_read)
+    loaded = desk.loaded
+    return bucket_line(loaded.buckets, loaded.not_read, loaded.files_duplicate,
+                       loaded.lines_duplicate)  # fmt: skip

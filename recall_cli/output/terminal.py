@@ -15,6 +15,7 @@ from rich.text import Text
 
 from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
+from recall_cli.words import noun as noun_of
 from recall_cli.words import plural
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _count(value: object, noun: str) -> str:
     """ "1 shipment", "3 shipments", "unknown units": a count and its noun in agreement."""
     if isinstance(value, int) and not isinstance(value, bool):
         return plural(value, noun)
-    return f"{_n(value)} {plural(2, noun).split(' ', 1)[1]}"
+    return f"{_n(value)} {noun_of(None, noun)}"
 
 
 def bucket_line(
@@ -94,8 +95,7 @@ def bucket_text(
         mark = "✓ every row accounted for"
     elif not_read:
         names = ", ".join(os.path.basename(f["file"]) for f in not_read)
-        files = "file" if len(not_read) == 1 else "files"
-        mark = f"✗ NOT EVERY FILE WAS READ: {len(not_read)} {files} not read ({names})"
+        mark = f"✗ NOT EVERY FILE WAS READ: {plural(len(not_read), 'file')} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
     mark += read_once_note(duplicates) + copies_note(copies)

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.query.buckets import RuleInputs, rule_inputs
-from recall_cli.words import plural
+from recall_cli.words import plural, verb
 
 # The columns find_copies and Copies.report read, beside the bucket rule's.
 COPY_COLUMNS = ("order_id", "quantity", "sheet", "row")
@@ -60,6 +60,11 @@ class Copies:
     ) -> list[dict[str, Any]]:
         """Per pair of files (the later, the first) and kind of copy: how many lines and
         units, how many of them of lines in the recall, and the first pair of rows.
+
+        With three files or more every pair that holds a copy has its entry, and each
+        copy is in exactly one: the pair of its file and the first file that has its
+        line (the one --dedupe-lines counts it from), so the entries add up to the
+        copies.
 
         `files` is the file of each source, `matched` whether each row is matched; a
         copy set aside counts as in the recall when the line it copies is.
@@ -224,32 +229,39 @@ def warnings(report: Sequence[dict[str, Any]]) -> list[str]:
         units = plural(g["units"], "unit")
         if g["set_aside"]:
             out.append(
-                f"--dedupe-lines: {lines} ({units}) in {g['file']} are copies of lines in "
-                f"{g['same_as']} ({first}): each is counted once, from {g['same_as']}; the "
-                "copies are counted as not data"
+                f"--dedupe-lines: {lines} ({units}) in {g['file']} "
+                f"{verb(g['lines'], 'is a copy of a line', 'are copies of lines')} in "
+                f"{g['same_as']} ({first}): each is counted once, from {g['same_as']}; "
+                f"{verb(g['lines'], 'the copy is', 'the copies are')} counted as not data"
             )
         elif g["order_id"]:
             out.append(
-                f"possible double counting: {lines} ({units}) in {g['file']} are also in "
+                f"possible double counting: {lines} ({units}) in {g['file']} "
+                f"{verb(g['lines'], 'is', 'are')} also in "
                 f"{g['same_as']}, with the same order id, lot, customer, ship date and "
                 f"quantity ({first}); {_in_recall(g)}. If {g['file']} is a cumulative "
                 "export, run again with --dedupe-lines to count each line once"
             )
         else:
             out.append(
-                f"{lines} without an order id ({units}) in {g['file']} have the same lot, "
-                f"customer, ship date and quantity as lines in {g['same_as']} ({first}): "
-                "they may be counted twice, but without an order id a copy cannot be told "
-                f"from a repeat order, so they are counted ({_in_recall(g)}); "
-                "--dedupe-lines leaves them: check them at the source"
+                f"{lines} without an order id ({units}) in {g['file']} "
+                f"{verb(g['lines'], 'has', 'have')} the same lot, customer, ship date and "
+                f"quantity as {verb(g['lines'], 'a line', 'lines')} in {g['same_as']} "
+                f"({first}): {verb(g['lines'], 'it', 'they')} may be counted twice, but "
+                "without an order id a copy cannot be told "
+                f"from a repeat order, so {verb(g['lines'], 'it is', 'they are')} counted "
+                f"({_in_recall(g)}); "
+                f"--dedupe-lines leaves {verb(g['lines'], 'it: check it', 'them: check them')} "
+                "at the source"
             )
     return out
 
 
 def _in_recall(g: dict[str, Any]) -> str:
     n = g["lines_in_recall"]
+    if g["lines"] == 1:
+        return "it is in the recall and counted twice" if n else "it is not in the recall"
     if not n:
         return "none of them is in the recall"
-    verb = "is" if n == 1 else "are"
-    return (f"{n:,} of them ({plural(g['units_in_recall'], 'unit')}) {verb} in the recall "
-            "and counted twice")  # fmt: skip
+    units = plural(g["units_in_recall"], "unit")
+    return f"{n:,} of them ({units}) {verb(n, 'is', 'are')} in the recall and counted twice"

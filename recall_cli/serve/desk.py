@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recall_cli.errors import NotALotError, RecallError
+from recall_cli.errors import ExportError, NotALotError, RecallError
 from recall_cli.query import run as api
 from recall_cli.query.lookup import Classified
-from recall_cli.tasks.audit_log import AuditEntry, append_audit, sha256_file
+from recall_cli.tasks.audit_log import AuditEntry, append_audit, default_audit_path, sha256_file
 from recall_cli.tasks.support import Answered, answer_check, answer_customer, customer_lookup
 
 __all__ = ["Asked", "Desk", "FileState", "Loaded", "StaleReveal"]
@@ -68,6 +68,10 @@ class Loaded:
     not_read: list[dict[str, str]]
     warnings: list[str]
     loaded_at: str
+    # What `recall summary` says of copies (files read once, lines in two files): the
+    # page's row line and /api/status say it too.
+    files_duplicate: list[dict[str, str]] = field(default_factory=list)
+    lines_duplicate: list[dict[str, Any]] = field(default_factory=list)
     # The files as the audit log records them: hashed at the load, so a reveal names
     # the files its answer came from even after they changed on disk.
     audit_inputs: list[dict[str, Any]] = field(default_factory=list, repr=False)
@@ -157,6 +161,8 @@ class Desk:
                     not_read=run.files_not_read(),
                     warnings=run.warnings(),
                     loaded_at=_now(),
+                    files_duplicate=run.result.tally.files_duplicate(),
+                    lines_duplicate=run.result.tally.lines_duplicate(),
                     audit_inputs=_hashed(files),
                 )
             finally:
@@ -217,6 +223,19 @@ class Desk:
             return Asked("customer", check=checked, customer=found)
         return Asked("lot", check=checked)
 
+    def record_seen(self, kind: str, customer_ids: Sequence[str], output: str, rows: int) -> None:
+        """One audit line for an answer that shows customers (a search, a lot's rows):
+        who (the user, the agent), when, which customer ids, the scope and the files'
+        hashes; never the query nor what was shown. Written before the answer leaves:
+        when it cannot be written (ExportError), the answer is not given."""
+        if not customer_ids:
+            return  # nobody's data in the answer: nothing to record
+        loaded = self.loaded
+        entry = AuditEntry(command="serve", kind=kind, scope=loaded.scope,
+                           inputs=loaded.audit_inputs, output=output, rows=rows,
+                           agent=self.agent, customer_ids=list(customer_ids))  # fmt: skip
+        self._append(entry)
+
     def reveal(self, query: str, index: int, customer_id: str) -> dict[str, str]:
         """The contact details of one customer of a search, after an audit line.
 
@@ -233,8 +252,20 @@ class Desk:
         entry = AuditEntry(command="serve", kind="reveal", scope=loaded.scope,
                            inputs=loaded.audit_inputs, output="browser", rows=1,
                            customer_id=customer_id or "(no id)", agent=self.agent)  # fmt: skip
-        append_audit(entry, self.audit_log)
+        self._append(entry)
         return dict(matches[index]["contact"])
+
+    def _append(self, entry: AuditEntry) -> None:
+        """The audit line, or an ExportError: the page then shows nothing (web._call)."""
+        try:
+            append_audit(entry, self.audit_log)
+        except OSError as exc:  # a folder in its place, a full disk: refused, not a 500
+            raise ExportError(
+                f"the audit log cannot be written ({exc.strerror or type(exc).__name__}); "
+                "nothing was shown",
+                file=self.audit_log or default_audit_path(),
+                hint="point --audit-log / RECALL_AUDIT_LOG at a regular file of your own",
+            ) from None
 
 
 def _bounded(text: str) -> str:

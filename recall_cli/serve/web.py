@@ -39,8 +39,10 @@ from recall_cli.errors import ExportError, RecallError
 from recall_cli.output.jsonout import dumps
 from recall_cli.output.terminal import bucket_text
 from recall_cli.output.writers import render
+from recall_cli.query.reading import in_doubt
 from recall_cli.serve.desk import Desk, StaleReveal
 from recall_cli.tasks.reports import scope_line
+from recall_cli.tasks.support import Answered
 from recall_cli.version import __version__
 
 __all__ = ["CSP", "Keys", "make_app"]
@@ -262,6 +264,16 @@ class _Endpoints:
         asked = await _call(self.desk.ask, text, show_rows=rows)
         if isinstance(asked, Response):
             return asked
+        # The customers the page will show are written to the audit log first.
+        if asked.kind == "customer" and asked.customer is not None:
+            refused = await _audited(self.desk, "customer", asked.customer, "browser",
+                                     SHOWN_MATCHES)  # fmt: skip
+        elif asked.kind == "lot" and asked.check is not None:
+            refused = await _audited(self.desk, "check rows", asked.check, "browser", SHOWN_ROWS)
+        else:
+            refused = None
+        if refused is not None:
+            return refused
         return self.html("answer.html", asked=asked, shown_rows=SHOWN_ROWS,
                          shown_matches=SHOWN_MATCHES)  # fmt: skip
 
@@ -271,7 +283,9 @@ class _Endpoints:
             return code
         rows = request.query_params.get("rows") == "1"
         found = await _call(self.desk.check, code, show_rows=rows)
-        return found if isinstance(found, Response) else _json_answer(found)
+        if isinstance(found, Response):
+            return found
+        return await _audited(self.desk, "check rows", found, "api") or _json_answer(found)
 
     async def api_customer(self, request: Request) -> Response:
         query = _param(request, "q", "give the customer id, email, phone digits, postal code "
@@ -279,7 +293,9 @@ class _Endpoints:
         if isinstance(query, Response):
             return query
         found = await _call(self.desk.customer, query)
-        return found if isinstance(found, Response) else _json_answer(found)
+        if isinstance(found, Response):
+            return found
+        return await _audited(self.desk, "customer", found, "api") or _json_answer(found)
 
     async def api_status(self, request: Request) -> Response:
         return _json(_status(self.desk))
@@ -335,6 +351,31 @@ async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return answer
 
 
+def seen(found: Answered, limit: int | None = None) -> tuple[list[str], int]:
+    """The customer ids an answer shows (the first `limit` matches or rows, as the page
+    draws them), and how many matches or rows that is. A lot's counts name nobody:
+    only its rows (`rows=1`) do."""
+    data = found.result.data
+    if found.result.kind == "customer":
+        shown = data["matches"][:limit]
+    else:
+        shown = (data.get("rows") or [])[:limit]
+    ids = dict.fromkeys(str(r.get("customer_id") or "(no id)") for r in shown)
+    return list(ids), len(shown)
+
+
+async def _audited(
+    desk: Desk, kind: str, found: Answered, output: str, limit: int | None = None
+) -> Response | None:
+    """Write the audit line of an answer that shows customers; a Response (503) when it
+    cannot be written, and then the answer is not given."""
+    ids, rows = seen(found, limit)
+    if not ids:
+        return None
+    done = await _call(desk.record_seen, kind, ids, output, rows)
+    return done if isinstance(done, Response) else None
+
+
 async def _posted(request: Request, keys: Keys) -> dict[str, Any] | Response:
     """A POST's JSON body, once its CSRF token is checked."""
     if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), keys.csrf):
@@ -366,18 +407,23 @@ def _status(desk: Desk) -> dict[str, Any]:
         "reloading": desk.reloading,
         "files": [{"file": os.path.basename(f.path), "modified": f.mtime} for f in loaded.files],
         "changed": [os.path.basename(f.path) for f in desk.changed()],
+        # As in `recall summary --format json`: inputs read once, lines in two files.
+        "files_duplicate": loaded.files_duplicate,
+        "lines_duplicate": loaded.lines_duplicate,
     }
 
 
 def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
     loaded = desk.loaded
-    line, ok = bucket_text(loaded.buckets, loaded.not_read)
+    line, ok = bucket_text(loaded.buckets, loaded.not_read, loaded.files_duplicate,
+                           loaded.lines_duplicate)  # fmt: skip
     return {
         "scope": loaded.scope,
         "scope_line": scope_line(loaded.scope),
         "files": loaded.files,
         "rows_line": line,
         "accounted": ok,
+        "in_doubt": in_doubt(loaded.lines_duplicate),  # lines counted twice: amber, as the CLI
         "loaded_at": loaded.loaded_at,
         "warnings": loaded.warnings,
         "changed": [os.path.basename(f.path) for f in desk.changed()],

@@ -135,7 +135,9 @@ class AuditEntry:
     ``output``: the output path, or ``"-"`` for standard output. ``rows``: rows exported.
     ``customer_id`` and ``agent`` are set by a reveal in ``recall serve`` only (which
     customer's contact details were shown, and the name given with ``--agent``); the
-    line then has them, and never the details themselves.
+    line then has them, and never the details themselves. ``customer_ids`` are the
+    customers a ``recall serve`` answer showed (a search, a lot's rows): ids only,
+    never the query typed (a name, a phone number) nor what was shown.
     """
 
     command: str
@@ -149,6 +151,7 @@ class AuditEntry:
     tool_version: str = field(default_factory=_tool_version)
     customer_id: str | None = None
     agent: str | None = None
+    customer_ids: list[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scope", _normalise_scope(self.scope))
@@ -164,12 +167,16 @@ class AuditEntry:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"audit {name} must be text")
+        if self.customer_ids is not None:
+            if not all(isinstance(i, str) for i in self.customer_ids):
+                raise TypeError("audit customer_ids must be a list of text")
+            object.__setattr__(self, "customer_ids", list(self.customer_ids))
 
     def to_json(self) -> str:
         """The entry as one JSON line, without the trailing newline (and without the
         reveal's keys on other lines)."""
         record = dataclasses.asdict(self)
-        for name in ("customer_id", "agent"):
+        for name in ("customer_id", "agent", "customer_ids"):
             if record[name] is None:
                 del record[name]
         return json.dumps(record, ensure_ascii=False, separators=(",", ":"))

@@ -161,10 +161,17 @@ def scope_audit(audit: ScopeAudit) -> Document:
 # --- support desk -----------------------------------------------------------------------
 
 
-def check(answer: dict[str, Any], scope: dict[str, Any], in_data: dict[str, int]) -> Document:
+def check(
+    answer: dict[str, Any], scope: dict[str, Any], in_data: dict[str, int],
+    double_counting: dict[str, Any] | None = None,
+) -> Document:  # fmt: skip
+    """The lot's answer; `double_counting` (support.double_counting): how many of its
+    lines another file repeats, in JSON always (null when none); on a terminal the
+    same warning goes to stderr."""
     keys = [k for k in answer if k not in ("rows", "gs1", "suggestions")]
     head = pairs("Lot check", [(k, answer[k]) for k in keys], "Check")
-    return Document("check", answer, (head,), {"scope": scope, "in_data": in_data})
+    data = {**answer, "double_counting": double_counting}
+    return Document("check", data, (head,), {"scope": scope, "in_data": in_data})
 
 
 PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "lots", "units", "shipments")
@@ -181,7 +188,9 @@ def public_matches(found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def customer(found: dict[str, Any]) -> Document:
+def customer(found: dict[str, Any], double_counting: dict[str, Any] | None = None) -> Document:
+    """The customers found, without contact details in JSON; `double_counting` as in
+    :func:`check`."""
     public = public_matches(found)
     table = Table(
         "Customers found",
@@ -189,7 +198,8 @@ def customer(found: dict[str, Any]) -> Document:
         [[m[k] for k in PUBLIC_MATCH_KEYS] for m in public["matches"]],
         "Customers",
     )
-    return Document("customer", public, (table,), {"found": found})
+    data = {**public, "double_counting": double_counting}
+    return Document("customer", data, (table,), {"found": found})
 
 
 # --- campaign and closing ---------------------------------------------------------
@@ -258,6 +268,8 @@ def audit_log(entries: list[dict[str, Any]]) -> Document:
         window = f"{scope.get('from') or '…'} to {scope.get('to') or '…'}" if scope else ""
         user = e.get("user", "") + (f" ({e['agent']})" if e.get("agent") else "")
         kind = e.get("kind", "") + (f" {e['customer_id']}" if e.get("customer_id") else "")
+        if e.get("customer_ids"):
+            kind += " " + ", ".join(map(str, e["customer_ids"]))
         rows.append([
             e.get("time_utc", e.get("error", "")), user, e.get("command", ""), kind,
             e.get("rows", ""), ", ".join(map(str, scope.get("lots", []))), window,

@@ -47,7 +47,7 @@ from recall_cli.query.lookup import (
 from recall_cli.tasks import reports
 from recall_cli.tasks.masking import mask_address, mask_email, mask_phone
 from recall_cli.tasks.tables import Document
-from recall_cli.words import plural
+from recall_cli.words import plural, verb
 
 if TYPE_CHECKING:
     import numpy as np
@@ -158,17 +158,19 @@ def customer_exit_status(found: dict[str, Any]) -> int:
     return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
 
 
-def double_counting(rows: Classified, at: np.ndarray, what: str) -> str | None:
-    """The warning when some of the shipments an answer counts are also in another file
-    (copies.py), else None. `at`: every row of the lot, or of the customers, asked."""
+def double_counting(rows: Classified, at: np.ndarray, what: str) -> dict[str, Any] | None:
+    """The lines an answer counts that another file repeats (copies.py), as the JSON
+    says them: ``{lines, units, warning}``, the warning as the CLI prints it; None when
+    there are none. `at`: every row of the lot, or of the customers, asked."""
     lines, units = copies_among(rows, at)
     if not lines:
         return None
-    verb = "is" if lines == 1 else "are"
-    return (f"possible double counting: {plural(lines, 'shipment line')} ({plural(units, 'unit')}) "
-            f"counted for {what} {verb} also in another file, with the same order id, lot, "
-            "customer, ship date and quantity: `recall summary` names the files; "
-            "--dedupe-lines counts each line once")  # fmt: skip
+    warning = (f"possible double counting: {plural(lines, 'shipment line')} "
+               f"({plural(units, 'unit')}) counted for {what} {verb(lines, 'is', 'are')} "
+               "also in another file, "
+               "with the same order id, lot, customer, ship date and quantity: `recall "
+               "summary` names the files; --dedupe-lines counts each line once")  # fmt: skip
+    return {"lines": lines, "units": units, "warning": warning}
 
 
 # --- the answer every front end writes ---------------------------------------------
@@ -190,14 +192,14 @@ class Answered:
 
 def answer_check(rows: Classified, code: str, *, show_rows: bool = False) -> Answered:
     found = check_code(rows, code, show_rows=show_rows)
-    result = reports.check(found.answer, rows.scope.to_dict(), found.in_data)
     lot = found.answer["lot"]
     doubt = double_counting(rows, lot_positions(rows, lot), f"lot {lot}")
-    return Answered(result, found.exit_status, (doubt,) if doubt else ())
+    result = reports.check(found.answer, rows.scope.to_dict(), found.in_data, doubt)
+    return Answered(result, found.exit_status, (doubt["warning"],) if doubt else ())
 
 
 def answer_customer(rows: Classified, query: str, *, reveal: bool = False) -> Answered:
     found = customer_lookup(rows, query, reveal=reveal)
     doubt = double_counting(rows, customer_rows(rows, query), "these customers")
-    return Answered(reports.customer(found), customer_exit_status(found),
-                    (doubt,) if doubt else ())  # fmt: skip
+    return Answered(reports.customer(found, doubt), customer_exit_status(found),
+                    (doubt["warning"],) if doubt else ())  # fmt: skip
