@@ -456,6 +456,26 @@ def test_locale_swap_not_claimed_for_genuine_dates(tmp_path: Path) -> None:
     assert [b for _, b, _ in outcome(r)] == ["matched"] * 3
 
 
+def test_text_shaped_like_date_cells_with_a_time_is_never_swapped(tmp_path: Path) -> None:
+    # An ERP's own datetime text in a workbook reads like the reader's date cells. Here
+    # swapping would look conclusive (Mar 12 is far from December, Dec 3 among it), but
+    # a CSV opened in the other locale makes cells at midnight: a time of day leaves
+    # the rows to a person instead of changing their dates.
+    rows = [HEADER, [LOT, "2010-03-12 13:30:00", "C1", "A", 1],
+            [LOT, "15/12/2010", "C2", "B", 1], [LOT, "20/12/2010", "C3", "C", 1]]  # fmt: skip
+    r = run(excel_xlsx(tmp_path / "t.xlsx", rows))
+    got = outcome(r)
+    assert [b for _, b, _ in got] == ["needs_review", "matched", "matched"]
+    assert "day and month swapped" in got[0][2]
+    assert r.shipments.sources[0].details["locale_swap"] == "to review"
+    assert any("time of day" in w for w in r.shipments.sources[0].warnings)
+    # The same at midnight is what a locale swap makes: restored.
+    rows[1][1] = "2010-03-12 00:00:00"
+    r = run(excel_xlsx(tmp_path / "m.xlsx", rows))
+    assert r.shipments.rows["ship_date"].dt.date.tolist()[0] == dt.date(2010, 12, 3)
+    assert r.shipments.sources[0].details["locale_swap"] == "restored"
+
+
 def test_locale_swap_needs_real_dates_not_csv_text(tmp_path: Path) -> None:
     # In a CSV every cell is text: ISO text beside dd/mm text is no locale swap.
     p = tmp_path / "t.csv"

@@ -252,9 +252,11 @@ def _locale_swap(
          `order` and at least one fits no other order;
       2. every real date has a day of 12 or less, and at least one has day != month;
       3. with day and month swapped, every such real date lies within SWAP_MARGIN of the
-         span of the text dates, and as read at least one does not.
-    With 1 and 2 but not 3 (both readings fit, or neither does) the column is
-    inconsistent: its real dates whose day and month differ go to review. If the dates
+         span of the text dates, and as read at least one does not;
+      4. every such real date is at midnight, as a CSV's dates become cells.
+    With 1 and 2 but not 3 or 4 the column is inconsistent: its real dates whose day
+    and month differ go to review. (Cells are told from text by how the reader writes
+    them, so text shaped like that is "real" here: 4 keeps it from being swapped.) If the dates
     as read fit and swapped ones do not, nothing was swapped.
     """
     if order not in (DAYFIRST, MONTHFIRST):
@@ -288,7 +290,11 @@ def _locale_swap(
     swap_fit = all(lo <= d <= hi for d in swapped)
     if read_fit and not swap_fit:
         return None
-    restore = swap_fit and not read_fit
+    # A date in a CSV that a spreadsheet opened becomes a cell at midnight. A workbook's
+    # text shaped like the reader's datetimes ("2010-12-01 13:30:00", an ERP's own
+    # text) reads the same as a real cell, so a time of day leaves it to a person.
+    midnight = all(uniques[i][11:19] == "00:00:00" for i in swappable)
+    restore = swap_fit and not read_fit and midnight
     n = int(rows[swappable].sum())
     shown = "dd/mm" if order == DAYFIRST else "mm/dd"
     other = "mm/dd" if order == DAYFIRST else "dd/mm"
@@ -303,9 +309,10 @@ def _locale_swap(
             "among the text dates; as read, they do not)"
         )
     else:
-        message = (
-            f"{what}; {rows_n} whose day and month differ go to review (both readings fit "
-            "the text dates, or neither does)"
+        message = f"{what}; {rows_n} whose day and month differ go to review (" + (
+            "both readings fit the text dates, or neither does)"
+            if midnight or not (swap_fit and not read_fit)
+            else "they have a time of day, so they may be text written like a date cell)"
         )
     return _Swap(restore=restore, message=message, affected=frozenset(swappable))
 
