@@ -592,3 +592,36 @@ def test_a_cached_query_does_not_import_pandas(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
                               text=True, env=env, check=True)  # fmt: skip
         assert done.stdout.rstrip().endswith("False"), query
+
+
+@pytest.mark.parametrize("query", ["SELECT count(*) FROM shipments", "SELECT nonsense FROM x"])
+def test_the_connection_is_closed_and_no_thread_holds_it(
+    query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A connection left to the garbage collector may be destroyed during interpreter
+    # shutdown from a daemon thread (the timeout's timer holds its `interrupt`), and
+    # DuckDB then aborts the whole process: a `recall sql` that printed its answer and
+    # died with SIGABRT.
+    import contextlib
+    import threading
+
+    import duckdb
+
+    from recall_cli.query.request import Request
+    from recall_cli.tasks import sql as engine
+
+    made: list[duckdb.DuckDBPyConnection] = []
+    real = engine.connect
+
+    def spy() -> duckdb.DuckDBPyConnection:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(engine, "connect", spy)
+    monkeypatch.setenv("RECALL_CACHE_DIR", "")
+    with contextlib.suppress(engine.QueryError):  # the second query does not bind
+        engine.query(Request.from_options(recall_file=RECALL, no_cache=True), query)
+    (connection,) = made
+    with pytest.raises(duckdb.ConnectionException):
+        connection.execute("SELECT 1")
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]

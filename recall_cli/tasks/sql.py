@@ -179,11 +179,17 @@ def query(request: Request, sql: str, *, timeout: float = DEFAULT_TIMEOUT,
     from recall_cli.query import cached
 
     connection = connect()
-    check_statement(connection, sql)  # refused before a single row is read
-    wanted = _views_named(connection, sql)
-    rows = cached.bucketed(request)
-    register_views(connection, rows, wanted)
-    table = execute(connection, sql, timeout)
+    try:
+        check_statement(connection, sql)  # refused before a single row is read
+        wanted = _views_named(connection, sql)
+        rows = cached.bucketed(request)
+        register_views(connection, rows, wanted)
+        table = execute(connection, sql, timeout)
+    finally:
+        # Closed here, in this thread: a connection left to the garbage collector can
+        # be destroyed during interpreter shutdown, from whichever thread drops it last,
+        # and DuckDB then aborts the process (duckdb/duckdb#13904).
+        connection.close()
     return Answer(from_arrow(table, title, name), rows)
 
 
@@ -283,6 +289,9 @@ def execute(connection: duckdb.DuckDBPyConnection, sql: str, timeout: float) -> 
         raise _query_error(exc) from None
     finally:
         timer.cancel()
+        # Joined, so that no thread is left holding the connection (through its
+        # bound `interrupt`) when the process exits.
+        timer.join()
     if table is None:
         raise QueryError("the statement returned no result", hint="write a SELECT")
     return _plain(table)
