@@ -30,8 +30,11 @@ RECALLED = ("B201575", "B201578", "F201611")
 OTHER = ("B201999", "F200553", "X123456")
 START, END = dt.date(2010, 11, 30), dt.date(2011, 1, 4)
 COUNTRIES = {"US": ("US", "United States", "USA"), "FR": ("FR", "France"),
-             "DE": ("DE", "Germany")}  # fmt: skip
+             "DE": ("DE", "Germany"), "PR": ("PR", "Puerto Rico"),
+             "MQ": ("Martinique", "MQ")}  # fmt: skip
 ASKED = ("US", "FR")
+# Territories of a country asked: neither in scope nor elsewhere, but a person's call.
+TERRITORY_OF_ASKED = ("PR", "MQ")
 NAMES = ("Céline Dupré", "José Moore", "Zoë Martin", "Björn Weiß", "Anaïs Noël", "Ann Lee")
 HEADER = ["Order", "Lot", "Ship Date", "Customer ID", "Name", "Quantity", "Country"]
 
@@ -61,12 +64,11 @@ def _shipments(seed: int, n: int) -> pd.DataFrame:
 
 def oracle(frame: pd.DataFrame) -> dict[str, int]:
     """The rule, written once more in plain pandas."""
-    inside = frame[
-        frame["lot"].isin(RECALLED)
-        & (frame["day"] >= START)
-        & (frame["day"] <= END)
-        & frame["country"].isin(ASKED)
-    ]
+    recalled_in_window = (
+        frame["lot"].isin(RECALLED) & (frame["day"] >= START) & (frame["day"] <= END)
+    )
+    inside = frame[recalled_in_window & frame["country"].isin(ASKED)]
+    territory = int((recalled_in_window & frame["country"].isin(TERRITORY_OF_ASKED)).sum())
     group = ["customer", "lot", "country"]
     net = inside.groupby(group)["quantity"].transform("sum")
     # An over-large return is not netted: it is left out for a person to check.
@@ -76,7 +78,7 @@ def oracle(frame: pd.DataFrame) -> dict[str, int]:
         "customers": int(matched["customer"].nunique()),
         "units": int(units),
         "shipments": len(matched),
-        "review": len(inside) - len(matched),
+        "review": len(inside) - len(matched) + territory,
     }
 
 

@@ -512,3 +512,35 @@ def test_exclude_notified_keeps_a_customer_whose_lots_grew(runner: CliRunner, gr
     assert "has no lots column: each customer listed is assumed told about every lot" in " ".join(
         plain.stderr.split()
     )
+
+
+def test_territories_of_an_asked_country_go_to_review_and_count_as_domestic(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Puerto Rico and Guam are in FDA's jurisdiction, Martinique is France: under
+    # --country US a shipment there is neither silently "elsewhere" nor assumed covered.
+    rows = [HEADER]
+    for i, country in enumerate(["US", "PR", "Guam", "MX", "Martinique"]):
+        rows.append(["A100001", "2011-01-10", f"C{i}", f"Name {i}", "555-0100", "1 Main St",
+                     "Town", "00901", country, 10, f"SO-{i}", "Cartridge"])  # fmt: skip
+    ships = write_csv(tmp_path / "ships.csv", rows)
+    scope = ["--lot", "A100001", "--from", "2011-01-01", "--to", "2011-01-31"]
+    done = invoke(runner, "summary", ships, *scope, "--country", "US", "--format", "json",
+                  "--no-cache")  # fmt: skip
+    got = as_json(done)["rows"]
+    assert (got["matched"], got["not_matched"], got["needs_review"]) == (1, 2, 2)
+    review = invoke(runner, "review", ships, *scope, "--country", "US", "--format", "csv",
+                    "--no-cache")  # fmt: skip
+    reasons = {r["customer_id"]: r["reason"] for r in csv.DictReader(io.StringIO(review.stdout))}
+    assert set(reasons) == {"C1", "C2"}
+    assert reasons["C1"].startswith("shipped to PR, a territory of US")
+    assert "--country GU" in reasons["C2"]
+    # Asked for, a territory is simply in scope; and FDA's domestic takes it in.
+    result = api.run(
+        api.Request.from_options(
+            paths=[ships], lots=["A100001"], countries=["US", "PR"], no_cache=True
+        )
+    ).result
+    totals = fda806_totals(result).set_index(["lot", "distribution"])
+    assert totals.loc[("A100001", "domestic"), "consignees"] == 2
+    assert fda806_frame(result)["distribution"].tolist() == ["domestic", "domestic"]

@@ -40,7 +40,42 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "MQ": ("mq", "mtq", "martinique"),
     "RE": ("re", "reu", "reunion", "la reunion"),
     "GF": ("gf", "guf", "guyane", "french guiana"),
+    "YT": ("yt", "myt", "mayotte"),
+    "PM": ("pm", "spm", "saint pierre et miquelon", "st pierre et miquelon"),
+    "BL": ("bl", "blm", "saint barthelemy", "st barthelemy"),
+    "MF": ("mf", "maf", "saint martin", "st martin"),
+    "NC": ("nc", "ncl", "nouvelle caledonie", "new caledonia"),
+    "PF": ("pf", "pyf", "polynesie francaise", "french polynesia"),
+    "WF": ("wf", "wlf", "wallis et futuna", "wallis and futuna"),
+    "GU": ("gu", "gum", "guam"),
+    "VI": ("vi", "vir", "us virgin islands", "u s virgin islands", "virgin islands",
+           "iles vierges des etats unis"),
+    "AS": ("as", "asm", "american samoa", "samoa americaines"),
+    "MP": ("mp", "mnp", "northern mariana islands", "iles mariannes du nord"),
+    "AW": ("aw", "abw", "aruba"),
+    "CW": ("cw", "cuw", "curacao"),
+    "SX": ("sx", "sxm", "sint maarten"),
+    "GL": ("gl", "grl", "greenland", "groenland"),
+    "FO": ("fo", "fro", "faroe islands", "iles feroe"),
+    "JE": ("je", "jey", "jersey"),
+    "GG": ("gg", "ggy", "guernsey", "guernesey"),
+    "IM": ("im", "imn", "isle of man", "ile de man"),
+    "GI": ("gi", "gib", "gibraltar"),
 }  # fmt: skip
+
+# Territories that exports list under their own ISO code though a recall or a
+# regulator of the parent country may cover them: FDA's jurisdiction includes Puerto
+# Rico and the other US territories, and the French overseas departments are France.
+# A recall limited to a parent country sends their rows to a person rather than
+# calling them "shipped elsewhere".
+TERRITORIES: dict[str, tuple[str, ...]] = {
+    "US": ("PR", "GU", "VI", "AS", "MP"),
+    "FR": ("GP", "MQ", "RE", "GF", "YT", "PM", "BL", "MF", "NC", "PF", "WF"),
+    "NL": ("AW", "CW", "SX"),
+    "DK": ("GL", "FO"),
+    "GB": ("JE", "GG", "IM", "GI"),
+}
+PARENT = {code: parent for parent, codes in TERRITORIES.items() for code in codes}
 
 # "EU" is ambiguous in general but in French exports means États-Unis only
 # when spelled out; keep the two-letter form out of the table.

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
+from recall_cli.normalize.countries import PARENT
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import fold_confusables
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY, UNTRUSTED_DATE_COLUMN
@@ -186,19 +187,25 @@ def _in_window(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.nda
     return has_date, in_window
 
 
-def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
-    """(in the countries asked, shipped to a known country outside them).
+def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(in the countries asked, shipped to a known country outside them, shipped to a
+    territory of a country asked).
 
     With --country, a row shipped to a known country outside those asked is out of
     scope whatever else is wrong with it: no reason sends it to review. A row whose
-    country is blank or unrecognised stays in doubt.
+    country is blank or unrecognised stays in doubt, and so does one shipped to a
+    territory of a country asked (Puerto Rico under --country US): whether the
+    recall covers it is a person's call, not a silent "elsewhere".
     """
     n = len(rows)
     if not scope.countries:
-        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     country_known = rows.country.where(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v)))
     in_countries = rows.country.where(lambda v: v in scope.countries)
-    return in_countries, country_known & ~in_countries
+    territory = rows.country.where(
+        lambda v: v not in scope.countries and PARENT.get(v) in scope.countries
+    )
+    return in_countries, country_known & ~in_countries & ~territory, territory
 
 
 COPY_REASON = "a copy of a line of an earlier file (--dedupe-lines)"
@@ -226,7 +233,7 @@ def classify_codes(
     reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
     lots = _lot_masks(rows, scope)
     has_date, in_window = _in_window(rows, scope)
-    in_countries, elsewhere = _countries(rows, scope)
+    in_countries, elsewhere, territory = _countries(rows, scope)
     data = rows.kind.where(lambda v: v == "data")
     if set_aside is not None:
         data &= ~set_aside
@@ -259,6 +266,7 @@ def classify_codes(
         review |= unknown_country
         reason[unknown_country & country_blank] = "country blank: cannot apply --country"
         reason[unknown_country & ~country_blank] = "country not recognised"
+        _territory_reasons(rows, unknown_country & territory, reason)
         inside &= ~unknown_country
     has_identity = rows.has_identity
     review |= inside & ~has_identity
@@ -280,6 +288,17 @@ def classify_codes(
     if set_aside is not None:
         reason[set_aside] = COPY_REASON
     return bucket, reason
+
+
+def _territory_reasons(rows: RuleInputs, where: np.ndarray, reason: np.ndarray) -> None:
+    if not where.any():
+        return
+    for code in np.unique(rows.country.codes[where]).tolist():
+        country = rows.country.values[code]
+        reason[where & (rows.country.codes == code)] = (
+            f"shipped to {country}, a territory of {PARENT[country]}: decide whether "
+            f"--country {PARENT[country]} covers it (add --country {country} if it does)"
+        )
 
 
 def _lookalike_reasons(rows: RuleInputs, lookalike: np.ndarray, reason: np.ndarray) -> None:

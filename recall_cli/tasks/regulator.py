@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from recall_cli.normalize.countries import PARENT
 from recall_cli.query.result import RecallResult
 from recall_cli.query.tally import net_units, whole_units
 
@@ -30,7 +31,14 @@ FSMA_COLUMNS = (
 
 
 def _distribution(country: pd.Series, domestic: str) -> pd.Series:
-    return country.map(lambda c: "domestic" if c == domestic else ("foreign" if c else "unknown"))
+    # FDA's "domestic" takes in Puerto Rico and the other US territories, which
+    # exports list under their own codes.
+    def part(c: str) -> str:
+        if c == domestic or PARENT.get(c) == domestic:
+            return "domestic"
+        return "foreign" if c else "unknown"
+
+    return country.map(part)
 
 
 def sent_lines(matched: pd.DataFrame) -> pd.DataFrame:
