@@ -23,6 +23,7 @@ from recall_cli.cli.params import (
 )
 from recall_cli.errors import UsageError
 from recall_cli.query import run as api
+from recall_cli.read.names import file_labels
 from recall_cli.words import plural
 
 AFFECTED_EXAMPLES = """\b
@@ -164,7 +165,7 @@ def export_command(
     if not_read:  # --skip-unreadable: the file is incomplete, said even with -q
         click.echo(
             f"✗ NOT EVERY FILE WAS READ: {len(not_read)} not read ("
-            + ", ".join(Path(f["file"]).name for f in not_read)
+            + ", ".join(file_labels(f["file"] for f in not_read).values())
             + ")",
             err=True,
         )

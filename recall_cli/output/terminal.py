@@ -13,6 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from recall_cli.read.names import file_labels
 from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 from recall_cli.words import noun as noun_of
@@ -94,7 +95,7 @@ def bucket_text(
     if ok:
         mark = "✓ every row accounted for"
     elif not_read:
-        names = ", ".join(os.path.basename(f["file"]) for f in not_read)
+        names = ", ".join(file_labels(f["file"] for f in not_read).values())
         mark = f"✗ NOT EVERY FILE WAS READ: {plural(len(not_read), 'file')} not read ({names})"
     else:
         mark = "✗ DOES NOT ADD UP"
@@ -140,10 +141,11 @@ def summary_view(summary: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) 
         rows.add_column(
             col, justify="right" if col not in ("file", "sheet", "date order") else "left"
         )
+    labels = file_labels(src["file"] for src in summary["sources"])
     for src in summary["sources"]:
         r = src["rows"]
         rows.add_row(
-            os.path.basename(src["file"]),
+            labels[src["file"]],
             src["sheet"],
             _n(src["header_row"]),
             src["date_order"],
@@ -290,8 +292,9 @@ def _support_lines(text: Text, answer: dict[str, Any]) -> None:
             f"  rows of this lot in the data: {_n(len(rows))} "
             f"({_n(matched)} matched = inside the recall scope)\n"
         )
+        labels = file_labels(r["file"] for r in rows)
         for r in rows:
-            where = os.path.basename(r["file"]) + (f" / {r['sheet']}" if r["sheet"] else "")
+            where = labels[r["file"]] + (f" / {r['sheet']}" if r["sheet"] else "")
             label = BUCKET_LABELS.get(r["bucket"], r["bucket"])
             qty = "" if r["quantity"] is None else _n(r["quantity"])
             text.append(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 import unicodedata
@@ -40,6 +39,7 @@ from recall_cli.output.jsonout import dumps
 from recall_cli.output.terminal import bucket_text
 from recall_cli.output.writers import render
 from recall_cli.query.reading import in_doubt
+from recall_cli.read.names import file_labels, label_of
 from recall_cli.serve.desk import Desk, StaleReveal
 from recall_cli.tasks.reports import scope_line
 from recall_cli.tasks.support import Answered
@@ -229,6 +229,12 @@ def marked(lot: str, near: str) -> list[tuple[str, bool]]:
     return [(a, a != b) for a, b in zip(lot, near, strict=True)]
 
 
+@jinja2.pass_context
+def _label(context: jinja2.runtime.Context, path: str) -> str:
+    """A file as the page names it: see read.names (two sites' `shipments.csv`)."""
+    return label_of(path, context.get("file_labels") or {})
+
+
 def _templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
@@ -236,7 +242,7 @@ def _templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["n"] = lambda v: "unknown" if v is None else f"{v:,}"
-    env.filters["base"] = os.path.basename
+    env.filters["base"] = _label
     env.filters["differences"] = differences
     env.filters["marked"] = marked
     return env
@@ -251,7 +257,8 @@ class _Endpoints:
         self.env = _templates()
 
     def html(self, name: str, **context: Any) -> HTMLResponse:
-        return HTMLResponse(self.env.get_template(name).render(**context))
+        labels = file_labels(f.path for f in self.desk.loaded.files)
+        return HTMLResponse(self.env.get_template(name).render(file_labels=labels, **context))
 
     async def page(self, request: Request) -> Response:
         return self.html("page.html", **_page_context(self.desk, self.keys))
@@ -402,11 +409,12 @@ def _json_answer(found: Any) -> Response:
 
 def _status(desk: Desk) -> dict[str, Any]:
     loaded = desk.loaded
+    labels = file_labels(f.path for f in loaded.files)
     return {
         "loaded_at": loaded.loaded_at,
         "reloading": desk.reloading,
-        "files": [{"file": os.path.basename(f.path), "modified": f.mtime} for f in loaded.files],
-        "changed": [os.path.basename(f.path) for f in desk.changed()],
+        "files": [{"file": labels[f.path], "modified": f.mtime} for f in loaded.files],
+        "changed": [label_of(f.path, labels) for f in desk.changed()],
         # As in `recall summary --format json`: inputs read once, lines in two files.
         "files_duplicate": loaded.files_duplicate,
         "lines_duplicate": loaded.lines_duplicate,
@@ -426,7 +434,9 @@ def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
         "in_doubt": in_doubt(loaded.lines_duplicate),  # lines counted twice: amber, as the CLI
         "loaded_at": loaded.loaded_at,
         "warnings": loaded.warnings,
-        "changed": [os.path.basename(f.path) for f in desk.changed()],
+        "changed": [
+            label_of(f.path, file_labels(f.path for f in loaded.files)) for f in desk.changed()
+        ],
         "csrf": keys.csrf,
         "version": __version__,
     }

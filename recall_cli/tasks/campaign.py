@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from recall_cli.query.tally import (
     channel,
     has_postal_address,
 )
+from recall_cli.read.names import file_labels
 from recall_cli.tasks import reports
 from recall_cli.tasks.tables import LIST_SEPARATOR, Chart, Document, Result, Table, from_frame
 
@@ -375,10 +375,11 @@ def sources_frame(campaign: Campaign) -> pd.DataFrame:
     """Files, sheets, header rows, column mapping and bucket counts per sheet."""
     result = campaign.result
     out = []
+    labels = file_labels(info.file for info in result.shipments.sources)
     for info, counts in zip(result.shipments.sources, result.source_counts(), strict=True):
         out.append(
             {
-                "file": Path(info.file).name,
+                "file": labels[info.file],
                 "sheet": info.sheet,
                 "header_row": info.header_row if info.header_row is not None else "",
                 "columns": LIST_SEPARATOR.join(f"{k}={v}" for k, v in info.columns.items()),

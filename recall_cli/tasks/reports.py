@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recall_cli.read.names import file_labels, label_of
 from recall_cli.tasks.tables import Chart, Document, Table, from_frame, pairs
 
 if TYPE_CHECKING:
@@ -66,11 +67,12 @@ def duplicate_pairs(data: dict[str, Any]) -> list[tuple[str, Any]]:
         out.append(("inputs read once (the same as an earlier one)",
                     "; ".join(f"{os.path.basename(d['path'])} = "
                               f"{os.path.basename(d['same_as'])}" for d in files)))  # fmt: skip
+    labels = file_labels(s["file"] for s in data.get("sources") or [])
     for g in data.get("lines_duplicate") or []:
         what = ("counted once (--dedupe-lines)" if g["set_aside"] else
                 f"{g['lines_in_recall']:,} in the recall, counted twice")  # fmt: skip
-        out.append((f"lines of {os.path.basename(g['file'])} also in "
-                    f"{os.path.basename(g['same_as'])}"
+        out.append((f"lines of {label_of(g['file'], labels)} also in "
+                    f"{label_of(g['same_as'], labels)}"
                     + ("" if g["order_id"] else " (no order id)"),
                     f"{g['lines']:,} ({g['units']:,} units): {what}"))  # fmt: skip
     return out
@@ -104,8 +106,9 @@ def summary(data: dict[str, Any], weeks: Sequence[tuple[dt.date, int]]) -> Docum
         ("country", *_STATS),
         [[c, *(s[k] for k in _STATS)] for c, s in data["by_country"].items()],
     )
+    labels = file_labels(s["file"] for s in data["sources"])
     rows = [
-        [os.path.basename(s["file"]), s["sheet"], s["header_row"], s["date_order"],
+        [labels[s["file"]], s["sheet"], s["header_row"], s["date_order"],
          *(s["rows"][b] for b in BUCKETS), s["rows"]["read"]]
         for s in data["sources"]
     ]  # fmt: skip
@@ -121,7 +124,8 @@ def review_rows(result: RecallResult) -> Table:
     """Rows that need a person: file, sheet, Excel row, reason and the raw values."""
     frame = result.review_rows()
     out = frame[list(REVIEW_COLUMNS)].rename(columns={"lot_raw": "lot", "date_raw": "ship_date"})
-    out["file"] = out["file"].map(lambda f: Path(f).name)
+    labels = file_labels(s.file for s in result.shipments.sources)
+    out["file"] = out["file"].map(lambda f: label_of(f, labels))
     return from_frame(out.reset_index(drop=True), "Needs review")
 
 

@@ -30,10 +30,10 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recall_cli.errors import RecallError, UsageError
+from recall_cli.read.names import file_labels
 from recall_cli.tasks.tables import Table, from_arrow
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ T, D, N, I = "VARCHAR", "DATE", "DOUBLE", "BIGINT"  # noqa: E741
 # fmt: off
 VIEWS: tuple[View, ...] = (
     View("shipments", "every row read, one per row below a header, in file order", (
-        _c("file", T, "the file's name, as `review` prints it"),
+        _c("file", T, "the file's name as `review` prints it (folders too where two share it)"),
         _c("path", T, "the file as it was given (with its folder)"),
         _c("sheet", T, "the sheet; NULL for a CSV file"),
         _c("row", I, "the row number as Excel shows it (the line, in a CSV file)"),
@@ -397,8 +397,9 @@ def shipments_arrow(rows: Bucketed) -> pa.Table:
 
     table = rows.table
     files = ab.distinct(table["file"])
+    labels = file_labels(files.values)
     made: dict[str, Any] = {
-        "file": _coded(files.codes, [Path(f).name for f in files.values]),
+        "file": _coded(files.codes, [labels[f] for f in files.values]),
         "path": _coded(files.codes, files.values),
         "bucket": _coded(rows.codes, list(BUCKETS)),
         "reason": _reasons(rows.reason, rows.codes == BUCKETS.index(NEEDS_REVIEW)),
