@@ -315,3 +315,44 @@ def test_same_customer_different_addresses(runner, tmp_path: Path) -> None:  # t
     assert any("1 customer has different addresses" in w for w in r.warnings())
     result = invoke(runner, "summary", a, b, "--lot", LOT, "--no-cache")
     assert "1 customer has different addresses" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("second", "said"),
+    [("Lot 2", "'Lot 2' is not: if the recalled lot can be there, run again with "
+               "--column lot='Lot 2'"),
+     ("Lot", "a second column headed 'Lot' is not searched"),
+     ("Component batch", "'Component batch' is not")],
+)  # fmt: skip
+def test_a_second_lot_column_is_said_not_searched(
+    runner, tmp_path: Path, second: str, said: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A recalled lot in a column the mapping left unused is never compared with the
+    # recall list: the row is "not matched", so the run must say which column it read.
+    path = write_csv(tmp_path / "two.csv", [
+        ["Ship Date", "Customer ID", "Name", "Lot", "Quantity", second],
+        ["2010-12-01", "C1", "Ann", "B201999", 10, "B201575"],
+    ])  # fmt: skip
+    done = invoke(runner, "summary", path, "--lot", "B201575", "--no-cache")
+    assert said in done.stderr
+    assert done.stderr.count("not searched") + done.stderr.count("is not:") == 1
+    # Mapped by hand, the other column is the lot searched.
+    if second != "Lot":
+        done = invoke(runner, "summary", path, "--lot", "B201575", "--column", f"lot={second}",
+                      "--no-cache", "--format", "json")  # fmt: skip
+        assert as_json(done)["rows"]["matched"] == 1
+
+
+def test_only_unused_columns_naming_a_lot_are_warned_of(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv(tmp_path / "one.csv", [
+        ["Ship Date", "Customer ID", "Name", "Lot", "Quantity", "Lot status", "Notes"],
+        ["2010-12-01", "C1", "Ann", "B201575", 10, "released", ""],
+    ])  # fmt: skip
+    done = invoke(runner, "summary", path, "--lot", "B201575", "--no-cache")
+    assert "is the one searched" in done.stderr  # "Lot status" names a lot: said once
+    plain = write_csv(tmp_path / "plain.csv", [
+        ["Ship Date", "Customer ID", "Name", "Lot", "Quantity", "Notes"],
+        ["2010-12-01", "C1", "Ann", "B201575", 10, ""],
+    ])  # fmt: skip
+    assert "searched" not in invoke(runner, "summary", plain, "--lot", "B201575",
+                                    "--no-cache").stderr  # fmt: skip

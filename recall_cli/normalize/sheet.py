@@ -680,7 +680,36 @@ def _header_or_skip(
         info.warnings.append(
             "duplicate columns ignored (the first one is used): " + ", ".join(duplicates)
         )
+    _warn_other_lot_columns(info, duplicates)
     return header_idx, mapping
+
+
+def _warn_other_lot_columns(info: SourceInfo, duplicates: list[str]) -> None:
+    """Say so when a second column names a lot: its cells are never compared with the
+    recall list, so a recalled lot there would be "not matched" with nothing said."""
+    lot = info.columns.get("lot")
+    if lot is None:
+        return
+    if any(canonical_for(h) == "lot" or fold(h) == fold(lot) for h in duplicates):
+        info.warnings.append(
+            f"a second column headed {lot!r} is not searched, only the first: if the "
+            "recalled lot can be in it, give it a header of its own and run again with "
+            '--column lot="THAT HEADER"'
+        )
+    others = [h for h in info.ignored_columns
+              if h not in duplicates and _LOT_WORD.search(fold(h))]  # fmt: skip
+    if others:
+        shown = ", ".join(repr(h) for h in others)
+        info.warnings.append(
+            f"lot column {lot!r} is the one searched; {shown} "
+            f"{'is' if len(others) == 1 else 'are'} not: if the recalled lot can be "
+            f"there, run again with --column lot={others[0]!r}"
+        )
+
+
+# A header naming a lot or batch that the column mapping left unused ("Lot 2",
+# "Component lot", a second "Lot").
+_LOT_WORD = re.compile(r"\b(?:lot|lots|batch|lote|charge|chargen|partie)\b")
 
 
 @dataclass
