@@ -88,7 +88,9 @@ def test_api_check_is_the_cli_json(
     assert got.headers["x-recall-exit-status"] == str(cli.exit_code)
 
 
-@pytest.mark.parametrize("query", ["martin", "C10003", "555-0101", "75011", "nobody at all"])
+@pytest.mark.parametrize(
+    "query", ["martin", "C10003", "555-0101", "75011", "nobody at all", "C10358"]
+)  # fmt: skip  (C10358: needs review, exit 6)
 def test_api_customer_is_the_cli_json(runner: CliRunner, client: TestClient, query: str) -> None:
     cli = invoke(runner, "-q", "customer", query, "--recall", RECALL, "--format", "json")
     got = client.get("/api/customer", params={"q": query})

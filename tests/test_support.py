@@ -252,7 +252,8 @@ def test_customer_json_never_has_contact(
     assert json.loads(result.stdout) == {
         "query": "Jane",
         "matches": [{"customer_id": "C1", "name": "Jane Doe", "affected": True,
-                     "lots": ["B201575"], "units": 55, "shipments": 2}],
+                     "verdict": "affected", "lots": ["B201575"], "units": 55, "shipments": 2,
+                     "review": []}],
         "double_counting": None,
     }  # fmt: skip
     assert "example.com" not in result.stdout and "1018" not in result.stdout
@@ -294,6 +295,7 @@ def test_usage_error_is_2_and_help_documents_statuses(runner: CliRunner, data: P
     assert (
         f"{support.LOOKS_LIKE} not on the list but looks like a recalled lot" in SUPPORT_EXIT_HELP
     )
+    assert f"{support.NEEDS_REVIEW} needs review" in SUPPORT_EXIT_HELP
     for command in ("check", "customer"):
         help_text = " ".join(invoke(runner, command, "--help").stdout.split())
         assert "Exit status: 0 affected" in help_text and "3 not affected" in help_text
@@ -438,3 +440,36 @@ def test_counts_agree_with_their_nouns(runner: CliRunner, data: Path) -> None:
     out = run(runner, data, "customer", "C2").stdout
     assert "in 1 shipment\n" in out
     assert "1 shipments" not in out
+
+
+def test_a_customer_whose_shipment_needs_review_is_not_not_affected(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # C5's only shipment of a recalled lot has a date that is no calendar date: the
+    # row is in review, and "not affected" (exit 3) would be a verdict nobody made.
+    path = write_csv(tmp_path / "s.csv", [
+        ["Ship Date", "Customer ID", "Name", "Email", "Country", "Lot", "Quantity"],
+        ["2010-12-01", "C1", "Ann Lee", "a@x.org", "US", "B201575", 10],
+        ["2010-12-02", "C6", "Flo Lee", "f@x.org", "US", "XK4471", 5],
+        ["2010-12-35", "C5", "Ed Lee", "e@x.org", "US", "B201575", 5],
+    ])  # fmt: skip
+    scope = ["--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04"]
+    for cache in (["--no-cache"], [], []):  # a full run, then (twice) from the cache
+        done = invoke(runner, "customer", "C5", path, *scope, *cache)
+        assert done.exit_code == support.NEEDS_REVIEW == 6
+        assert "NEEDS REVIEW" in done.stdout and "not affected" not in done.stdout
+        assert "s.csv row 4, lot B201575: ship date not a real calendar date" in done.stdout
+        got = json.loads(invoke(runner, "customer", "C5", path, *scope, *cache,
+                                "--format", "json").stdout)  # fmt: skip
+        (m,) = got["matches"]
+        assert (m["verdict"], m["affected"], m["shipments"]) == ("needs_review", False, 0)
+        assert m["review"] == [{"file": str(path), "sheet": "", "row": 4, "lot": "B201575",
+                                "reason": "ship date not a real calendar date"}]  # fmt: skip
+    # An affected customer stays affected, one with nothing in review not affected.
+    assert invoke(runner, "customer", "C1", path, *scope).exit_code == support.AFFECTED
+    assert invoke(runner, "customer", "C6", path, *scope).exit_code == support.NOT_AFFECTED
+    # Several matches: affected first, then the one in review, then the rest.
+    found = json.loads(invoke(runner, "customer", "Lee", path, *scope, "--format",
+                              "json").stdout)  # fmt: skip
+    assert [m["customer_id"] for m in found["matches"]] == ["C1", "C5", "C6"]
+    assert invoke(runner, "customer", "Lee", path, *scope).exit_code == support.AFFECTED

@@ -26,7 +26,8 @@ SUPPORT_EXIT_HELP = (
     "Exit status: 0 affected (check: the lot is on the recall list, even with no "
     "shipment inside the scope); 3 not affected; 4 no customer matches (customer); "
     "5 not on the list but looks like a recalled lot: check the box (check); "
-    "1 error; 2 usage error (check: text that is not a lot)."
+    "6 needs review: no matching customer is affected but one has a shipment a person "
+    "must read first (customer); 1 error; 2 usage error (check: text that is not a lot)."
 )
 
 CHECK_EXAMPLES = """\b

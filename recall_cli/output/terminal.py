@@ -13,7 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from recall_cli.read.names import file_labels
+from recall_cli.read.names import file_labels, label_of
 from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 from recall_cli.words import noun as noun_of
@@ -303,13 +303,21 @@ def _support_lines(text: Text, answer: dict[str, Any]) -> None:
             )
 
 
+_VERDICTS = {
+    "affected": ("AFFECTED", "bold red"),
+    "needs_review": ("NEEDS REVIEW", "bold yellow"),
+    "not_affected": ("not affected", "bold green"),
+}
+
+
 def customer_view(found: dict[str, Any]) -> Text:
     text = Text()
     if not found["matches"]:
         text.append(f"no customer matches {found['query']!r}\n")
         return text
+    labels = file_labels(r["file"] for m in found["matches"] for r in m["review"])
     for m in found["matches"]:
-        verdict = ("AFFECTED", "bold red") if m["affected"] else ("not affected", "bold green")
+        verdict = _VERDICTS[m["verdict"]]
         text.append(f"{m['customer_id'] or '(no id)'}  {m['name']}  ")
         text.append(verdict[0], style=verdict[1])
         if m["affected"]:
@@ -317,7 +325,13 @@ def customer_view(found: dict[str, Any]) -> Text:
                 f"  lots {', '.join(m['lots'])}; {_count(m['units'], 'unit')} in "
                 f"{_count(m['shipments'], 'shipment')}"
             )
+        elif m["review"]:
+            text.append(f"  {_count(len(m['review']), 'shipment')} to read at the source first")
         text.append("\n")
+        for r in m["review"]:
+            where = label_of(r["file"], labels) + (f" / {r['sheet']}" if r["sheet"] else "")
+            text.append(f"    needs review: {where} row {r['row']}, lot {r['lot'] or '-'}: "
+                        f"{r['reason']}\n", style="yellow")  # fmt: skip
         contact = m.get("contact")
         if contact:
             line = ", ".join(v for v in contact.values() if v)

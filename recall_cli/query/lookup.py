@@ -24,6 +24,7 @@ from recall_cli.normalize.columns import normalize_header
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.query.buckets import (
     MATCHED,
+    NEEDS_REVIEW,
     RULE_COLUMNS,
     RecallScope,
     classify,
@@ -91,6 +92,7 @@ class Classified:
     scope: RecallScope
     buckets: np.ndarray | None = None
     set_aside: np.ndarray | None = None  # copies of an earlier file's lines (--dedupe-lines)
+    reasons: np.ndarray | None = None  # each row's review reason, when `buckets` is given
     _data_mask: np.ndarray | None = field(default=None, repr=False)
     _codes: dict[str, _Codes] = field(default_factory=dict, repr=False)
     _keyed: dict[tuple[str, Callable[[str], str]], dict[str, list[str]]] = field(
@@ -143,22 +145,34 @@ class Classified:
         columns = [c for c in wanted if c in result.rows.columns]
         table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
         aside = result.copies.set_aside if result.copies is not None else None
-        return cls(table, result.scope, result.bucket, aside)
+        return cls(table, result.scope, result.bucket, aside, result.reason)
 
     def bucket_at(self, rows: np.ndarray) -> np.ndarray:
-        if self.buckets is not None:
-            return self.buckets[rows]
+        return self._classified_at(rows)[0]
+
+    def _classified_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(bucket, review reason) of the rows at these positions."""
+        if self.buckets is not None and self.reasons is not None:
+            return self.buckets[rows], self.reasons[rows]
         subset = self.table.select(list(RULE_COLUMNS)).take(ab.indices(rows))
         aside = None if self.set_aside is None else self.set_aside[rows]
-        return classify(rule_inputs(subset), self.scope, aside)[0]
+        buckets, reasons = classify(rule_inputs(subset), self.scope, aside)
+        if self.buckets is not None:  # given buckets win; the rule says only why
+            buckets = self.buckets[rows]
+            reasons = np.where(buckets == NEEDS_REVIEW, reasons, "")
+        return buckets, reasons
 
     def take(self, rows: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
-        """The rows at these positions as records, with `_pos` and `_bucket`."""
+        """The rows at these positions as records, with `_pos`, `_bucket` and `_reason`
+        (why the row needs review; "" in the other buckets)."""
         subset = self.table.select(list(columns)).take(ab.indices(rows))
         records = ab.records(subset)
-        for pos, bucket, record in zip(rows.tolist(), self.bucket_at(rows), records, strict=True):
+        buckets, reasons = self._classified_at(rows)
+        for pos, bucket, reason, record in zip(rows.tolist(), buckets, reasons, records,
+                                               strict=True):  # fmt: skip
             record["_pos"] = pos
             record["_bucket"] = str(bucket)
+            record["_reason"] = str(reason) if bucket == NEEDS_REVIEW else ""
         return records
 
     @property
@@ -365,15 +379,24 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     at = customer_rows(rows, query)
     contact = latest_contact(rows.table, at)
     by_customer: dict[str, list[dict[str, Any]]] = {}
-    for record in rows.take(at, ["customer_key", "ship_date", "customer_id", "lot", "quantity"]):
+    wanted = ["customer_key", "ship_date", "customer_id", "lot", "quantity", "file", "sheet", "row"]
+    for record in rows.take(at, wanted):
         by_customer.setdefault(record["customer_key"], []).append(record)
     matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
-    matches.sort(key=lambda m: (not m["affected"], m["customer_id"], m["name"]))
+    matches.sort(key=lambda m: (_VERDICT_ORDER.index(m["verdict"]), m["customer_id"], m["name"]))
     return {"query": query, "matches": matches}
+
+
+# A customer with no matched shipment but one that needs review is not "not affected":
+# a person must read that row before anyone tells the patient so.
+AFFECTED, NEEDS_REVIEW_VERDICT, NOT_AFFECTED = "affected", "needs_review", "not_affected"
+_VERDICT_ORDER = (AFFECTED, NEEDS_REVIEW_VERDICT, NOT_AFFECTED)
 
 
 def _customer_entry(records: list[dict[str, Any]], contact: dict[str, str]) -> dict[str, Any]:
     matched = [r for r in records if r["_bucket"] == MATCHED]
+    in_review = [r for r in records if r["_bucket"] == NEEDS_REVIEW]
+    verdict = AFFECTED if matched else (NEEDS_REVIEW_VERDICT if in_review else NOT_AFFECTED)
     latest = max(records, key=lambda r: (r["ship_date"] is not None, r["ship_date"] or 0,
                                          r["_pos"]))  # fmt: skip
     return {
@@ -381,8 +404,19 @@ def _customer_entry(records: list[dict[str, Any]], contact: dict[str, str]) -> d
         "customer_id": (matched or [latest])[0]["customer_id"],
         "name": contact["name"],
         "affected": bool(matched),
+        "verdict": verdict,
         "lots": sorted({r["lot"] for r in matched}),
         "units": net_units([r["quantity"] for r in matched]),
         "shipments": len(matched),
         "contact": {c: contact[c] for c in SHOWN_CONTACT},
+        "review": [
+            {
+                "file": r["file"],
+                "sheet": r["sheet"],
+                "row": int(r["row"]),
+                "lot": r["lot"],
+                "reason": r["_reason"],
+            }
+            for r in sorted(in_review, key=lambda r: r["_pos"])
+        ],
     }

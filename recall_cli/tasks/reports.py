@@ -178,7 +178,8 @@ def check(
     return Document("check", data, (head,), {"scope": scope, "in_data": in_data})
 
 
-PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "lots", "units", "shipments")
+PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "verdict", "lots", "units", "shipments",
+                     "review")  # fmt: skip
 
 
 def public_matches(found: dict[str, Any]) -> dict[str, Any]:

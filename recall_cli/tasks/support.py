@@ -18,6 +18,9 @@ Exit statuses are part of the answer, so scripts can branch without parsing text
 - 5 (LOOKS_LIKE): the lot is not on the recall list, but looks like a recalled
   lot (normalize.lots.looks_like: one edit, look-alike characters, a Unicode
   confusable), whether or not it is in the data: the box must be checked.
+- 6 (NEEDS_REVIEW): no matching customer is affected, but one has a shipment
+  that needs review (an unreadable date, a look-alike lot...): a person reads
+  that row before the patient is told anything.
 - 1 and 2 stay errors and usage errors.
 """
 
@@ -72,6 +75,7 @@ AFFECTED = 0
 NOT_AFFECTED = 3
 NOT_FOUND = 4
 LOOKS_LIKE = 5
+NEEDS_REVIEW = 6
 
 # Contact fields an agent never needs in full to confirm who is calling.
 _MASKERS = {"email": mask_email, "phone": mask_phone, "address": mask_address}
@@ -155,7 +159,10 @@ def customer_lookup(rows: Classified, query: str, *, reveal: bool = False) -> di
 def customer_exit_status(found: dict[str, Any]) -> int:
     if not found["matches"]:
         return NOT_FOUND
-    return AFFECTED if any(m["affected"] for m in found["matches"]) else NOT_AFFECTED
+    verdicts = {m["verdict"] for m in found["matches"]}
+    if "affected" in verdicts:
+        return AFFECTED
+    return NEEDS_REVIEW if "needs_review" in verdicts else NOT_AFFECTED
 
 
 def double_counting(rows: Classified, at: np.ndarray, what: str) -> dict[str, Any] | None:
