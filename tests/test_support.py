@@ -101,6 +101,7 @@ def test_barcode_forms_give_the_lot_and_gs1_fields(
         "shipments": 3,
         "first_shipped": "2010-12-01",
         "last_shipped": "2011-01-04",
+        "needs_review": 0,
         "gs1": {"gtin": GTIN, "expiry": "2012-06-30", "serial": "SN77"},
         "looks_like": [],
         "confusable_of": None,
@@ -473,3 +474,52 @@ def test_a_customer_whose_shipment_needs_review_is_not_not_affected(
                               "json").stdout)  # fmt: skip
     assert [m["customer_id"] for m in found["matches"]] == ["C1", "C5", "C6"]
     assert invoke(runner, "customer", "Lee", path, *scope).exit_code == support.AFFECTED
+
+
+def test_a_lot_cell_holding_a_recalled_lot_among_other_text_goes_to_review(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # "LOT B201575" and "B201575 / B201999" were "not matched": patients of a recalled
+    # lot not told. A person reads such a cell; a longer code (B2015750) is another lot.
+    path = write_csv(tmp_path / "s.csv", [
+        ["Ship Date", "Customer ID", "Name", "Country", "Lot", "Quantity"],
+        ["2010-12-01", "C1", "Ann", "US", "B201575", 10],
+        ["2010-12-02", "C2", "Bob", "US", "LOT B201575", 5],
+        ["2010-12-03", "C3", "Cy", "US", "B201575 / B201999", 5],
+        ["2010-12-04", "C4", "Di", "US", "B-201575", 5],
+        ["2010-12-04", "C5", "Ed", "US", "B2015750", 5],
+        ["2011-03-01", "C6", "Fa", "US", "LOT B201575", 5],  # outside the window
+        ["2010-12-04", "C7", "Gu", "FR", "LOT B201575", 5],  # outside --country US
+    ])  # fmt: skip
+    scope = ["--lot", "B201575", "--from", "2010-11-30", "--to", "2011-01-04", "--country", "US"]
+    for cache in (["--no-cache"], [], []):
+        done = invoke(runner, "review", path, *scope, *cache, "--format", "json")
+        got = {r["customer_id"]: r["reason"] for r in json.loads(done.stdout)}
+        assert set(got) == {"C2", "C3", "C4"}
+        assert got["C2"] == ("lot cell 'LOT B201575' holds recalled lot B201575 among other "
+                             "characters: read the cell at the source")  # fmt: skip
+        check = invoke(runner, "check", "B201575", path, *scope, *cache, "--format", "json")
+        answer = json.loads(check.stdout)
+        assert (answer["shipments"], answer["needs_review"]) == (1, 3)
+        shown = invoke(runner, "check", "B201575", path, *scope, *cache, "--show-rows")
+        assert "3 shipments of this lot need review" in shown.stdout
+        assert "s.csv row 3: needs review" in shown.stdout
+        # The agent reads the label off the data: never a bare NOT IN RECALL.
+        typed = invoke(runner, "check", "LOT B201575", path, *scope, *cache)
+        assert typed.exit_code == support.LOOKS_LIKE
+        assert "looks like recalled B201575" in typed.stdout
+    summary = json.loads(invoke(runner, "summary", path, *scope, "--format", "json").stdout)
+    assert summary["rows"] == {"read": 7, "matched": 1, "not_matched": 3, "not_data": 0,
+                               "needs_review": 3}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "held"),
+    [("LOT B201575", "B201575"), ("B201575/B201999", "B201575"), ("B-201575", "B201575"),
+     ("N° DE LOT: B201575", "B201575"), ("B201575", None), ("B2015750", None),
+     ("XB201575", None), ("", None), ("B 2015 75", "B201575")],
+)  # fmt: skip
+def test_embedded_lot(cell: str, held: str | None) -> None:
+    from recall_cli.query.buckets import embedded_lot
+
+    assert embedded_lot(cell, ("B201575", "F201611")) == held

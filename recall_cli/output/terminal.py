@@ -17,7 +17,7 @@ from recall_cli.read.names import file_labels, label_of
 from recall_cli.tasks.reports import STATUS_PAIRS, duplicate_pairs, scope_line
 from recall_cli.tasks.tables import Document, Result, Table
 from recall_cli.words import noun as noun_of
-from recall_cli.words import plural
+from recall_cli.words import plural, verb
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -260,6 +260,14 @@ def check_view(answer: dict[str, Any], scope: dict[str, Any], elsewhere: dict[st
         text.append(f"{answer['lot']}: NOT IN RECALL", style="bold green")
         text.append(f" (recalled lots: {', '.join(scope['lots'])})\n")
         _barcode_line(text, answer)
+    doubt = answer.get("needs_review") or 0
+    if doubt:
+        text.append(
+            f"  {_count(doubt, 'shipment')} of this lot {verb(doubt, 'needs', 'need')} review: "
+            f"a person reads {'it' if doubt == 1 else 'them'} at the source (--show-rows "
+            "lists them, `recall review` says why)\n",
+            style="bold yellow",
+        )
     text.append(
         f"  in the data: {_count(elsewhere['shipments'], 'shipment')} to "
         f"{_count(elsewhere['customers'], 'customer')} in all\n"

@@ -8,6 +8,7 @@ agent's answer and the regulator's count come from one rule set.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -146,6 +147,10 @@ class _LotMasks:
     # A Unicode look-alike of a recalled lot (a Cyrillic В in В201575) is treated as
     # that lot would be, but where it would match it goes to review: the box decides.
     confusable: np.ndarray
+    # A cell holding a recalled lot among other text ("LOT B201575", "B201575 /
+    # B201999") or split by punctuation ("B-201575"), treated the same way: where it
+    # would match, a person reads the cell (embedded_lot says which lot).
+    embeds: np.ndarray
     # Numeric lots that may be recalled codes Excel turned into numbers.
     maybe_zeros: np.ndarray
     maybe_sci: np.ndarray
@@ -170,9 +175,28 @@ def _lot_masks(rows: RuleInputs, scope: RecallScope) -> _LotMasks:
         confusable=rows.lot.where(
             lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
         ),
+        embeds=rows.lot.where(lambda v: embedded_lot(v, scope.lots) is not None),
         maybe_zeros=maybe_zeros,
         maybe_sci=maybe_sci,
     )
+
+
+_SEPARATORS = re.compile(r"[^0-9A-Z]+")
+
+
+def embedded_lot(lot: str, recalled: Iterable[str]) -> str | None:
+    """The recalled lot a normalised lot cell holds without being it: as a whole word
+    among other text ("LOT B201575", "B201575/B201999"), or with punctuation inside
+    ("B-201575"). None for the recalled lot itself and for every other cell."""
+    wanted = set(recalled)
+    if lot in wanted or not lot:
+        return None
+    words = [w for w in _SEPARATORS.split(lot.upper()) if w]
+    for word in words:
+        if word in wanted:
+            return word
+    joined = "".join(words)
+    return joined if len(words) > 1 and joined in wanted else None
 
 
 def _in_window(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.ndarray]:
@@ -242,7 +266,7 @@ def classify_codes(
     note = rows.kind.where(lambda v: v == "note")
     bucket[note] = BUCKETS.index(NOT_DATA)
     review = np.zeros(n, dtype=bool)
-    note_doubt = note & (lots.recalled | lots.confusable) & ~elsewhere
+    note_doubt = note & (lots.recalled | lots.confusable | lots.embeds) & ~elsewhere
     review |= note_doubt
     reason[note_doubt] = "a line with a recalled lot but no date, customer or quantity"
     # A row with the wrong number of fields: its country cell may be another column.
@@ -257,7 +281,7 @@ def classify_codes(
     reason[sci] = SCIENTIFIC
     ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
-    rec = data & (lots.recalled | lots.confusable) & ~lot_unusable & ~elsewhere
+    rec = data & (lots.recalled | lots.confusable | lots.embeds) & ~lot_unusable & ~elsewhere
     review |= rec & ~has_date
     inside = rec & has_date & in_window
     if scope.countries:
@@ -276,6 +300,9 @@ def classify_codes(
     lookalike = rec & lots.confusable & (review | inside)
     review |= lookalike
     _lookalike_reasons(rows, lookalike, reason)
+    embedded = rec & lots.embeds & (review | inside)
+    review |= embedded
+    _embedded_reasons(rows, scope, embedded, reason)
     matched = inside & has_identity & ~review
     _over_returns_to_review(rows, matched, review, reason)
     bucket[matched] = BUCKETS.index(MATCHED)
@@ -298,6 +325,19 @@ def _territory_reasons(rows: RuleInputs, where: np.ndarray, reason: np.ndarray) 
         reason[where & (rows.country.codes == code)] = (
             f"shipped to {country}, a territory of {PARENT[country]}: decide whether "
             f"--country {PARENT[country]} covers it (add --country {country} if it does)"
+        )
+
+
+def _embedded_reasons(
+    rows: RuleInputs, scope: RecallScope, embedded: np.ndarray, reason: np.ndarray
+) -> None:
+    if not embedded.any():
+        return
+    for code in np.unique(rows.lot.codes[embedded]).tolist():
+        lot = rows.lot.values[code]
+        reason[embedded & (rows.lot.codes == code)] = (
+            f"lot cell {lot!r} holds recalled lot {embedded_lot(lot, scope.lots)} among other "
+            "characters: read the cell at the source"
         )
 
 

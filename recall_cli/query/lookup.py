@@ -28,6 +28,7 @@ from recall_cli.query.buckets import (
     RULE_COLUMNS,
     RecallScope,
     classify,
+    embedded_lot,
     rule_inputs,
 )
 from recall_cli.query.tally import CONTACT_COLUMNS, latest_contact, net_units
@@ -206,10 +207,13 @@ def _day(value: Any) -> str | None:
 
 
 def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
-    """Is this lot recalled, and how much of it falls inside the scope?"""
+    """Is this lot recalled, how much of it falls inside the scope, and how many of its
+    shipments (cells holding it among other text too) need review?"""
     code = normalize_lot(lot)
     at = np.flatnonzero(rows.where("lot", code))
-    hits = at[rows.bucket_at(at) == MATCHED]
+    buckets = rows.bucket_at(at)
+    hits = at[buckets == MATCHED]
+    doubt = np.flatnonzero(_holding(rows, code) & rows.is_data)
     found = rows.table.select(["ship_date", "customer_key", "quantity"]).take(ab.indices(hits))
     shipped = ab.days(found["ship_date"])  # a matched row always has its date
     quantity = ab.fixed(found["quantity"], "float64", np.nan)
@@ -221,12 +225,22 @@ def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
         "shipments": len(hits),
         "first_shipped": shipped.min().item().isoformat() if len(hits) else None,
         "last_shipped": shipped.max().item().isoformat() if len(hits) else None,
+        "needs_review": int((rows.bucket_at(doubt) == NEEDS_REVIEW).sum()),
     }
 
 
+def _holding(rows: Classified, code: str) -> np.ndarray:
+    """Rows whose lot is this one, or a cell holding it among other text ("LOT B201575")."""
+    if not code:
+        return rows.where("lot", code)
+    holders = [v for v in rows.distinct("lot") if embedded_lot(v, (code,)) == code]
+    return rows.where("lot", code) | rows.rows_with("lot", holders)
+
+
 def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
-    """Shipments of a lot anywhere in the data, inside the scope or not."""
-    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    """Shipments of a lot anywhere in the data, inside the scope or not (with the cells
+    that hold it among other text)."""
+    mask = _holding(rows, normalize_lot(lot)) & rows.is_data
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
     return {"shipments": int(mask.sum()), "customers": len([k for k in keys.to_pylist() if k])}
 
@@ -235,9 +249,10 @@ def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:
     """Where each shipment of the lot comes from: file, sheet and row as Excel shows it.
 
     Every data row of the lot is listed with its bucket, so "matched" rows (inside
-    the recall scope) and those outside it or needing review are told apart.
+    the recall scope) and those outside it or needing review are told apart; so are
+    the rows of a cell that holds the lot among other text ("LOT B201575").
     """
-    mask = rows.where("lot", normalize_lot(lot)) & rows.is_data
+    mask = _holding(rows, normalize_lot(lot)) & rows.is_data
     found = rows.take(np.flatnonzero(mask), ["file", "sheet", "row", "ship_date", "customer_id",
                                              "quantity"])  # fmt: skip
     out = [

@@ -36,6 +36,7 @@ from recall_cli.normalize.lots import (
     parse_code,
     suggest_lots,
 )
+from recall_cli.query.buckets import embedded_lot
 from recall_cli.query.lookup import (
     Classified,
     check_lot,
@@ -123,6 +124,11 @@ def check_code(rows: Classified, code: str, *, show_rows: bool = False) -> Check
     # A look-alike of a recalled lot is never a plain NOT IN RECALL, even when that
     # lot exists in the data: B2O1575 and 8201575 are also the slips people make.
     answer["looks_like"] = [] if answer["recalled"] else looks_like(scanned.lot, rows.scope.lots)
+    # "LOT B201575" as a lot of the data: the cell holds the recalled lot among other
+    # text (its rows are in review), so the box must be checked, as for a look-alike.
+    held = embedded_lot(scanned.lot, rows.scope.lots)
+    if held is not None and held not in answer["looks_like"]:
+        answer["looks_like"] = [held, *answer["looks_like"]]
     folded = fold_confusables(scanned.lot)
     answer["confusable_of"] = (
         folded if folded != scanned.lot and folded in rows.scope.lots else None
