@@ -19,3 +19,7 @@ LOCALE_SWAP = (
 )
 #: Problems that send a data row to review whatever its lot: its date column cannot be trusted.
 UNTRUSTED_DATE_COLUMN = frozenset({AMBIGUOUS_IN_COLUMN, LOCALE_SWAP})
+# A quantity the column's decimal mark cannot settle ("1.000": one, or a thousand):
+# normalize.quantities writes "quantity '1.000' could be 1,000 or 1.000 (...)", and
+# a matched row with one goes to review, as with UNREADABLE_QUANTITY.
+UNDECIDED_QUANTITY_START = "quantity '"

@@ -22,6 +22,7 @@ from recall_cli.errors import SchemaError
 from recall_cli.normalize import arrowbits
 from recall_cli.normalize import dates as dates_mod
 from recall_cli.normalize import postal as postal_mod
+from recall_cli.normalize import quantities as qty_mod
 from recall_cli.normalize.arrowbits import indices, trimmed
 from recall_cli.normalize.columns import (
     CANONICAL,
@@ -42,6 +43,7 @@ from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
 from recall_cli.read.load import NFIELDS, RawSheet, find_inputs, parallel_map, read_file, text_dtype
 from recall_cli.read.options import LoadOptions
+from recall_cli.words import plural, verb
 
 HEADER_SEARCH_ROWS = 30
 NOT_SHIPMENTS = "not a shipment table"
@@ -391,6 +393,10 @@ class EncodedColumns:
     def __init__(self) -> None:
         self._seen: dict[int, _Encoded] = {}
 
+    def uniques(self, col: pd.Series) -> list[str]:
+        """The column's distinct texts."""
+        return list(self._encode(col).uniques)
+
     def _encode(self, col: pd.Series) -> _Encoded:
         hit = self._seen.get(id(col))
         if hit is None or hit.column is not col:
@@ -449,32 +455,6 @@ class EncodedColumns:
 
 
 _TOTAL_WORDS = "tot|sum|somme|count"
-
-# Past 2**53 a float no longer holds every whole number: the count read would not be
-# the count written, and sums of such counts leave every integer type.
-MAX_QUANTITY = 2.0**53
-
-_UNIT_SUFFIX = re.compile(r"^([-+(]?[\d.,\s\u00a0\u202f]+\)?)\s*[^\W\d_]{1,12}\.?$")
-
-
-def _parse_quantity(text: str) -> float:
-    s = text.strip()
-    if m := _UNIT_SUFFIX.match(s):  # "40 EA", "40 units", "40 u."
-        s = m[1]
-    s = s.replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
-    if not s:
-        return np.nan
-    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", s):
-        s = s.replace(",", "")
-    elif re.fullmatch(r"[-+]?\d+,\d+", s):
-        s = s.replace(",", ".")  # decimal comma from European exports
-    if s.startswith("(") and s.endswith(")"):
-        s = "-" + s[1:-1]  # accounting negative
-    try:
-        value = float(s)
-    except ValueError:
-        return np.nan
-    return value if abs(value) < MAX_QUANTITY else np.nan  # inf and nan fail this too
 
 
 def _names_column(canon: str, text: str) -> bool:
@@ -892,22 +872,59 @@ def _ship_dates(
 
 
 def _quantities(b: _Body, is_data: np.ndarray, problem: _Problems) -> np.ndarray:
-    quantity = b.distinct.values(b.text["quantity"], _parse_quantity, float)
-    bad_qty = (~b.blank("quantity")) & np.isnan(quantity) & is_data
+    text = b.text["quantity"]
+    mark = qty_mod.decimal_mark(b.distinct.uniques(text))
+    hint = mark is None and _writes_decimal_comma(b, is_data)
+    quantity = b.distinct.values(text, lambda v: qty_mod.parse_quantity(v, mark), float)
+    undecided = b.distinct.values(text, lambda v: qty_mod.is_undecided(v, mark, hint), bool)
+    undecided &= is_data
+    if undecided.any():
+        quantity[undecided] = np.nan
+        said = b.distinct.values(
+            text, lambda v: qty_mod.undecided_problem(v.strip(), mark)
+            if qty_mod.is_undecided(v, mark, hint) else "", object
+        )  # fmt: skip
+        for text_of in set(said[undecided].tolist()):  # a few distinct cells
+            problem.set(undecided & (problem.codes == 0) & (said == text_of), text_of)
+        k = int(undecided.sum())
+        example = str(text[undecided].iat[0]).strip()
+        what = f"quantity {example!r}" if k == 1 else f"{k:,} quantities such as {example!r}"
+        b.info.warnings.append(
+            f"{what} could be whole or decimal ({qty_mod.mark_note(mark)}): a recalled "
+            "one goes to review"
+        )
+    bad_qty = (~b.blank("quantity")) & np.isnan(quantity) & is_data & ~undecided
     if bad_qty.any():
         problem.set(bad_qty & (problem.codes == 0), UNREADABLE_QUANTITY)
         k = int(bad_qty.sum())
         b.info.warnings.append(
-            f"{k:,} row{'s' if k != 1 else ''} with an unreadable quantity (not a number, "
+            f"{plural(k, 'row')} with an unreadable quantity (not a number, "
             "infinite or too large): a recalled one goes to review"
         )
     fractional = is_data & ~np.isnan(quantity) & (quantity != np.round(quantity))
     if fractional.any():
+        k = int(fractional.sum())
         b.info.warnings.append(
-            f"{int(fractional.sum())} rows have a fractional quantity; units are whole, so "
-            "sums are rounded to the nearest unit"
+            f"{plural(k, 'row')} {verb(k, 'has', 'have')} a fractional quantity; units are "
+            "whole, so sums are rounded to the nearest unit"
         )
     return quantity
+
+
+# Where a decimal comma is the habit: a column that shows no mark of its own is read so.
+_DECIMAL_COMMA_COUNTRIES = frozenset({
+    "FR", "DE", "ES", "IT", "BE", "NL", "AT", "PT", "DK", "SE", "NO", "FI", "PL", "LU", "GR",
+    "CZ", "SK", "HU", "RO", "BG", "HR", "SI", "TR", "RU", "UA", "BR", "AR", "CL", "CO", "ID",
+    "VN", "GP", "MQ", "RE", "GF", "YT",
+})  # fmt: skip
+
+
+def _writes_decimal_comma(b: _Body, is_data: np.ndarray) -> bool:
+    headers = [str(b.header_cells[j]) for j in b.data_cols if isinstance(b.header_cells[j], str)]
+    if header_language(headers) in DAY_FIRST_LANGUAGES:
+        return True
+    country = _main_country(b.distinct.counts(b.text["country"], _country_code, is_data))
+    return country in _DECIMAL_COMMA_COUNTRIES
 
 
 def _customers(

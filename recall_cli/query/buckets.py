@@ -19,7 +19,11 @@ from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.countries import PARENT
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.lots import fold_confusables
-from recall_cli.normalize.problems import UNREADABLE_QUANTITY, UNTRUSTED_DATE_COLUMN
+from recall_cli.normalize.problems import (
+    UNDECIDED_QUANTITY_START,
+    UNREADABLE_QUANTITY,
+    UNTRUSTED_DATE_COLUMN,
+)
 from recall_cli.query.scope import RecallScope
 
 MATCHED = "matched"
@@ -295,7 +299,9 @@ def classify_codes(
     has_identity = rows.has_identity
     review |= inside & ~has_identity
     # Its units would be reported as 0: a person reads the quantity at the source.
-    review |= inside & rows.problem.where(lambda v: v == UNREADABLE_QUANTITY)
+    review |= inside & rows.problem.where(
+        lambda v: v == UNREADABLE_QUANTITY or v.startswith(UNDECIDED_QUANTITY_START)
+    )
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
     lookalike = rec & lots.confusable & (review | inside)
     review |= lookalike
