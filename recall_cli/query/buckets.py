@@ -8,7 +8,7 @@ agent's answer and the regulator's count come from one rule set.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -294,7 +294,7 @@ def classify_codes(
         review |= unknown_country
         reason[unknown_country & country_blank] = "country blank: cannot apply --country"
         reason[unknown_country & ~country_blank] = "country not recognised"
-        _territory_reasons(rows, unknown_country & territory, reason)
+        _reasons_per_value(rows.country, unknown_country & territory, reason, _territory)
         inside &= ~unknown_country
     has_identity = rows.has_identity
     review |= inside & ~has_identity
@@ -305,10 +305,10 @@ def classify_codes(
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
     lookalike = rec & lots.confusable & (review | inside)
     review |= lookalike
-    _lookalike_reasons(rows, lookalike, reason)
+    _reasons_per_value(rows.lot, lookalike, reason, _lookalike)
     embedded = rec & lots.embeds & (review | inside)
     review |= embedded
-    _embedded_reasons(rows, scope, embedded, reason)
+    _reasons_per_value(rows.lot, embedded, reason, _embedded(scope))
     matched = inside & has_identity & ~review
     _over_returns_to_review(rows, matched, review, reason)
     bucket[matched] = BUCKETS.index(MATCHED)
@@ -323,39 +323,30 @@ def classify_codes(
     return bucket, reason
 
 
-def _territory_reasons(rows: RuleInputs, where: np.ndarray, reason: np.ndarray) -> None:
+def _reasons_per_value(
+    column: Distinct, where: np.ndarray, reason: np.ndarray, say: Callable[[str], str]
+) -> None:
+    """reason[where] = say(value), worked out once per distinct value of the column."""
     if not where.any():
         return
-    for code in np.unique(rows.country.codes[where]).tolist():
-        country = rows.country.values[code]
-        reason[where & (rows.country.codes == code)] = (
-            f"shipped to {country}, a territory of {PARENT[country]}: decide whether "
-            f"--country {PARENT[country]} covers it (add --country {country} if it does)"
-        )
+    for code in np.unique(column.codes[where]).tolist():
+        reason[where & (column.codes == code)] = say(column.values[code])
 
 
-def _embedded_reasons(
-    rows: RuleInputs, scope: RecallScope, embedded: np.ndarray, reason: np.ndarray
-) -> None:
-    if not embedded.any():
-        return
-    for code in np.unique(rows.lot.codes[embedded]).tolist():
-        lot = rows.lot.values[code]
-        reason[embedded & (rows.lot.codes == code)] = (
-            f"lot cell {lot!r} holds recalled lot {embedded_lot(lot, scope.lots)} among other "
-            "characters: read the cell at the source"
-        )
+def _territory(country: str) -> str:
+    parent = PARENT[country]
+    return (f"shipped to {country}, a territory of {parent}: decide whether --country "
+            f"{parent} covers it (add --country {country} if it does)")  # fmt: skip
 
 
-def _lookalike_reasons(rows: RuleInputs, lookalike: np.ndarray, reason: np.ndarray) -> None:
-    if not lookalike.any():
-        return
-    for code in np.unique(rows.lot.codes[lookalike]).tolist():
-        lot = rows.lot.values[code]
-        reason[lookalike & (rows.lot.codes == code)] = (
-            f"lot {lot} looks like recalled {fold_confusables(lot)} (Unicode look-alike "
-            "characters): check the box"
-        )
+def _lookalike(lot: str) -> str:
+    return (f"lot {lot} looks like recalled {fold_confusables(lot)} (Unicode look-alike "
+            "characters): check the box")  # fmt: skip
+
+
+def _embedded(scope: RecallScope) -> Callable[[str], str]:
+    return lambda lot: (f"lot cell {lot!r} holds recalled lot {embedded_lot(lot, scope.lots)} "
+                        "among other characters: read the cell at the source")  # fmt: skip
 
 
 def _over_returns_to_review(
