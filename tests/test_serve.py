@@ -563,3 +563,12 @@ def test_the_audit_line_of_a_search_names_the_agent(tmp_path: Path, keys: Keys) 
     (entry,) = read_audit(desk.audit_log)
     assert entry["agent"] == "Dana (desk 2)" and entry["customer_ids"] == ["C10257"]
     assert "customer_id" not in entry  # that key is a reveal's
+
+
+def test_the_page_says_which_answers_wait_on_a_person(client: TestClient) -> None:
+    # B201578 has shipments in review, and C10358's only one of it is one of them.
+    lot = client.get("/answer", params={"q": "B201578"}).text
+    assert "shipments of this lot need review" in lot
+    customer = client.get("/answer", params={"q": "customer C10358"}).text
+    assert 'data-verdict="needs_review"' in customer and "NEEDS REVIEW" in customer
+    assert "us_returns_and_late.csv row 158, lot B201578: ship date unreadable" in customer
