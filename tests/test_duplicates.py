@@ -506,3 +506,38 @@ def test_sql_sees_the_copies_as_not_data_with_dedupe_lines(
                 else "POSSIBLE DOUBLE COUNTING: 3 lines (2 in the recall) also in another "
                 "file (--dedupe-lines counts them once)")  # fmt: skip
         assert done.stderr.splitlines()[-1].endswith(f"✓ every row accounted for; {tail}")
+
+
+def test_a_sheet_repeating_another_sheets_lines_is_said(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hidden backup sheet holds the shipments a second time: every line counted twice,
+    # with nothing said, because copies were only looked for between files.
+    import openpyxl
+
+    header = ["Ship Date", "Order ID", "Customer ID", "Name", "Lot", "Qty"]
+    lines = [["2010-12-01", "O1", "C1", "Ann", "B201575", 10],
+             ["2010-12-02", "O2", "C2", "Bob", "B201575", 5]]  # fmt: skip
+    book = openpyxl.Workbook()
+    book.active.title = "Shipments"
+    for row in [header, *lines]:
+        book.active.append(row)
+    backup = book.create_sheet("Backup")
+    for row in [header, *lines, ["2010-12-03", "O3", "C3", "Cy", "B201575", 1]]:
+        backup.append(row)
+    backup.sheet_state = "hidden"
+    other = book.create_sheet("February")
+    for row in [header, ["2011-02-01", "O9", "C1", "Ann", "B201575", 3]]:
+        other.append(row)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    monkeypatch.setenv("RECALL_CACHE_DIR", str(tmp_path / "cache"))
+    for _ in range(2):  # read, then from the cache
+        done = invoke(runner, "summary", path, "--lot", "B201575")
+        said = [line for line in done.stderr.splitlines() if "also in sheet" in line]
+        assert said == [
+            f"warning: {path} / Backup: 2 shipment lines of sheet 'Backup' (hidden) are also "
+            "in sheet 'Shipments' of this workbook, with the same order id, lot, customer, ship "
+            "date and quantity: if one sheet is a copy (a hidden backup, a pivot's source), "
+            "they are counted twice; read the right one with --sheet NAME"
+        ]

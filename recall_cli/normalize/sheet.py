@@ -1062,8 +1062,49 @@ def normalize_file(
                 frames.append(frame)
         if progress:
             progress(f"{path.name}{' / ' + raw.sheet if raw.sheet else ''}", info.rows_read)
+    if len(frames) > 1:
+        _warn_sheet_copies(sources, frames)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
     return Shipments(rows=rows, sources=sources)
+
+
+# What makes two shipment lines the same line (as query.copies compares files).
+_LINE_COLUMNS = ("order_id", "lot", "customer_key", "ship_date", "quantity")
+
+
+def _warn_sheet_copies(sources: list[SourceInfo], frames: list[pd.DataFrame]) -> None:
+    """Say so when a sheet repeats lines of an earlier sheet of the same workbook.
+
+    A hidden backup sheet, or the source of a pivot, holds the shipments a second
+    time: read whole, every repeated line is counted twice. Lines between files are
+    query.copies' work; within one workbook only a warning names the sheets (a
+    person knows which sheet is the copy), and only for lines with an order id.
+    """
+    seen: list[tuple[int, np.ndarray]] = []
+    for frame in frames:
+        data = frame[(frame["kind"] == "data").to_numpy() & nonblank(frame["order_id"])]
+        if data.empty:
+            continue
+        lines = pd.util.hash_pandas_object(data[list(_LINE_COLUMNS)], index=False).to_numpy()
+        source = int(frame["source"].iat[0])
+        for earlier, earlier_lines in seen:
+            k = int(np.isin(lines, earlier_lines).sum())
+            if k:
+                info, first = sources[source], sources[earlier]
+                sources[source].warnings.append(
+                    f"{plural(k, 'shipment line')} of sheet {_sheet_named(info)} "
+                    f"{verb(k, 'is', 'are')} also in sheet {_sheet_named(first)} of this "
+                    "workbook, with the same order id, lot, customer, ship date and quantity: "
+                    "if one sheet is a copy (a hidden backup, a pivot's source), they are "
+                    "counted twice; read the right one with --sheet NAME"
+                )
+                break
+        seen.append((source, lines))
+
+
+def _sheet_named(info: SourceInfo) -> str:
+    state = info.details.get("state")
+    return f"{info.sheet!r}" + (" (hidden)" if state in ("hidden", "veryHidden") else "")
 
 
 def combine(parts: Iterable[Shipments]) -> Shipments:
