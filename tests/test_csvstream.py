@@ -328,7 +328,7 @@ def test_arrow_reads_only_a_few_blocks_ahead_of_the_batches(
 def test_a_read_nobody_takes_batches_from_goes_on_after_a_while(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The limit saves memory only: a reader kept waiting reads on, never hangs."""
+    """The limit saves memory only: a read kept waiting goes ahead, never hangs."""
     import io
 
     monkeypatch.setattr(csvstream, "_PATIENCE", 0.01)

@@ -49,8 +49,9 @@ BLOCK_BYTES = 16 << 20
 #: Blocks Arrow may read ahead of the batches taken. Its reader reads in a background
 #: thread that queues up to 32 blocks (512 MB at 16 MB) when reading outruns parsing.
 READ_AHEAD = 4
-#: A reader kept waiting this long for a batch to be taken reads on unchecked: the
-#: limit saves memory only, it must never stall a read.
+#: A read kept waiting this long for a batch to be taken goes ahead: the limit saves
+#: memory only, it must never stall a read. One slow batch (a loaded machine) lets
+#: one more block through, not the rest of the file.
 _PATIENCE = 2.0
 
 
@@ -79,7 +80,7 @@ class _Counted:
         self._last = b""
         self._reads = 0
         self._taken = 0
-        self._free = False  # reads no longer wait (done, given up, or waited too long)
+        self._free = False  # reads no longer wait (the read is over)
         self._turn = threading.Condition()
 
     def took(self) -> None:
@@ -98,7 +99,7 @@ class _Counted:
         with self._turn:
             while not self._free and self._reads - self._taken >= READ_AHEAD:
                 if not self._turn.wait(_PATIENCE):
-                    self._free = True
+                    break  # this block is read anyway; the next ones wait again
             self._reads += 1
 
     def readable(self) -> bool:
