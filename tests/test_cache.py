@@ -341,3 +341,40 @@ def test_an_entry_still_being_written_when_the_command_ends_is_stored(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(list(cache_home.glob("*-*.json"))) == 1, sorted(p.name for p in cache_home.iterdir())
+
+
+def test_columns_in_many_chunks_are_stored_as_the_whole_table_joined_would_be() -> None:
+    """A streamed CSV's columns come in one chunk per batch: each is joined and coded on
+    its own, and the table stored is the one joining every column at once gave."""
+    import pyarrow as pa
+
+    n = 3_000
+    lots = [f"L{i % 7}" for i in range(n)]
+    ids = [f"C{i}" for i in range(n)]
+
+    def chunked(values: list[str]) -> pa.ChunkedArray:
+        return pa.chunked_array(
+            [pa.array(values[k : k + 500], pa.large_string()) for k in range(0, n, 500)]
+        )
+
+    blank = pa.chunked_array([pa.repeat(pa.scalar("", pa.large_string()), n)])
+    id_col = chunked(ids)
+    table = pa.table(
+        {"lot": chunked(lots), "customer_id": id_col, "customer_key": id_col,
+         "email": blank, "phone": blank, "quantity": pa.array(np.arange(n, dtype=float)),
+         "order_id": chunked(ids)}
+    )  # fmt: skip
+    joined = table.combine_chunks()
+    aliases = cache._aliases(table)
+    assert aliases == cache._aliases(joined) == {"phone": "email"}
+    stored = cache._compact(table.drop_columns(list(aliases)))
+    expected = joined.drop_columns(list(aliases))
+    for name in cache.COMPACT_COLUMNS:
+        if name in expected.column_names:
+            i = expected.schema.get_field_index(name)
+            expected = expected.set_column(i, name, cache._encoded(expected[name]))
+    assert stored.equals(expected)
+    assert stored.schema == expected.schema
+    assert all(c.num_chunks == 1 for c in stored.columns)
+    assert str(stored["lot"].type.index_type) == "int8"
+    assert stored["customer_id"].to_pylist() == ids

@@ -301,3 +301,39 @@ def test_a_streamed_gzip_keeps_its_limits_and_says_when_it_is_cut(tmp_path: Path
     cut.write_bytes(big.read_bytes()[: len(big.read_bytes()) // 2])
     with pytest.raises(InputFileError, match="is damaged"):
         list(read_file(cut, LoadOptions()))
+
+
+def test_arrow_reads_only_a_few_blocks_ahead_of_the_batches(
+    tmp_path: Path, small_head: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrow's reader thread would queue up to 32 blocks; the bytes in flight stay bounded."""
+    ahead: list[int] = []
+    read = csvstream._Counted.read
+
+    def watched(self: csvstream._Counted, size: int = -1) -> bytes:
+        data = read(self, size)
+        ahead.append(self._reads - self._taken)
+        return data
+
+    monkeypatch.setattr(csvstream._Counted, "read", watched)
+    monkeypatch.setattr(csvstream, "_PATIENCE", 60.0)  # a stalled gate would fail, not pass
+    rows = "".join(f"B{i:06d},2010-12-{i % 28 + 1:02d},C{i % 7},Name {i},{i % 9 + 1}\n"
+                   for i in range(2000))  # fmt: skip
+    sheet = both(tmp_path, (HEADER + rows).encode())
+    assert len(sheet.cells) == 2001
+    assert len(ahead) > 10 * csvstream.READ_AHEAD  # many blocks were read
+    assert max(ahead) <= csvstream.READ_AHEAD
+
+
+def test_a_read_nobody_takes_batches_from_goes_on_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The limit saves memory only: a read kept waiting goes ahead, never hangs."""
+    import io
+
+    monkeypatch.setattr(csvstream, "_PATIENCE", 0.01)
+    fh = csvstream._Counted(io.BytesIO(b"a\n" * 100))
+    got = [fh.read(2) for _ in range(3 * csvstream.READ_AHEAD)]
+    assert b"".join(got) == b"a\n" * (3 * csvstream.READ_AHEAD)
+    fh.release()
+    assert fh.read(-1) == b"a\n" * (100 - 3 * csvstream.READ_AHEAD)
