@@ -85,20 +85,27 @@ def csv_data(rows: int) -> Path:
     return out
 
 
-def xlsx_data(rows: int, copies: int) -> list[Path]:
-    out = DATA / f"xlsx_{rows}"
-    first = out / f"shipments_{rows}.xlsx"
-    if not first.exists():
-        print(f"generating {rows:,} xlsx rows into {out} ...", file=sys.stderr)
-        subprocess.run([PY, str(ROOT / "sample_data" / "generate.py"), "--rows", str(rows),
-                        "--out", str(out)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-    files = [first]
-    for k in range(2, copies + 1):
-        copy = out / f"copy{k}_{rows}.xlsx"
-        if not copy.exists():
-            shutil.copy(first, copy)
-        files.append(copy)
-    return files
+def xlsx_data(rows: int, files: int) -> list[Path]:
+    """`files` different workbooks of `rows` rows (generate.py with seeds 2011, 2012, ...).
+
+    Byte copies of one workbook would be read once (read.identity.distinct_files), so
+    they would not measure many files at all.
+    """
+    out = DATA / f"xlsx{files}_{rows}"
+    made = []
+    for k in range(files):
+        seed = 2011 + k
+        path = out / f"shipments_{seed}_{rows}.xlsx"
+        if not path.exists():
+            print(f"generating {rows:,} xlsx rows (seed {seed}) into {path} ...", file=sys.stderr)
+            scratch = out / f".seed{seed}"
+            subprocess.run([PY, str(ROOT / "sample_data" / "generate.py"), "--rows", str(rows),
+                            "--seed", str(seed), "--out", str(scratch)], check=True,
+                           stdout=subprocess.DEVNULL)  # fmt: skip
+            (scratch / f"shipments_{rows}.xlsx").replace(path)
+            shutil.rmtree(scratch)
+        made.append(path)
+    return made
 
 
 def bench_csv(rows: int, runs: int, env: dict[str, str], settle: float,
