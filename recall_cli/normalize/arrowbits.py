@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 
 
 def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
@@ -225,6 +225,29 @@ def filled(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         else:
             a = _large(a)
             parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
+    return _joined(parts, "bool")
+
+
+def among(arr: pa.Array | pa.ChunkedArray, values: Sequence[str]) -> np.ndarray:
+    """True where a text array holds one of `values` (null holds none): `pc.is_in`, as bools.
+
+    A compact cached column is tested once per distinct value and spread to the
+    rows through its codes: the kernels would decode every row's text first.
+    """
+    parts = []
+    for a in _chunks(arr):
+        if not values:
+            parts.append(np.zeros(len(a), dtype=bool))
+        elif pa.types.is_dictionary(a.type):
+            # The last flag is for null slots, whose codes mean nothing.
+            flags = np.append(among(a.dictionary, values), False)
+            codes = _codes(a)
+            if a.null_count:
+                codes = np.where(_valid(a), codes, len(flags) - 1)
+            parts.append(spread(flags, codes))
+        else:
+            wanted = strings(list(values)).cast(a.type)
+            parts.append(_bools(pc.is_in(a, value_set=wanted)))
     return _joined(parts, "bool")
 
 

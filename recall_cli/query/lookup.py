@@ -122,10 +122,7 @@ class Classified:
         """Rows whose value is one of these."""
         if column in self._codes:
             return self._codes[column].mask(values)
-        col = self.table[column]
-        if not values:
-            return np.zeros(len(col), dtype=bool)
-        return ab.bools(pc.is_in(col, value_set=ab.strings(list(values)).cast(ab.value_type(col))))
+        return ab.among(self.table[column], values)
 
     def keyed(self, column: str, key: Callable[[str], str]) -> dict[str, list[str]]:
         """The distinct values grouped by `key` (kept when the rows are indexed)."""
@@ -179,14 +176,14 @@ class Classified:
     @property
     def is_data(self) -> np.ndarray:
         if self._data_mask is None:
-            data = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            data = ab.among(self.table["kind"], ["data"])
             self._data_mask = data if self.set_aside is None else data & ~self.set_aside
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:
         if column in self._codes:
             return self._codes[column].mask([value])
-        return ab.bools(pc.equal(self.table[column], ab.text(value)))
+        return ab.among(self.table[column], [value])
 
     def data_lots(self) -> set[str]:
         if self._lots is not None:

@@ -321,7 +321,7 @@ class Tally:
     # -- building blocks
     @functools.cached_property
     def is_data(self) -> np.ndarray:
-        return ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+        return ab.among(self.table["kind"], ["data"])
 
     @functools.cached_property
     def keys(self) -> Distinct:
