@@ -31,17 +31,21 @@ if TYPE_CHECKING:
     from recall_cli.query.tally import Tally
 
 
-def classified(request: Request) -> Classified:
-    """The rows a support question reads, with the request's recall scope."""
+def classified(request: Request, *, lot: bool = False, show_rows: bool = False) -> Classified:
+    """The rows a support question reads, with the request's recall scope.
+
+    From the cache only the columns the question reads are checked and mapped:
+    `lot` for `check` (with `show_rows`, where each row is), else all a
+    `customer` answer reads. A full run gives them all.
+    """
     inputs = _worth_trying(request)
     if inputs is not None and request.scope is not None:
-        from recall_cli.query.copies import COPY_COLUMNS
-        from recall_cli.query.lookup import LOOKUP_COLUMNS, Classified
+        from recall_cli.query.lookup import Classified, support_columns
 
         # With two files or more, the order ids too: a line may be in both.
         several = len(inputs.paths) > 1
-        wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if several else LOOKUP_COLUMNS
-        found = _cached_rows(request, inputs, tuple(dict.fromkeys(wanted)))
+        wanted = support_columns(lot=lot, show_rows=show_rows, several=several)
+        found = _cached_rows(request, inputs, wanted)
         if found is not None:
             from recall_cli.query.reading import check_files_read
 
@@ -60,13 +64,14 @@ def tallied(request: Request) -> Tally:
     inputs = _worth_trying(request)
     found = None
     if inputs is not None and request.scope is not None:
-        from recall_cli.query.lookup import LOOKUP_COLUMNS
+        from recall_cli.query.buckets import RULE_COLUMNS
         from recall_cli.query.tally import READS, TALLY_COLUMNS
 
         # What `summary` reads: the bucket rule's columns, the customers', and with
         # two files or more the columns that tell a line copied from another file.
+        # Not where each row is (file, sheet, row): the counts never say.
         more = TALLY_COLUMNS if len(inputs.paths) > 1 else READS
-        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *more))))
+        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*RULE_COLUMNS, *more))))
     if found is None or request.scope is None:
         from recall_cli.query import run as api
 

@@ -31,6 +31,7 @@ from recall_cli.query.buckets import (
     embedded_lot,
     rule_inputs,
 )
+from recall_cli.query.copies import COPY_COLUMNS
 from recall_cli.query.tally import CONTACT_COLUMNS, latest_contact, net_units
 
 if TYPE_CHECKING:
@@ -44,6 +45,22 @@ LOOKUP_COLUMNS = tuple(
 )
 # Read besides, with two files or more: lines repeated across files (copies_among).
 ORDER_COLUMN = "order_id"
+# What `check` of a lot reads: the bucket rule's columns; with --show-rows, where
+# each row of the lot is and whose it is (lot_rows).
+SHOWN_ROW_COLUMNS = ("file", "sheet", "row", "ship_date", "customer_id", "quantity")
+
+
+def support_columns(*, lot: bool, show_rows: bool, several: bool) -> tuple[str, ...]:
+    """The columns a support answer reads from the cache.
+
+    `lot`: a `check` (RULE_COLUMNS, and SHOWN_ROW_COLUMNS with `show_rows`), else
+    a `customer` answer (LOOKUP_COLUMNS). With two files or more, the columns
+    that tell a line repeated from another file (copies_among) besides.
+    """
+    wanted = (*RULE_COLUMNS, *(SHOWN_ROW_COLUMNS if show_rows else ())) if lot else LOOKUP_COLUMNS
+    return tuple(dict.fromkeys((*wanted, *(("file", *COPY_COLUMNS) if several else ()))))
+
+
 # What `customer` shows of the contact details (masked unless --reveal).
 SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
 
