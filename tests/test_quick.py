@@ -286,6 +286,10 @@ def test_files_stored_with_codes_and_as_text_answer_together(
         stored[Path(got[1]["sources"][0]["file"]).name] = got[0].schema
     assert str(stored["a.csv"].field("email").type.index_type) == "int16"
     assert str(stored["b.csv"].field("email").type) == "large_string"
+    # The customer keys every count groups by, and the ids: codes too where they repeat.
+    for name in ("customer_key", "customer_id"):
+        assert str(stored["a.csv"].field(name).type.index_type) == "int16"
+        assert str(stored["b.csv"].field(name).type) == "large_string"
     assert str(stored["b.csv"].field("country").type.index_type) == "int8"
     assert {str(stored[f].field("city").type.index_type) for f in stored} == {"int8"}
 

@@ -64,18 +64,20 @@ if TYPE_CHECKING:  # pandas stays off the import path of the fast queries
     from recall_cli.read.load import LoadOptions
 
 CACHE_ENV = "RECALL_CACHE_DIR"
-LAYOUT = 5  # bump when the entry layout changes
+LAYOUT = 6  # bump when the entry layout changes
 # Text columns stored as codes into their distinct values (Arrow dictionaries) where
 # that is smaller. Writing fewer bytes is most of the cost of filling the cache (the
 # kernel finds a fresh page for every 4 kB written), and a year of shipments repeats
-# these on every row: the file path, and each customer's contact details, come back with
-# every shipment. The cached answers read the codes as they are (arrowbits.distinct,
-# filled, plain). Customer keys and order ids stay plain text: the keys are matched
-# across files, and order ids seldom repeat.
+# these on every row: the file path, and each customer's id, key and contact details,
+# come back with every shipment. The cached answers read the codes as they are
+# (arrowbits.distinct, among, filled, plain): the customer keys every count groups by
+# are then codes already, and only their distinct values are checked as UTF-8. Across
+# files the codes are joined (query.cached). Order ids stay plain text: they seldom repeat.
 COMPACT_COLUMNS = (
     "file", "sheet", "kind", "problem", "lot", "lot_raw", "date_raw", "country", "product",
-    "name", "first_name", "last_name", "email", "phone", "address", "address2", "city",
-    "region", "postal_code", "unit", "prescriber", "prescriber_id", "ship_from",
+    "customer_key", "customer_id", "name", "first_name", "last_name", "email", "phone",
+    "address", "address2", "city", "region", "postal_code", "unit", "prescriber",
+    "prescriber_id", "ship_from",
 )  # fmt: skip
 # Packages whose code decides what the normalised rows hold, and how they are stored.
 _ROW_PACKAGES = ("read", "normalize", "cache")

@@ -92,6 +92,7 @@ def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]
     codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
     tally = Tally(found.table, codes, found.source, found.sources, request.scope,
                   copies=copies, duplicates=found.duplicates)  # fmt: skip
+    tally.keys = inputs.key  # the same codes of the same column: one pass over the keys
     tally.check_sums()
     return tally, codes, reason, inputs
 
@@ -144,8 +145,7 @@ def bucketed(request: Request) -> Bucketed:
         rows = result.rows[["source", *ALL_ROW_COLUMNS]]
         table = pa.Table.from_pandas(rows, preserve_index=False)
         return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
-    tally, codes, reason, inputs = _tally(found, request)
-    tally.keys = inputs.key  # the same codes of the same column: a million strings, once
+    tally, codes, reason, _ = _tally(found, request)
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
@@ -197,7 +197,8 @@ def _cached_rows(request: Request, inputs: _Inputs, columns: Sequence[str]) -> _
             return None
         table, meta = got
         tables.append(table)
-        source.append(ab.fixed(table["source"], "int32") + np.int32(len(sources)))
+        numbers = ab.fixed(table["source"], "int32")  # read-only: the mapped buffer itself
+        source.append(numbers + np.int32(len(sources)) if sources else numbers)
         sources.extend(meta["sources"])
     if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
@@ -208,7 +209,8 @@ def _cached_rows(request: Request, inputs: _Inputs, columns: Sequence[str]) -> _
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    return _Rows(table, np.concatenate(source), sources, inputs.duplicates)
+    joined = np.concatenate(source) if len(source) > 1 else source[0]
+    return _Rows(table, joined, sources, inputs.duplicates)
 
 
 def _alike(tables: list[pa.Table]) -> list[pa.Table]:
