@@ -200,3 +200,21 @@ def test_spread_is_a_lookup_per_row(flags: list, data: st.DataObject) -> None:
     table = np.array(flags, dtype=bool)
     codes = np.array(data.draw(st.lists(st.integers(0, len(flags) - 1), max_size=20)), np.int8)
     assert spread(table, codes).tolist() == table[codes].tolist()
+
+
+def test_codes_in_range_looks_at_the_valid_slots_only() -> None:
+    mask = pa.py_buffer(np.packbits(np.array([1, 0, 1, 1], bool), bitorder="little"))
+
+    def coded(codes: list[int], valid: pa.Buffer | None) -> pa.DictionaryArray:
+        type_ = pa.dictionary(pa.int8(), pa.large_string())
+        return pa.DictionaryArray.from_buffers(
+            type_, len(codes), [valid, pa.py_buffer(np.array(codes, np.int8))],
+            pa.array(["a", "b"], pa.large_string()),
+        )  # fmt: skip
+
+    assert ab.codes_in_range(coded([0, 1, 1, 0], None))
+    assert not ab.codes_in_range(coded([0, 2, 1, 0], None))
+    assert not ab.codes_in_range(coded([0, -1, 1, 0], None))
+    assert ab.codes_in_range(coded([0, 9, 1, 0], mask))  # a null slot's code means nothing
+    assert not ab.codes_in_range(coded([0, 9, 2, 0], mask))
+    assert ab.codes_in_range(coded([], None))

@@ -130,6 +130,18 @@ def _codes(a: pa.DictionaryArray) -> np.ndarray:
     )
 
 
+def codes_in_range(a: pa.DictionaryArray) -> bool:
+    """Whether the code of every valid slot points into the dictionary.
+
+    What Arrow's full validation checks of a dictionary array's codes, in one
+    vectorised pass: the array's buffers must have been validated (`validate()`).
+    """
+    codes = _codes(a)
+    if a.null_count:
+        codes = codes[_valid(a)]
+    return not len(codes) or (int(codes.min()) >= 0 and int(codes.max()) < len(a.dictionary))
+
+
 def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
     """Codes per row into the distinct values (null read as "")."""
     chunks = _chunks(arr)
