@@ -151,7 +151,11 @@ def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
         # dropped, so that the values are those present, as after dictionary_encode.
         codes = _codes(chunks[0]).astype(np.int32)
         values = chunks[0].dictionary.to_pylist()
-        used = np.bincount(codes, minlength=len(values)) > 0
+        used = np.zeros(len(values), dtype=bool)
+        if len(values) == 1:
+            used[:] = len(codes) > 0
+        else:
+            used[codes] = True  # a store per row: cheaper than counting them
         if used.all():
             return Distinct(codes, values)
         renumbered = (np.cumsum(used) - 1).astype(np.int32)

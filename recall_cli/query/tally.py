@@ -280,7 +280,10 @@ def bucket_counts(codes: np.ndarray, source: np.ndarray, n_sources: int) -> list
     buckets, and check_sums fails.
     """
     k = len(BUCKETS) + 1
-    table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
+    if n_sources == 1 and not source.any():  # one sheet or text file: codes alone
+        table = np.bincount(codes, minlength=k)
+    else:
+        table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
     return [_counts(row) for row in table.reshape(n_sources, k)]
 
 
