@@ -203,11 +203,13 @@ def test_the_rule_on_the_rows_in_doubt_is_the_rule_on_every_row(
     try:
         buckets.WHOLE_RULE_ABOVE = 1.0  # the rows in doubt alone, however many
         got = buckets.classify_codes(rows, scope, aside)
+        codes = buckets.bucket_codes(rows, scope, aside)
     finally:
         buckets.WHOLE_RULE_ABOVE = before
     assert got[0].dtype == want[0].dtype
     assert got[0].tolist() == want[0].tolist()
     assert got[1].tolist() == want[1].tolist()
+    assert codes.tolist() == want[0].tolist()
 
 
 def test_the_rows_in_doubt_are_few_in_a_year_of_shipments() -> None:

@@ -257,6 +257,13 @@ def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.nda
 COPY_REASON = "a copy of a line of an earlier file (--dedupe-lines)"
 
 
+def bucket_codes(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
+) -> np.ndarray:
+    """classify_codes without the reasons, for the counts: a text per row is not made."""
+    return _classify_codes(rows, scope, set_aside, reasons=False)[0]
+
+
 def classify_codes(
     rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +277,14 @@ def classify_codes(
     whole rule runs on the rows they leave in doubt, which hold every row of each
     recalled lot, so a return is still weighed against all its lot's shipments.
     """
+    bucket, reason = _classify_codes(rows, scope, set_aside, reasons=True)
+    assert reason is not None
+    return bucket, reason
+
+
+def _classify_codes(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None, *, reasons: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     n = len(rows)
     flags = _lot_flags(rows.lot.values, scope)
     # Every lot flag puts a row in doubt: a flag added to _LotMasks is one more.
@@ -282,15 +297,19 @@ def classify_codes(
     at = np.flatnonzero(doubt)
     if len(at) > n * WHOLE_RULE_ABOVE:  # taking most rows costs more than it saves
         return _classify(rows, scope, set_aside, flags)
-    not_data = rows.kind.where(lambda v: v in _NOT_DATA_KINDS)
-    bucket = np.where(not_data, BUCKETS.index(NOT_DATA), BUCKETS.index(NOT_MATCHED)).astype(np.int8)
-    reason = np.full(n, "", dtype=object)
+    bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
+    bucket[rows.kind.where(lambda v: v in _NOT_DATA_KINDS)] = BUCKETS.index(NOT_DATA)
+    reason = np.full(n, "", dtype=object) if reasons else None
     if set_aside is not None:
         bucket[set_aside] = BUCKETS.index(NOT_DATA)
-        reason[set_aside] = COPY_REASON
+        if reason is not None:
+            reason[set_aside] = COPY_REASON
     if len(at):
         aside = None if set_aside is None else set_aside[at]
-        bucket[at], reason[at] = _classify(rows.take(at), scope, aside, flags)
+        some, why = _classify(rows.take(at), scope, aside, flags)
+        bucket[at] = some
+        if reason is not None:
+            reason[at] = why
     return bucket, reason
 
 

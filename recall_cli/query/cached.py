@@ -79,9 +79,14 @@ def tallied(request: Request) -> Tally:
     return _tally(found, request)[0]
 
 
-def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]:
-    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs)."""
-    from recall_cli.query.buckets import classify_codes, rule_inputs
+def _tally(
+    found: _Rows, request: Request, *, reasons: bool = False
+) -> tuple[Tally, Any, Any, RuleInputs]:
+    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs).
+
+    The reasons (None unless asked) are for `recall sql`; counts need the buckets only.
+    """
+    from recall_cli.query.buckets import bucket_codes, classify_codes, rule_inputs
     from recall_cli.query.reading import check_files_read
     from recall_cli.query.tally import Tally
 
@@ -89,7 +94,10 @@ def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
     inputs = rule_inputs(found.table)
     copies = _copies(found, request, inputs)
-    codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
+    if reasons:
+        codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
+    else:
+        codes, reason = bucket_codes(inputs, request.scope, copies.set_aside), None
     tally = Tally(found.table, codes, found.source, found.sources, request.scope,
                   copies=copies, duplicates=found.duplicates)  # fmt: skip
     tally.keys = inputs.key  # the same codes of the same column: one pass over the keys
@@ -145,7 +153,7 @@ def bucketed(request: Request) -> Bucketed:
         rows = result.rows[["source", *ALL_ROW_COLUMNS]]
         table = pa.Table.from_pandas(rows, preserve_index=False)
         return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
-    tally, codes, reason, _ = _tally(found, request)
+    tally, codes, reason, _ = _tally(found, request, reasons=True)
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
