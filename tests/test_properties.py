@@ -240,3 +240,20 @@ def test_the_rows_in_doubt_are_few_in_a_year_of_shipments() -> None:
         buckets._classify = real  # type: ignore[assignment]
     assert seen == [n // 50]
     assert np.bincount(codes, minlength=4).tolist() == [n // 50, n - n // 50, 0, 0]
+
+
+@given(st.lists(st.integers(0, 4), max_size=30), st.integers(1, 3), st.data())
+def test_bucket_counts_per_source_count_every_row_once(
+    codes: list[int], n_sources: int, data: st.DataObject
+) -> None:
+    """Each row is read once, in its own bucket, or in the slot past the last bucket
+    (a code no bucket has: check_sums then fails); one source or several alike."""
+    from recall_cli.query.tally import bucket_counts
+
+    source = data.draw(st.lists(st.integers(0, n_sources - 1), min_size=len(codes),
+                                max_size=len(codes)))  # fmt: skip
+    got = bucket_counts(np.array(codes, np.int8), np.array(source, np.int32), n_sources)
+    for s, counts in enumerate(got):
+        mine = [c for c, at in zip(codes, source, strict=True) if at == s]
+        assert counts["read"] == len(mine)
+        assert [counts[b] for b in buckets.BUCKETS] == [mine.count(i) for i in range(4)]
