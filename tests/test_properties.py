@@ -175,7 +175,9 @@ def _rule_rows(draw: st.DrawFn) -> tuple[RuleInputs, np.ndarray | None]:
         lot=column(_LOTS),
         country=column(_COUNTRIES),
         problem=column(_PROBLEMS),
-        day=np.array([d or "NaT" for d in days], dtype="datetime64[D]"),
+        seconds=np.array([d or "NaT" for d in days], "datetime64[D]")
+        .astype("datetime64[s]")
+        .view(np.int64),
         key=column(("", "K1", "K2")),
         quantity=np.array(quantity, dtype=np.float64),
     )
@@ -221,7 +223,7 @@ def test_the_rows_in_doubt_are_few_in_a_year_of_shipments() -> None:
         lot=Distinct(lots.astype(np.int32), ["B201575", *(f"L{i}" for i in range(1, 50))]),
         country=Distinct(np.zeros(n, np.int32), ["US"]),
         problem=Distinct(np.zeros(n, np.int32), [""]),
-        day=np.full(n, np.datetime64("2010-12-01"), dtype="datetime64[D]"),
+        seconds=np.full(n, np.datetime64("2010-12-01T10:00", "s")).view(np.int64),
         key=Distinct((np.arange(n) % 7).astype(np.int32), [f"K{i}" for i in range(7)]),
         quantity=np.ones(n),
     )

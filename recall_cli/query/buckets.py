@@ -7,6 +7,7 @@ agent's answer and the regulator's count come from one rule set.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -59,12 +60,20 @@ class RuleInputs:
     lot: Distinct
     country: Distinct
     problem: Distinct
-    day: np.ndarray  # datetime64[D], NaT where the date is unreadable
+    seconds: np.ndarray  # int64 seconds since 1970 (arrowbits.seconds), NAT where unreadable
     key: Distinct  # the customer key (id, or name and postal code); "" for none
     quantity: np.ndarray  # float64, NaN where unreadable or blank
 
     def __len__(self) -> int:
-        return len(self.day)
+        return len(self.seconds)
+
+    @functools.cached_property
+    def day(self) -> np.ndarray:
+        """The ship dates as calendar days (datetime64[D], NaT where unreadable).
+
+        Made on first use: the rule needs them on the rows in doubt only.
+        """
+        return self.seconds.view("datetime64[s]").astype("datetime64[D]")
 
     def take(self, at: np.ndarray) -> RuleInputs:
         """The rows at these positions (each column keeps its distinct values)."""
@@ -73,7 +82,7 @@ class RuleInputs:
             lot=Distinct(self.lot.codes[at], self.lot.values),
             country=Distinct(self.country.codes[at], self.country.values),
             problem=Distinct(self.problem.codes[at], self.problem.values),
-            day=self.day[at],
+            seconds=self.seconds[at],
             key=Distinct(self.key.codes[at], self.key.values),
             quantity=self.quantity[at],
         )
@@ -90,7 +99,7 @@ def rule_inputs(table: pa.Table) -> RuleInputs:
         lot=ab.distinct(table["lot"]),
         country=ab.distinct(table["country"]),
         problem=ab.distinct(table["problem"]),
-        day=ab.days(table["ship_date"]),
+        seconds=ab.seconds(table["ship_date"]),
         key=ab.distinct(table["customer_key"]),
         quantity=ab.fixed(table["quantity"], "float64", np.nan),
     )
