@@ -218,3 +218,10 @@ def test_codes_in_range_looks_at_the_valid_slots_only() -> None:
     assert ab.codes_in_range(coded([0, 9, 1, 0], mask))  # a null slot's code means nothing
     assert not ab.codes_in_range(coded([0, 9, 2, 0], mask))
     assert ab.codes_in_range(coded([], None))
+    # A dictionary longer than the codes' width addresses: a negative code still fails.
+    long = pa.array([str(i) for i in range(300)], pa.large_string())
+    wide = pa.DictionaryArray.from_buffers(
+        pa.dictionary(pa.int8(), pa.large_string()), 2,
+        [None, pa.py_buffer(np.array([5, -1], np.int8))], long,
+    )  # fmt: skip
+    assert not ab.codes_in_range(wide)

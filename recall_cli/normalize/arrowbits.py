@@ -139,7 +139,14 @@ def codes_in_range(a: pa.DictionaryArray) -> bool:
     codes = _codes(a)
     if a.null_count:
         codes = codes[_valid(a)]
-    return not len(codes) or (int(codes.min()) >= 0 and int(codes.max()) < len(a.dictionary))
+    size = len(a.dictionary)
+    if not len(codes):
+        return True
+    if size <= np.iinfo(codes.dtype).max:
+        # Read as unsigned, a negative code is past any dictionary this width can
+        # address: one pass, the largest code only.
+        return int(codes.view(codes.dtype.str.replace("i", "u")).max()) < size
+    return int(codes.min()) >= 0 and int(codes.max()) < size
 
 
 def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
