@@ -342,3 +342,19 @@ def test_each_cached_answer_reads_only_the_columns_it_needs(
     summary = columns("summary")
     assert not summary & where and rule | {"customer_id", "email"} <= summary
     assert {"email", "phone", "name"} <= columns("customer", "C1")
+
+
+def test_where_gives_a_new_mask_each_time_it_is_asked() -> None:
+    """The last mask is kept for the next question on the same lot, never shared:
+    a customer search widens the mask it is given in place."""
+    import pyarrow as pa
+
+    from recall_cli.query.scope import RecallScope
+
+    coded = pa.array(["A", "B", "A"], pa.large_string()).dictionary_encode()
+    rows = Classified(pa.table({"lot": coded}), RecallScope.create(["A"]))
+    first = rows.where("lot", "A")
+    first |= True
+    assert rows.where("lot", "A").tolist() == [True, False, True]
+    assert rows.where("lot", "B").tolist() == [False, True, False]
+    assert rows.where("lot", "A").tolist() == [True, False, True]

@@ -157,16 +157,18 @@ def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
         # Rows taken from it keep the whole dictionary: values no row uses are
         # dropped, so that the values are those present, as after dictionary_encode.
         codes = _codes(chunks[0]).astype(np.int32)
-        values = chunks[0].dictionary.to_pylist()
-        used = np.zeros(len(values), dtype=bool)
-        if len(values) == 1:
+        dictionary = chunks[0].dictionary
+        used = np.zeros(len(dictionary), dtype=bool)
+        if len(dictionary) == 1:
             used[:] = len(codes) > 0
         else:
             used[codes] = True  # a store per row: cheaper than counting them
         if used.all():
-            return Distinct(codes, values)
+            return Distinct(codes, dictionary.to_pylist())
+        # A few rows of a long dictionary (one customer's): only their values are decoded.
         renumbered = (np.cumsum(used) - 1).astype(np.int32)
-        return Distinct(renumbered[codes], [v for v, u in zip(values, used, strict=True) if u])
+        values = dictionary.take(indices(np.flatnonzero(used))).to_pylist()
+        return Distinct(renumbered[codes], values)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if arr.null_count:

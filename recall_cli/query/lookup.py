@@ -117,6 +117,9 @@ class Classified:
         default_factory=dict, repr=False
     )
     _lots: set[str] | None = field(default=None, repr=False)
+    # The last `where` asked: a `check` tests its lot three times (verdict, shipments
+    # in the data, copies), each a pass over every row.
+    _last: tuple[str, str, np.ndarray] | None = field(default=None, repr=False)
 
     def index(self, columns: Sequence[str] = INDEXED) -> Classified:
         for column in columns:
@@ -198,9 +201,12 @@ class Classified:
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:
+        """Rows whose value is this one (a new array each call: callers may change it)."""
         if column in self._codes:
             return self._codes[column].mask([value])
-        return ab.among(self.table[column], [value])
+        if self._last is None or self._last[:2] != (column, value):
+            self._last = (column, value, ab.among(self.table[column], [value]))
+        return self._last[2].copy()
 
     def data_lots(self) -> set[str]:
         if self._lots is not None:
@@ -256,7 +262,8 @@ def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
     that hold it among other text)."""
     mask = _holding(rows, normalize_lot(lot)) & rows.is_data
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
-    return {"shipments": int(mask.sum()), "customers": len([k for k in keys.to_pylist() if k])}
+    # ab.pylist: decoded in Arrow first, not through the codes' whole dictionary.
+    return {"shipments": int(mask.sum()), "customers": len([k for k in ab.pylist(keys) if k])}
 
 
 def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:
