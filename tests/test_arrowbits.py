@@ -225,3 +225,10 @@ def test_codes_in_range_looks_at_the_valid_slots_only() -> None:
         [None, pa.py_buffer(np.array([5, -1], np.int8))], long,
     )  # fmt: skip
     assert not ab.codes_in_range(wide)
+
+
+def test_among_a_column_of_nulls_only() -> None:
+    # An empty sheet's columns come out of pandas as Arrow's null type.
+    assert ab.among(pa.array([None, None], pa.null()), ["data"]).tolist() == [False, False]
+    assert ab.among(pa.chunked_array([], pa.null()), ["data"]).tolist() == []
+    assert ab.bools(pc.equal(pa.array([None], pa.null()), ab.text("data"))).tolist() == [False]

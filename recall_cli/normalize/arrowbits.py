@@ -261,7 +261,7 @@ def among(arr: pa.Array | pa.ChunkedArray, values: Sequence[str]) -> np.ndarray:
     """
     parts = []
     for a in _chunks(arr):
-        if not values:
+        if not values or pa.types.is_null(a.type):  # a column of nulls only holds none
             parts.append(np.zeros(len(a), dtype=bool))
         elif pa.types.is_dictionary(a.type):
             # The last flag is for null slots, whose codes mean nothing.
