@@ -114,7 +114,7 @@ def test_buckets_and_matches_are_consistent(items, title_rows: int, as_xlsx: boo
     must = sum(1 for t in data if t[0] in RECALLED and START <= t[3] <= END and not t[6])
     swapped = frame["problem"] == LOCALE_SWAP
     held = frame["reason"].str.contains("among other characters", regex=False)
-    labelled = np.array([i[0] == "data" and bool(i[1][6]) for i in items])
+    labelled = np.array([i[0] == "data" and bool(i[1][6]) for i in items], dtype=bool)
     assert frame.loc[swapped, "bucket"].eq("needs_review").all()
     assert int((frame["bucket"] == "needs_review").sum()) == int((swapped | held).sum())
     assert not (held & ~labelled).any() and not (labelled & frame["bucket"].eq("matched")).any()
