@@ -159,3 +159,76 @@ def test_plain_gives_the_values_of_codes_and_leaves_text_alone() -> None:
         for v, n in zip(["a", None, "b", "a"], range(1, 5), strict=True)
     ]
     assert ab.value_type(coded) == ab.value_type(text) == pa.large_string()
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", "data", "total", "é"])), max_size=30),
+       st.integers(0, 30), st.lists(st.sampled_from(["", "data", "total", "é", "gone"]),
+                                    max_size=4))  # fmt: skip
+def test_among_is_arrows_is_in_on_text_and_on_codes(values: list, cut: int, wanted: list) -> None:
+    plain = _chunked(values, pa.large_string(), min(cut, len(values)))
+    want = [v is not None and v in wanted for v in values]
+    assert ab.among(plain, wanted).tolist() == want
+    assert ab.among(plain.cast(pa.string()), wanted).tolist() == want
+    for width in (pa.int8(), pa.int16()):
+        coded = _coded(plain, width)
+        assert ab.among(coded, wanted).tolist() == want
+        # Rows taken from a coded column keep the whole dictionary.
+        at = np.arange(len(values))[::-1].copy()
+        assert ab.among(coded.take(ab.indices(at)), wanted).tolist() == want[::-1]
+
+
+def test_among_a_dictionary_whose_null_slots_hold_any_code() -> None:
+    # Arrow leaves the codes of null slots unspecified: they are never looked up.
+    codes = pa.array(np.array([0, 7, 1, 0], dtype=np.int8), mask=np.array([0, 1, 0, 0], bool))
+    coded = pa.DictionaryArray.from_arrays(codes.fill_null(0), pa.array(["a", "b"]))
+    nulled = pa.DictionaryArray.from_buffers(
+        coded.type,
+        4,
+        [codes.buffers()[0], pa.py_buffer(np.array([0, 7, 1, 0], np.int8))],
+        coded.dictionary,
+    )
+    assert nulled.null_count == 1
+    assert ab.among(nulled, ["a"]).tolist() == [True, False, False, True]
+    assert ab.among(nulled, ["a", "b"]).tolist() == [True, False, True, True]
+    assert ab.among(nulled, []).tolist() == [False] * 4
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=6), st.data())
+def test_spread_is_a_lookup_per_row(flags: list, data: st.DataObject) -> None:
+    from recall_cli.normalize.distinct import spread
+
+    table = np.array(flags, dtype=bool)
+    codes = np.array(data.draw(st.lists(st.integers(0, len(flags) - 1), max_size=20)), np.int8)
+    assert spread(table, codes).tolist() == table[codes].tolist()
+
+
+def test_codes_in_range_looks_at_the_valid_slots_only() -> None:
+    mask = pa.py_buffer(np.packbits(np.array([1, 0, 1, 1], bool), bitorder="little"))
+
+    def coded(codes: list[int], valid: pa.Buffer | None) -> pa.DictionaryArray:
+        type_ = pa.dictionary(pa.int8(), pa.large_string())
+        return pa.DictionaryArray.from_buffers(
+            type_, len(codes), [valid, pa.py_buffer(np.array(codes, np.int8))],
+            pa.array(["a", "b"], pa.large_string()),
+        )  # fmt: skip
+
+    assert ab.codes_in_range(coded([0, 1, 1, 0], None))
+    assert not ab.codes_in_range(coded([0, 2, 1, 0], None))
+    assert not ab.codes_in_range(coded([0, -1, 1, 0], None))
+    assert ab.codes_in_range(coded([0, 9, 1, 0], mask))  # a null slot's code means nothing
+    assert not ab.codes_in_range(coded([0, 9, 2, 0], mask))
+    assert ab.codes_in_range(coded([], None))
+    # A dictionary longer than the codes' width addresses: a negative code still fails.
+    long = pa.array([str(i) for i in range(300)], pa.large_string())
+    wide = pa.DictionaryArray.from_buffers(
+        pa.dictionary(pa.int8(), pa.large_string()), 2,
+        [None, pa.py_buffer(np.array([5, -1], np.int8))], long,
+    )  # fmt: skip
+    assert not ab.codes_in_range(wide)
+
+
+def test_among_a_column_of_nulls_only() -> None:
+    # An empty sheet's columns come out of pandas as Arrow's null type.
+    assert ab.among(pa.array([None, None], pa.null()), ["data"]).tolist() == [False, False]
+    assert ab.among(pa.chunked_array([], pa.null()), ["data"]).tolist() == []
+    assert ab.bools(pc.equal(pa.array([None], pa.null()), ab.text("data"))).tolist() == [False]

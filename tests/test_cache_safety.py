@@ -9,6 +9,7 @@ import stat
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -299,3 +300,42 @@ def test_old_temp_files_of_killed_writes_are_swept_and_live_ones_kept(
         os.close(fd)
     assert orphan.name not in left
     assert {young.name, held.name, theirs.name} <= left
+
+
+def test_a_code_outside_its_dictionary_is_a_rebuild_even_with_its_checksum(
+    runner: CliRunner, data: Path, cache_home: Path
+) -> None:
+    """An entry rewritten with a coded column whose code points past its dictionary,
+    its checksums sealed anew: validation still refuses it before any value is read."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    assert _affected(runner, data) == {"C1": 6, "C2": 4}
+    entry = _entry(cache_home)
+    assert cache.read_table(entry, ["kind", "lot"]) is not None
+    meta = json.loads(entry.meta.read_text(encoding="utf-8"))
+    meta.pop("check")
+    stored = meta["aliases"].get("lot", "lot")  # the column whose buffers `lot` reads
+    for k, part in enumerate(entry.parts):
+        table = feather.read_table(part)
+        if stored not in table.column_names:
+            continue
+        lot = table[stored].chunk(0)
+        assert pa.types.is_dictionary(lot.type)
+        codes = np.frombuffer(lot.indices.buffers()[1], dtype=lot.type.index_type.to_pandas_dtype())
+        wrong = codes.copy()
+        wrong[1] = len(lot.dictionary) + 3
+        bad = pa.DictionaryArray.from_buffers(
+            lot.type, len(lot), [None, pa.py_buffer(wrong)], lot.dictionary
+        )
+        at = table.schema.get_field_index(stored)
+        table = table.set_column(at, stored, pa.chunked_array([bad]))
+        feather.write_feather(table, part, compression="uncompressed")
+        meta["parts"][k] = cache._part_prints(part)
+    meta["check"] = cache._seal(meta)
+    entry.meta.write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.read_meta(entry) is not None  # the checksums hold
+    assert cache.read_table(entry, ["kind"]) is not None  # the other columns are sound
+    assert cache.read_table(entry, ["kind", "lot"]) is None
+    assert _affected(runner, data) == {"C1": 6, "C2": 4}
+    assert cache.last_stats.hits == 0

@@ -11,9 +11,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from recall_cli.normalize.dates import DAYFIRST
-from recall_cli.normalize.problems import LOCALE_SWAP
+from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.problems import LOCALE_SWAP, UNREADABLE_QUANTITY, UNTRUSTED_DATE_COLUMN
+from recall_cli.query import buckets
 from recall_cli.query import run as api
+from recall_cli.query.buckets import RuleInputs
 from recall_cli.query.lookup import Classified, check_lot
+from recall_cli.query.scope import RecallScope
 from tests.conftest import write_csv, write_xlsx
 
 RECALLED = ("B201575", "F300112")
@@ -143,3 +147,116 @@ def test_totals_labels_found_in_arrow_are_the_regexs(values: list[str]) -> None:
 
     col = pd.Series(values, dtype=STR)
     assert EncodedColumns().totals(col).tolist() == [_is_total(v) for v in values]
+
+
+# --- the bucket rule on the rows in doubt only -----------------------------------
+
+_KINDS = ("data", "data", "data", "blank", "total", "header", "note", "bad", "other")
+_LOTS = ("B201575", "F300112", "", "В201575", "LOT B201575", "B-201575", "12345", "0012345",
+         "1.23E+04", "X123456", "Z9")  # fmt: skip
+_PROBLEMS = ("", "", UNREADABLE_QUANTITY, *sorted(UNTRUSTED_DATE_COLUMN), "odd cell",
+             "quantity '1.000' could be 1,000 or 1.000")  # fmt: skip
+_COUNTRIES = ("US", "FR", "PR", "", "Narnia")  # PR: a territory of the US
+
+
+@st.composite
+def _rule_rows(draw: st.DrawFn) -> tuple[RuleInputs, np.ndarray | None]:
+    n = draw(st.integers(0, 40))
+
+    def column(values: tuple[str, ...]) -> Distinct:
+        codes = draw(st.lists(st.integers(0, len(values) - 1), min_size=n, max_size=n))
+        return Distinct(np.array(codes, dtype=np.int32), list(values))
+
+    days = draw(st.lists(st.one_of(st.none(), st.dates(dt.date(2010, 11, 1), dt.date(2011, 2, 1))),
+                         min_size=n, max_size=n))  # fmt: skip
+    quantity = draw(st.lists(st.sampled_from([np.nan, -5.0, -1.0, 1.0, 3.0]), min_size=n,
+                             max_size=n))  # fmt: skip
+    rows = RuleInputs(
+        kind=column(_KINDS),
+        lot=column(_LOTS),
+        country=column(_COUNTRIES),
+        problem=column(_PROBLEMS),
+        seconds=np.array([d or "NaT" for d in days], "datetime64[D]")
+        .astype("datetime64[s]")
+        .view(np.int64),
+        key=column(("", "K1", "K2")),
+        quantity=np.array(quantity, dtype=np.float64),
+    )
+    aside = draw(st.none() | st.lists(st.booleans(), min_size=n, max_size=n))
+    if aside is not None:
+        aside = np.array(aside, dtype=bool) & rows.kind.where(lambda v: v == "data")
+    return rows, aside
+
+
+@settings(max_examples=300, deadline=None)
+@given(_rule_rows(), st.sampled_from([("B201575",), ("B201575", "12345"), ("1.23E4", "F300112")]),
+       st.sampled_from([(), ("US",)]), st.booleans())  # fmt: skip
+def test_the_rule_on_the_rows_in_doubt_is_the_rule_on_every_row(
+    drawn: tuple[RuleInputs, np.ndarray | None], lots: tuple[str, ...],
+    countries: tuple[str, ...], window: bool,
+) -> None:  # fmt: skip
+    """classify_codes decides most rows by their lot, kind and problem alone, and runs
+    the whole rule on the others: each row gets the bucket and the reason the whole
+    rule gives it on every row."""
+    rows, aside = drawn
+    scope = RecallScope.create(lots, START if window else None, END if window else None,
+                               countries)  # fmt: skip
+    want = buckets._classify(rows, scope, aside, buckets._lot_flags(rows.lot.values, scope))
+    before = buckets.WHOLE_RULE_ABOVE
+    try:
+        buckets.WHOLE_RULE_ABOVE = 1.0  # the rows in doubt alone, however many
+        got = buckets.classify_codes(rows, scope, aside)
+        codes = buckets.bucket_codes(rows, scope, aside)
+    finally:
+        buckets.WHOLE_RULE_ABOVE = before
+    assert got[0].dtype == want[0].dtype
+    assert got[0].tolist() == want[0].tolist()
+    assert got[1].tolist() == want[1].tolist()
+    assert codes.tolist() == want[0].tolist()
+
+
+def test_the_rows_in_doubt_are_few_in_a_year_of_shipments() -> None:
+    """Most rows are decided without the whole rule; their buckets add up all the same."""
+    n = 10_000
+    lots = np.arange(n) % 50  # lot 0 of 50 recalled
+    rows = RuleInputs(
+        kind=Distinct(np.zeros(n, np.int32), ["data"]),
+        lot=Distinct(lots.astype(np.int32), ["B201575", *(f"L{i}" for i in range(1, 50))]),
+        country=Distinct(np.zeros(n, np.int32), ["US"]),
+        problem=Distinct(np.zeros(n, np.int32), [""]),
+        seconds=np.full(n, np.datetime64("2010-12-01T10:00", "s")).view(np.int64),
+        key=Distinct((np.arange(n) % 7).astype(np.int32), [f"K{i}" for i in range(7)]),
+        quantity=np.ones(n),
+    )
+    seen: list[int] = []
+    real = buckets._classify
+
+    def spy(rows: RuleInputs, *args: object) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(len(rows))
+        return real(rows, *args)  # type: ignore[arg-type]
+
+    scope = RecallScope.create(["B201575"], START, END)
+    try:
+        buckets._classify = spy  # type: ignore[assignment]
+        codes, _ = buckets.classify_codes(rows, scope)
+    finally:
+        buckets._classify = real  # type: ignore[assignment]
+    assert seen == [n // 50]
+    assert np.bincount(codes, minlength=4).tolist() == [n // 50, n - n // 50, 0, 0]
+
+
+@given(st.lists(st.integers(0, 4), max_size=30), st.integers(1, 3), st.data())
+def test_bucket_counts_per_source_count_every_row_once(
+    codes: list[int], n_sources: int, data: st.DataObject
+) -> None:
+    """Each row is read once, in its own bucket, or in the slot past the last bucket
+    (a code no bucket has: check_sums then fails); one source or several alike."""
+    from recall_cli.query.tally import bucket_counts
+
+    source = data.draw(st.lists(st.integers(0, n_sources - 1), min_size=len(codes),
+                                max_size=len(codes)))  # fmt: skip
+    got = bucket_counts(np.array(codes, np.int8), np.array(source, np.int32), n_sources)
+    for s, counts in enumerate(got):
+        mine = [c for c, at in zip(codes, source, strict=True) if at == s]
+        assert counts["read"] == len(mine)
+        assert [counts[b] for b in buckets.BUCKETS] == [mine.count(i) for i in range(4)]

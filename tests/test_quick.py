@@ -286,6 +286,10 @@ def test_files_stored_with_codes_and_as_text_answer_together(
         stored[Path(got[1]["sources"][0]["file"]).name] = got[0].schema
     assert str(stored["a.csv"].field("email").type.index_type) == "int16"
     assert str(stored["b.csv"].field("email").type) == "large_string"
+    # The customer keys every count groups by, and the ids: codes too where they repeat.
+    for name in ("customer_key", "customer_id"):
+        assert str(stored["a.csv"].field(name).type.index_type) == "int16"
+        assert str(stored["b.csv"].field(name).type) == "large_string"
     assert str(stored["b.csv"].field("country").type.index_type) == "int8"
     assert {str(stored[f].field("city").type.index_type) for f in stored} == {"int8"}
 
@@ -298,3 +302,59 @@ def test_files_stored_with_codes_and_as_text_answer_together(
     assert cached == full
     assert [status for _, status, _, _ in full] == [0, 3, 0, 0, 0, 0, 0, 0]
     assert json.loads(full[6][2])["customers"] == 154  # C0..C149 and C900..C903
+
+
+def test_each_cached_answer_reads_only_the_columns_it_needs(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every column read from an entry is checksummed, validated and mapped in: `check`
+    reads the bucket rule's columns (and, with --show-rows, where each row is), `summary`
+    never where each row is; `customer` reads the contact details it searches."""
+    header = ["Lot", "Ship Date", "Customer ID", "Name", "Email", "Phone", "Qty", "Order"]
+    path = write_csv(tmp_path / "s.csv", [
+        header,
+        ["L1", "2010-12-01", "C1", "Ann Lee", "ann@example.com", "555 0100", "3", "O1"],
+        ["L2", "2010-12-02", "C2", "Bob Ray", "bob@example.com", "555 0101", "1", "O2"],
+    ])  # fmt: skip
+    runner = CliRunner()
+    invoke(runner, "summary", "--lot", "L1", path)  # fills the cache
+    cache.flush()
+    read: list[set[str]] = []
+    real = cache.read_table
+
+    def spy(entry: cache.Entry, columns: Any = None) -> Any:
+        read.append(set(columns))
+        return real(entry, columns)
+
+    monkeypatch.setattr(cache, "read_table", spy)
+    rule = {"source", "kind", "lot", "ship_date", "country", "customer_key", "problem", "quantity"}
+    where = {"file", "sheet", "row"}
+
+    def columns(*args: str) -> set[str]:
+        read.clear()
+        result = invoke(runner, *args, "--lot", "L1", path)
+        assert result.exit_code in (0, 3), result.stderr
+        assert cache.last_stats.hits == 1
+        return read[0]
+
+    assert columns("check", "L1") == rule
+    assert columns("check", "L1", "--show-rows") == rule | where | {"customer_id"}
+    summary = columns("summary")
+    assert not summary & where and rule | {"customer_id", "email"} <= summary
+    assert {"email", "phone", "name"} <= columns("customer", "C1")
+
+
+def test_where_gives_a_new_mask_each_time_it_is_asked() -> None:
+    """The last mask is kept for the next question on the same lot, never shared:
+    a customer search widens the mask it is given in place."""
+    import pyarrow as pa
+
+    from recall_cli.query.scope import RecallScope
+
+    coded = pa.array(["A", "B", "A"], pa.large_string()).dictionary_encode()
+    rows = Classified(pa.table({"lot": coded}), RecallScope.create(["A"]))
+    first = rows.where("lot", "A")
+    first |= True
+    assert rows.where("lot", "A").tolist() == [True, False, True]
+    assert rows.where("lot", "B").tolist() == [False, True, False]
+    assert rows.where("lot", "A").tolist() == [True, False, True]

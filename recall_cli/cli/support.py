@@ -75,7 +75,7 @@ def check(app: AppContext, code: str, show_rows: bool, audit_log: Any, **kwargs:
 
     plan = output_plan(kwargs, VIEW_FORMATS)
     request = _request(kwargs)
-    rows = quick.classified(request)
+    rows = quick.classified(request, lot=True, show_rows=show_rows)
     found = support.answer_check(rows, code, show_rows=show_rows)
     for note in found.notes:
         app.warn(note)

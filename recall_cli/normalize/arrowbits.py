@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 
 
 def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
@@ -130,6 +130,25 @@ def _codes(a: pa.DictionaryArray) -> np.ndarray:
     )
 
 
+def codes_in_range(a: pa.DictionaryArray) -> bool:
+    """Whether the code of every valid slot points into the dictionary.
+
+    What Arrow's full validation checks of a dictionary array's codes, in one
+    vectorised pass: the array's buffers must have been validated (`validate()`).
+    """
+    codes = _codes(a)
+    if a.null_count:
+        codes = codes[_valid(a)]
+    size = len(a.dictionary)
+    if not len(codes):
+        return True
+    if size <= np.iinfo(codes.dtype).max:
+        # Read as unsigned, a negative code is past any dictionary this width can
+        # address: one pass, the largest code only.
+        return int(codes.view(codes.dtype.str.replace("i", "u")).max()) < size
+    return int(codes.min()) >= 0 and int(codes.max()) < size
+
+
 def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
     """Codes per row into the distinct values (null read as "")."""
     chunks = _chunks(arr)
@@ -138,12 +157,18 @@ def distinct(arr: pa.Array | pa.ChunkedArray) -> Distinct:
         # Rows taken from it keep the whole dictionary: values no row uses are
         # dropped, so that the values are those present, as after dictionary_encode.
         codes = _codes(chunks[0]).astype(np.int32)
-        values = chunks[0].dictionary.to_pylist()
-        used = np.bincount(codes, minlength=len(values)) > 0
+        dictionary = chunks[0].dictionary
+        used = np.zeros(len(dictionary), dtype=bool)
+        if len(dictionary) == 1:
+            used[:] = len(codes) > 0
+        else:
+            used[codes] = True  # a store per row: cheaper than counting them
         if used.all():
-            return Distinct(codes, values)
+            return Distinct(codes, dictionary.to_pylist())
+        # A few rows of a long dictionary (one customer's): only their values are decoded.
         renumbered = (np.cumsum(used) - 1).astype(np.int32)
-        return Distinct(renumbered[codes], [v for v, u in zip(values, used, strict=True) if u])
+        values = dictionary.take(indices(np.flatnonzero(used))).to_pylist()
+        return Distinct(renumbered[codes], values)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if arr.null_count:
@@ -225,6 +250,29 @@ def filled(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         else:
             a = _large(a)
             parts.append((np.diff(_offsets(a)) > 0) & _valid(a))
+    return _joined(parts, "bool")
+
+
+def among(arr: pa.Array | pa.ChunkedArray, values: Sequence[str]) -> np.ndarray:
+    """True where a text array holds one of `values` (null holds none): `pc.is_in`, as bools.
+
+    A compact cached column is tested once per distinct value and spread to the
+    rows through its codes: the kernels would decode every row's text first.
+    """
+    parts = []
+    for a in _chunks(arr):
+        if not values or pa.types.is_null(a.type):  # a column of nulls only holds none
+            parts.append(np.zeros(len(a), dtype=bool))
+        elif pa.types.is_dictionary(a.type):
+            # The last flag is for null slots, whose codes mean nothing.
+            flags = np.append(among(a.dictionary, values), False)
+            codes = _codes(a)
+            if a.null_count:
+                codes = np.where(_valid(a), codes, len(flags) - 1)
+            parts.append(spread(flags, codes))
+        else:
+            wanted = strings(list(values)).cast(a.type)
+            parts.append(_bools(pc.is_in(a, value_set=wanted)))
     return _joined(parts, "bool")
 
 

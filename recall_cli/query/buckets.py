@@ -7,9 +7,10 @@ agent's answer and the regulator's count come from one rule set.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from recall_cli.normalize import arrowbits as ab
 from recall_cli.normalize.countries import PARENT
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 from recall_cli.normalize.lots import fold_confusables
 from recall_cli.normalize.problems import (
     UNDECIDED_QUANTITY_START,
@@ -59,12 +60,32 @@ class RuleInputs:
     lot: Distinct
     country: Distinct
     problem: Distinct
-    day: np.ndarray  # datetime64[D], NaT where the date is unreadable
+    seconds: np.ndarray  # int64 seconds since 1970 (arrowbits.seconds), NAT where unreadable
     key: Distinct  # the customer key (id, or name and postal code); "" for none
     quantity: np.ndarray  # float64, NaN where unreadable or blank
 
     def __len__(self) -> int:
-        return len(self.day)
+        return len(self.seconds)
+
+    @functools.cached_property
+    def day(self) -> np.ndarray:
+        """The ship dates as calendar days (datetime64[D], NaT where unreadable).
+
+        Made on first use: the rule needs them on the rows in doubt only.
+        """
+        return self.seconds.view("datetime64[s]").astype("datetime64[D]")
+
+    def take(self, at: np.ndarray) -> RuleInputs:
+        """The rows at these positions (each column keeps its distinct values)."""
+        return RuleInputs(
+            kind=Distinct(self.kind.codes[at], self.kind.values),
+            lot=Distinct(self.lot.codes[at], self.lot.values),
+            country=Distinct(self.country.codes[at], self.country.values),
+            problem=Distinct(self.problem.codes[at], self.problem.values),
+            seconds=self.seconds[at],
+            key=Distinct(self.key.codes[at], self.key.values),
+            quantity=self.quantity[at],
+        )
 
     @property
     def has_identity(self) -> np.ndarray:
@@ -78,7 +99,7 @@ def rule_inputs(table: pa.Table) -> RuleInputs:
         lot=ab.distinct(table["lot"]),
         country=ab.distinct(table["country"]),
         problem=ab.distinct(table["problem"]),
-        day=ab.days(table["ship_date"]),
+        seconds=ab.seconds(table["ship_date"]),
         key=ab.distinct(table["customer_key"]),
         quantity=ab.fixed(table["quantity"], "float64", np.nan),
     )
@@ -144,7 +165,8 @@ def bucket_names(codes: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _LotMasks:
-    """Per row: what the lot says about the recall, before dates and countries."""
+    """What the lot says about the recall, before dates and countries: per distinct
+    lot (_lot_flags), or per row (_lot_masks)."""
 
     empty: np.ndarray
     recalled: np.ndarray
@@ -160,29 +182,34 @@ class _LotMasks:
     maybe_sci: np.ndarray
 
 
-def _lot_masks(rows: RuleInputs, scope: RecallScope) -> _LotMasks:
-    n = len(rows)
+def _lot_flags(lots: Sequence[str], scope: RecallScope) -> _LotMasks:
+    """_LotMasks of each distinct lot: what the lot says, decided once per value."""
     numbers: dict[Decimal, str] = {}
     for x in scope.lots:
         value = _as_number(x)
         if value is not None:
             numbers[value] = "digits" if _DIGITS.fullmatch(x) else "scientific"
-    if numbers:
-        kinds = {v: _could_be(v, numbers) for v in rows.lot.values if v not in scope.lots}
-        maybe_zeros = rows.lot.where(lambda v: kinds.get(v) == LOST_ZEROS)
-        maybe_sci = rows.lot.where(lambda v: kinds.get(v) == SCIENTIFIC)
-    else:
-        maybe_zeros = maybe_sci = np.zeros(n, dtype=bool)
+    kinds = {v: _could_be(v, numbers) for v in lots if v not in scope.lots} if numbers else {}
+
+    def flags(test: Callable[[str], bool]) -> np.ndarray:
+        return np.array([test(v) for v in lots] or [False], dtype=bool)
+
     return _LotMasks(
-        empty=rows.lot.where(lambda v: v == ""),
-        recalled=rows.lot.where(lambda v: v in scope.lots),
-        confusable=rows.lot.where(
+        empty=flags(lambda v: v == ""),
+        recalled=flags(lambda v: v in scope.lots),
+        confusable=flags(
             lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
         ),
-        embeds=rows.lot.where(lambda v: embedded_lot(v, scope.lots) is not None),
-        maybe_zeros=maybe_zeros,
-        maybe_sci=maybe_sci,
+        embeds=flags(lambda v: embedded_lot(v, scope.lots) is not None),
+        maybe_zeros=flags(lambda v: kinds.get(v) == LOST_ZEROS),
+        maybe_sci=flags(lambda v: kinds.get(v) == SCIENTIFIC),
     )
+
+
+def _lot_masks(rows: RuleInputs, flags: _LotMasks) -> _LotMasks:
+    """The lot flags of each row."""
+    codes = rows.lot.codes
+    return _LotMasks(*(spread(getattr(flags, f.name), codes) for f in fields(_LotMasks)))
 
 
 _SEPARATORS = re.compile(r"[^0-9A-Z]+")
@@ -239,10 +266,77 @@ def _countries(rows: RuleInputs, scope: RecallScope) -> tuple[np.ndarray, np.nda
 COPY_REASON = "a copy of a line of an earlier file (--dedupe-lines)"
 
 
+def bucket_codes(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
+) -> np.ndarray:
+    """classify_codes without the reasons, for the counts: a text per row is not made."""
+    return _classify_codes(rows, scope, set_aside, reasons=False)[0]
+
+
 def classify_codes(
     rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket (as its index in BUCKETS) and reason for every row.
+    """Bucket (as its index in BUCKETS) and reason for every row (see `_classify`).
+
+    Nearly every row of a year of shipments carries a lot that is not recalled: no
+    rule can then take it past its kind's bucket (not data for a blank, total,
+    header or note line, else not matched) unless the lot is blank, a look-alike or
+    a number Excel may have made of a recalled code, the line is bad, or its date
+    column cannot be trusted. Those tests are decided once per distinct value; the
+    whole rule runs on the rows they leave in doubt, which hold every row of each
+    recalled lot, so a return is still weighed against all its lot's shipments.
+    """
+    bucket, reason = _classify_codes(rows, scope, set_aside, reasons=True)
+    assert reason is not None
+    return bucket, reason
+
+
+def _classify_codes(
+    rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None, *, reasons: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    n = len(rows)
+    flags = _lot_flags(rows.lot.values, scope)
+    # Every lot flag puts a row in doubt: a flag added to _LotMasks is one more.
+    lot_doubt = np.logical_or.reduce([getattr(flags, f.name) for f in fields(_LotMasks)])
+    doubt = (
+        spread(lot_doubt, rows.lot.codes)
+        | rows.kind.where(lambda v: v == "bad")
+        | rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN)
+    )
+    at = np.flatnonzero(doubt)
+    if len(at) > n * WHOLE_RULE_ABOVE:  # taking most rows costs more than it saves
+        return _classify(rows, scope, set_aside, flags)
+    bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
+    bucket[rows.kind.where(lambda v: v in _NOT_DATA_KINDS)] = BUCKETS.index(NOT_DATA)
+    reason = np.full(n, "", dtype=object) if reasons else None
+    if set_aside is not None:
+        bucket[set_aside] = BUCKETS.index(NOT_DATA)
+        if reason is not None:
+            reason[set_aside] = COPY_REASON
+    if len(at):
+        aside = None if set_aside is None else set_aside[at]
+        some, why = _classify(rows.take(at), scope, aside, flags)
+        bucket[at] = some
+        if reason is not None:
+            reason[at] = why
+    return bucket, reason
+
+
+# The share of rows in doubt above which the whole rule runs on every row (the
+# answer is the same either way; tests set it to 1 to take the short way always).
+WHOLE_RULE_ABOVE = 0.5
+# Lines that are not shipments: not data, whatever their lot (a note with a recalled
+# lot goes to review, as _classify decides).
+_NOT_DATA_KINDS = ("blank", "total", "header", "note")
+
+
+def _classify(
+    rows: RuleInputs,
+    scope: RecallScope,
+    set_aside: np.ndarray | None,
+    flags: _LotMasks,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bucket rule on every row given: bucket codes and reasons.
 
     `set_aside` marks data rows that are copies of lines of an earlier file
     (copies.find_copies, with --dedupe-lines): they are not data, as a repeated
@@ -259,7 +353,7 @@ def classify_codes(
     n = len(rows)
     bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
     reason = np.full(n, "", dtype=object)  # a specific reason, else the row's problem
-    lots = _lot_masks(rows, scope)
+    lots = _lot_masks(rows, flags)
     has_date, in_window = _in_window(rows, scope)
     in_countries, elsewhere, territory = _countries(rows, scope)
     data = rows.kind.where(lambda v: v == "data")

@@ -31,17 +31,21 @@ if TYPE_CHECKING:
     from recall_cli.query.tally import Tally
 
 
-def classified(request: Request) -> Classified:
-    """The rows a support question reads, with the request's recall scope."""
+def classified(request: Request, *, lot: bool = False, show_rows: bool = False) -> Classified:
+    """The rows a support question reads, with the request's recall scope.
+
+    From the cache only the columns the question reads are checked and mapped:
+    `lot` for `check` (with `show_rows`, where each row is), else all a
+    `customer` answer reads. A full run gives them all.
+    """
     inputs = _worth_trying(request)
     if inputs is not None and request.scope is not None:
-        from recall_cli.query.copies import COPY_COLUMNS
-        from recall_cli.query.lookup import LOOKUP_COLUMNS, Classified
+        from recall_cli.query.lookup import Classified, support_columns
 
         # With two files or more, the order ids too: a line may be in both.
         several = len(inputs.paths) > 1
-        wanted = (*LOOKUP_COLUMNS, *COPY_COLUMNS) if several else LOOKUP_COLUMNS
-        found = _cached_rows(request, inputs, tuple(dict.fromkeys(wanted)))
+        wanted = support_columns(lot=lot, show_rows=show_rows, several=several)
+        found = _cached_rows(request, inputs, wanted)
         if found is not None:
             from recall_cli.query.reading import check_files_read
 
@@ -60,13 +64,14 @@ def tallied(request: Request) -> Tally:
     inputs = _worth_trying(request)
     found = None
     if inputs is not None and request.scope is not None:
-        from recall_cli.query.lookup import LOOKUP_COLUMNS
+        from recall_cli.query.buckets import RULE_COLUMNS
         from recall_cli.query.tally import READS, TALLY_COLUMNS
 
         # What `summary` reads: the bucket rule's columns, the customers', and with
         # two files or more the columns that tell a line copied from another file.
+        # Not where each row is (file, sheet, row): the counts never say.
         more = TALLY_COLUMNS if len(inputs.paths) > 1 else READS
-        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*LOOKUP_COLUMNS, *more))))
+        found = _cached_rows(request, inputs, tuple(dict.fromkeys((*RULE_COLUMNS, *more))))
     if found is None or request.scope is None:
         from recall_cli.query import run as api
 
@@ -74,9 +79,14 @@ def tallied(request: Request) -> Tally:
     return _tally(found, request)[0]
 
 
-def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]:
-    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs)."""
-    from recall_cli.query.buckets import classify_codes, rule_inputs
+def _tally(
+    found: _Rows, request: Request, *, reasons: bool = False
+) -> tuple[Tally, Any, Any, RuleInputs]:
+    """The one rule over the cached rows: (tally, bucket codes, reasons, rule inputs).
+
+    The reasons (None unless asked) are for `recall sql`; counts need the buckets only.
+    """
+    from recall_cli.query.buckets import bucket_codes, classify_codes, rule_inputs
     from recall_cli.query.reading import check_files_read
     from recall_cli.query.tally import Tally
 
@@ -84,9 +94,13 @@ def _tally(found: _Rows, request: Request) -> tuple[Tally, Any, Any, RuleInputs]
     check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
     inputs = rule_inputs(found.table)
     copies = _copies(found, request, inputs)
-    codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
+    if reasons:
+        codes, reason = classify_codes(inputs, request.scope, copies.set_aside)
+    else:
+        codes, reason = bucket_codes(inputs, request.scope, copies.set_aside), None
     tally = Tally(found.table, codes, found.source, found.sources, request.scope,
                   copies=copies, duplicates=found.duplicates)  # fmt: skip
+    tally.keys = inputs.key  # the same codes of the same column: one pass over the keys
     tally.check_sums()
     return tally, codes, reason, inputs
 
@@ -139,8 +153,7 @@ def bucketed(request: Request) -> Bucketed:
         rows = result.rows[["source", *ALL_ROW_COLUMNS]]
         table = pa.Table.from_pandas(rows, preserve_index=False)
         return Bucketed(table, result.codes, result.reason, result.tally, from_cache=False)
-    tally, codes, reason, inputs = _tally(found, request)
-    tally.keys = inputs.key  # the same codes of the same column: a million strings, once
+    tally, codes, reason, _ = _tally(found, request, reasons=True)
     return Bucketed(found.table, codes, reason, tally, from_cache=True)
 
 
@@ -192,7 +205,8 @@ def _cached_rows(request: Request, inputs: _Inputs, columns: Sequence[str]) -> _
             return None
         table, meta = got
         tables.append(table)
-        source.append(ab.fixed(table["source"], "int32") + np.int32(len(sources)))
+        numbers = ab.fixed(table["source"], "int32")  # read-only: the mapped buffer itself
+        source.append(numbers + np.int32(len(sources)) if sources else numbers)
         sources.extend(meta["sources"])
     if not any(not s["skipped"] for s in sources):
         return None  # no usable sheet anywhere: the full run says why
@@ -203,7 +217,8 @@ def _cached_rows(request: Request, inputs: _Inputs, columns: Sequence[str]) -> _
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    return _Rows(table, np.concatenate(source), sources, inputs.duplicates)
+    joined = np.concatenate(source) if len(source) > 1 else source[0]
+    return _Rows(table, joined, sources, inputs.duplicates)
 
 
 def _alike(tables: list[pa.Table]) -> list[pa.Table]:

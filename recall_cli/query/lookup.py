@@ -31,6 +31,7 @@ from recall_cli.query.buckets import (
     embedded_lot,
     rule_inputs,
 )
+from recall_cli.query.copies import COPY_COLUMNS
 from recall_cli.query.tally import CONTACT_COLUMNS, latest_contact, net_units
 
 if TYPE_CHECKING:
@@ -44,6 +45,22 @@ LOOKUP_COLUMNS = tuple(
 )
 # Read besides, with two files or more: lines repeated across files (copies_among).
 ORDER_COLUMN = "order_id"
+# What `check` of a lot reads: the bucket rule's columns; with --show-rows, where
+# each row of the lot is and whose it is (lot_rows).
+SHOWN_ROW_COLUMNS = ("file", "sheet", "row", "ship_date", "customer_id", "quantity")
+
+
+def support_columns(*, lot: bool, show_rows: bool, several: bool) -> tuple[str, ...]:
+    """The columns a support answer reads from the cache.
+
+    `lot`: a `check` (RULE_COLUMNS, and SHOWN_ROW_COLUMNS with `show_rows`), else
+    a `customer` answer (LOOKUP_COLUMNS). With two files or more, the columns
+    that tell a line repeated from another file (copies_among) besides.
+    """
+    wanted = (*RULE_COLUMNS, *(SHOWN_ROW_COLUMNS if show_rows else ())) if lot else LOOKUP_COLUMNS
+    return tuple(dict.fromkeys((*wanted, *(("file", *COPY_COLUMNS) if several else ()))))
+
+
 # What `customer` shows of the contact details (masked unless --reveal).
 SHOWN_CONTACT = ("email", "phone", "address", "city", "postal_code", "country")
 
@@ -100,6 +117,9 @@ class Classified:
         default_factory=dict, repr=False
     )
     _lots: set[str] | None = field(default=None, repr=False)
+    # The last `where` asked: a `check` tests its lot three times (verdict, shipments
+    # in the data, copies), each a pass over every row.
+    _last: tuple[str, str, np.ndarray] | None = field(default=None, repr=False)
 
     def index(self, columns: Sequence[str] = INDEXED) -> Classified:
         for column in columns:
@@ -122,10 +142,7 @@ class Classified:
         """Rows whose value is one of these."""
         if column in self._codes:
             return self._codes[column].mask(values)
-        col = self.table[column]
-        if not values:
-            return np.zeros(len(col), dtype=bool)
-        return ab.bools(pc.is_in(col, value_set=ab.strings(list(values)).cast(ab.value_type(col))))
+        return ab.among(self.table[column], values)
 
     def keyed(self, column: str, key: Callable[[str], str]) -> dict[str, list[str]]:
         """The distinct values grouped by `key` (kept when the rows are indexed)."""
@@ -179,14 +196,17 @@ class Classified:
     @property
     def is_data(self) -> np.ndarray:
         if self._data_mask is None:
-            data = ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+            data = ab.among(self.table["kind"], ["data"])
             self._data_mask = data if self.set_aside is None else data & ~self.set_aside
         return self._data_mask
 
     def where(self, column: str, value: str) -> np.ndarray:
+        """Rows whose value is this one (a new array each call: callers may change it)."""
         if column in self._codes:
             return self._codes[column].mask([value])
-        return ab.bools(pc.equal(self.table[column], ab.text(value)))
+        if self._last is None or self._last[:2] != (column, value):
+            self._last = (column, value, ab.among(self.table[column], [value]))
+        return self._last[2].copy()
 
     def data_lots(self) -> set[str]:
         if self._lots is not None:
@@ -242,7 +262,8 @@ def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
     that hold it among other text)."""
     mask = _holding(rows, normalize_lot(lot)) & rows.is_data
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
-    return {"shipments": int(mask.sum()), "customers": len([k for k in keys.to_pylist() if k])}
+    # ab.pylist: decoded in Arrow first, not through the codes' whole dictionary.
+    return {"shipments": int(mask.sum()), "customers": len([k for k in ab.pylist(keys) if k])}
 
 
 def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:

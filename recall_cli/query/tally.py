@@ -280,7 +280,12 @@ def bucket_counts(codes: np.ndarray, source: np.ndarray, n_sources: int) -> list
     buckets, and check_sums fails.
     """
     k = len(BUCKETS) + 1
-    table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
+    if n_sources == 1 and not source.any():  # one sheet or text file: codes alone
+        table = np.array([np.count_nonzero(codes == i) for i in range(k)])
+        if table.sum() != len(codes):
+            raise ValueError("a bucket code outside the buckets")
+    else:
+        table = np.bincount(source.astype(np.int64) * k + codes, minlength=n_sources * k)
     return [_counts(row) for row in table.reshape(n_sources, k)]
 
 
@@ -321,7 +326,7 @@ class Tally:
     # -- building blocks
     @functools.cached_property
     def is_data(self) -> np.ndarray:
-        return ab.bools(pc.equal(self.table["kind"], ab.text("data")))
+        return ab.among(self.table["kind"], ["data"])
 
     @functools.cached_property
     def keys(self) -> Distinct:
@@ -412,8 +417,16 @@ class Tally:
         return self._copies
 
     def customers_total(self) -> int:
-        usable = self.is_data & ab.filled(self.table["customer_key"])
-        return int(np.count_nonzero(np.bincount(self.keys.codes[usable], minlength=1)))
+        """Distinct customer keys on data rows: a blank key is no customer.
+
+        Marked per distinct key, then told blank or not once per key.
+        """
+        keys = self.keys
+        data = self.is_data
+        seen = np.zeros(len(keys.values), dtype=bool)
+        seen[keys.codes if data.all() else keys.codes[data]] = True
+        named = np.array([v != "" for v in keys.values], dtype=bool)
+        return int(np.count_nonzero(seen & named))
 
     def summary(self) -> dict[str, Any]:
         """The counts the quality team reports, as plain JSON-ready data."""
