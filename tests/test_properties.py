@@ -20,8 +20,10 @@ from recall_cli.query.lookup import Classified, check_lot
 from recall_cli.query.scope import RecallScope
 from tests.conftest import write_csv, write_xlsx
 
-RECALLED = ("B201575", "F300112")
+RECALLED = ("B201575", "F300112", "120000")
 OTHER = ("B999999", "X123456")
+# How Excel may show the recalled 120000 once it made a number of it.
+SCIENTIFIC = ("12E4", "1.20E+05")
 START, END = dt.date(2010, 11, 30), dt.date(2011, 1, 4)
 HEADER = ["Lot", "Ship Date", "Customer ID", "Name", "Quantity"]
 
@@ -32,7 +34,7 @@ def _date_text(day: dt.date, form: int) -> str:
 
 row = st.one_of(
     st.tuples(
-        st.sampled_from(RECALLED + OTHER),
+        st.sampled_from(RECALLED + OTHER + SCIENTIFIC),
         st.sampled_from(["", " ", "  "]),
         st.booleans(),
         st.dates(dt.date(2010, 10, 1), dt.date(2011, 2, 28)),
@@ -108,16 +110,20 @@ def test_buckets_and_matches_are_consistent(items, title_rows: int, as_xlsx: boo
     # No recalled row inside the window is reported as not matched. One may go to
     # review, and only for two reasons: text dates shaped like the reader's date cells
     # ("2010-12-01 13:30:00") beside dd.mm text look like a CSV opened in the other
-    # locale, which a person must settle (normalize.dates._locale_swap); and a lot
-    # cell that holds the recalled lot after a label ("LOT B201575").
+    # locale, which a person must settle (normalize.dates._locale_swap); a lot
+    # cell that holds the recalled lot after a label ("LOT B201575"). And, whatever
+    # its date, a cell that may be the recalled 120000 as Excel showed it ("12E4").
     frame = result.rows.assign(bucket=result.bucket, reason=result.reason)
     data = [i[1] for i in items if i[0] == "data"]
     must = sum(1 for t in data if t[0] in RECALLED and START <= t[3] <= END and not t[6])
     swapped = frame["problem"] == LOCALE_SWAP
     held = frame["reason"].str.contains("among other characters", regex=False)
     labelled = np.array([i[0] == "data" and bool(i[1][6]) for i in items], dtype=bool)
+    excel = frame["reason"].str.contains("Excel may have turned the lot", regex=False)
+    excel_cells = [i[0] == "data" and i[1][0] in SCIENTIFIC and not i[1][6] for i in items]
     assert frame.loc[swapped, "bucket"].eq("needs_review").all()
-    assert int((frame["bucket"] == "needs_review").sum()) == int((swapped | held).sum())
+    assert excel.tolist() == excel_cells
+    assert int((frame["bucket"] == "needs_review").sum()) == int((swapped | held | excel).sum())
     assert not (held & ~labelled).any() and not (labelled & frame["bucket"].eq("matched")).any()
     for k, item in enumerate(items):  # a labelled recalled lot in the window: never passed by
         if labelled[k] and item[1][0] in RECALLED and START <= item[1][3] <= END:

@@ -523,3 +523,65 @@ def test_embedded_lot(cell: str, held: str | None) -> None:
     from recall_cli.query.buckets import embedded_lot
 
     assert embedded_lot(cell, ("B201575", "F201611")) == held
+
+
+def test_a_recalled_number_in_scientific_notation_goes_to_review(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Excel shows the numeric lot 120000 as 12E4 or 1.20E+05: "not matched" told no one.
+    path = write_csv(tmp_path / "s.csv", [
+        ["Ship Date", "Customer ID", "Name", "Country", "Lot", "Quantity"],
+        ["2010-12-01", "C1", "Ann", "US", "120000", 10],
+        ["2010-12-02", "C2", "Bob", "US", "12E4", 5],
+        ["2010-12-03", "C3", "Cy", "US", "1.2E+05", 5],
+        ["2010-12-04", "C4", "Di", "US", "1.20E+05", 5],
+        ["2010-12-04", "C5", "Ed", "US", "1.3E+05", 5],  # another number
+        ["2010-12-04", "C6", "Fa", "US", "1.23E+05", 5],  # 123456 at three digits
+        ["2010-12-04", "C7", "Gu", "US", "12E3", 5],
+    ])  # fmt: skip
+    scope = ["--lot", "120000,123456,B201575", "--from", "2010-11-30", "--to", "2011-01-04"]
+    excel = "Excel may have turned the lot into a number; read the cell at the source"
+    for cache in (["--no-cache"], [], []):
+        done = invoke(runner, "review", path, *scope, *cache, "--format", "json")
+        got = {r["customer_id"]: r["reason"] for r in json.loads(done.stdout)}
+        assert got == {
+            "C2": f"lot cell '12E4' is recalled lot 120000 in scientific notation: {excel}",
+            "C3": f"lot cell '1.2E+05' is recalled lot 120000 in scientific notation or may "
+                  f"be recalled lot 123456, rounded to the digits Excel shows: {excel}",
+            "C4": f"lot cell '1.20E+05' is recalled lot 120000 in scientific notation: {excel}",
+            "C6": f"lot cell '1.23E+05' may be recalled lot 123456, rounded to the digits "
+                  f"Excel shows: {excel}",
+        }  # fmt: skip
+        verdict = invoke(runner, "customer", "C2", path, *scope, *cache)
+        assert verdict.exit_code == support.NEEDS_REVIEW
+        check = invoke(runner, "check", "120000", path, *scope, *cache, "--format", "json")
+        answer = json.loads(check.stdout)
+        assert check.exit_code == support.AFFECTED
+        assert (answer["shipments"], answer["needs_review"]) == (1, 3)
+        shown = invoke(runner, "check", "120000", path, *scope, *cache, "--show-rows").stdout
+        assert "3 shipments of this lot need review" in shown
+        assert "s.csv row 3: needs review" in shown and "customer C5" not in shown
+        typed = invoke(runner, "check", "12E4", path, *scope, *cache)
+        assert typed.exit_code == support.LOOKS_LIKE
+        assert "looks like recalled 120000" in typed.stdout
+    sql = invoke(runner, "sql", "select customer_id, bucket from shipments order by row",
+                 path, *scope, "--format", "json")  # fmt: skip
+    buckets = [r["bucket"] for r in json.loads(sql.stdout)]
+    assert buckets == ["matched", "needs_review", "needs_review", "needs_review",
+                       "not_matched", "needs_review", "not_matched"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "could"),
+    [("12E4", ["120000"]), ("1.2E+05", ["120000", "123456"]), ("1.2E5", ["120000"]),
+     ("120E3", ["120000"]), ("1.20E+05", ["120000"]), ("1.3E+05", None), ("12E3", None),
+     ("1.23E+05", ["123456"]), ("1.234E+05", None), ("1.2345E+05", None),
+     ("12345", ["0012345"]), ("B201575", None), ("1.5E0", None)],
+)  # fmt: skip
+def test_a_cell_excel_may_have_made_of_a_recalled_number(
+    cell: str, could: list[str] | None
+) -> None:
+    from recall_cli.query.buckets import could_be, recalled_numbers
+
+    found = could_be(cell, recalled_numbers(("120000", "123456", "0012345", "B201575")))
+    assert (found[0] if found else None) == could

@@ -125,29 +125,61 @@ def _as_number(lot: str) -> Decimal | None:
     return None
 
 
-def _could_be(lot: str, numbers: dict[Decimal, str]) -> str | None:
-    """LOST_ZEROS or SCIENTIFIC when a data lot could be a recalled code turned number.
+def recalled_numbers(recalled: Iterable[str]) -> dict[Decimal, list[str]]:
+    """The recalled lots Excel could turn into numbers, by the number each makes."""
+    numbers: dict[Decimal, list[str]] = {}
+    for x in sorted(recalled):
+        value = _as_number(x)
+        if value is not None:
+            numbers.setdefault(value, []).append(x)
+    return numbers
 
-    Digits compare by value ("12345" is "0012345", "120000" is "12E4"). A number shown
-    in scientific notation is rounded to the digits it shows: "1.20E+05" could be any
-    code whose value rounds to 120000 at three significant digits.
+
+def could_be(lot: str, numbers: dict[Decimal, list[str]]) -> tuple[list[str], str] | None:
+    """The recalled lots a data lot could be once Excel turned one into a number, and
+    the review reason; None when it could be none (or is one itself: callers ask only
+    of lots not on the list).
+
+    Digits compare by value ("12345" is "0012345", "120000" is "12E4"). A cell in
+    scientific notation ("12E4", "1.2E+05") is expanded: equal to a recalled lot that
+    is all digits, it may be that lot turned into a number. A number shown the way
+    Excel shows it ("1.20E+05") is rounded to the digits it shows: it could be any
+    code whose value rounds to it at that many significant digits.
     """
+    if not numbers:
+        return None
     if _DIGITS.fullmatch(lot):
-        kind = numbers.get(Decimal(lot))
-        if kind is None:
+        found = numbers.get(Decimal(lot))
+        if not found:
             return None
-        return LOST_ZEROS if kind == "digits" else SCIENTIFIC
-    m = _SCIENTIFIC_SHOWN.fullmatch(lot)
-    if not m:
+        return found, LOST_ZEROS if any(_DIGITS.fullmatch(x) for x in found) else SCIENTIFIC
+    if not _SCIENTIFIC_CODE.fullmatch(lot):
         return None
     shown = Decimal(lot)
-    digits = 1 + len(m[1] or "")
-    for value in numbers:
-        if value and value.adjusted() == shown.adjusted():
-            rounded = value.scaleb(-value.adjusted()).quantize(Decimal(1).scaleb(1 - digits))
-            if rounded.scaleb(value.adjusted()) == shown:
-                return SCIENTIFIC
-    return None
+    exact = numbers.get(shown, []) if shown == shown.to_integral_value() else []
+    rounded: list[str] = []
+    m = _SCIENTIFIC_SHOWN.fullmatch(lot)
+    if m:
+        digits = 1 + len(m[1] or "")
+        for value, codes in numbers.items():
+            if value and value != shown and value.adjusted() == shown.adjusted():
+                at = value.scaleb(-value.adjusted()).quantize(Decimal(1).scaleb(1 - digits))
+                if at.scaleb(value.adjusted()) == shown:
+                    rounded.extend(codes)
+    exact_digits = [x for x in exact if _DIGITS.fullmatch(x)]
+    rounded_digits = [x for x in rounded if _DIGITS.fullmatch(x)]
+    if not exact_digits and not rounded_digits:
+        return (sorted(exact + rounded), SCIENTIFIC) if exact or rounded else None
+    how = []
+    if exact_digits:
+        how.append(f"is recalled lot {' or '.join(exact_digits)} in scientific notation")
+    if rounded_digits:
+        how.append(f"may be recalled lot {' or '.join(rounded_digits)}, rounded to the "
+                   "digits Excel shows")  # fmt: skip
+    return [*exact_digits, *rounded_digits], (
+        f"lot cell {lot!r} {' or '.join(how)}: Excel may have turned the lot into a number; "
+        "read the cell at the source"
+    )
 
 
 def classify(
@@ -177,19 +209,13 @@ class _LotMasks:
     # B201999") or split by punctuation ("B-201575"), treated the same way: where it
     # would match, a person reads the cell (embedded_lot says which lot).
     embeds: np.ndarray
-    # Numeric lots that may be recalled codes Excel turned into numbers.
-    maybe_zeros: np.ndarray
-    maybe_sci: np.ndarray
+    # Numeric lots that may be recalled codes Excel turned into numbers (could_be).
+    maybe_number: np.ndarray
 
 
 def _lot_flags(lots: Sequence[str], scope: RecallScope) -> _LotMasks:
     """_LotMasks of each distinct lot: what the lot says, decided once per value."""
-    numbers: dict[Decimal, str] = {}
-    for x in scope.lots:
-        value = _as_number(x)
-        if value is not None:
-            numbers[value] = "digits" if _DIGITS.fullmatch(x) else "scientific"
-    kinds = {v: _could_be(v, numbers) for v in lots if v not in scope.lots} if numbers else {}
+    numbers = recalled_numbers(scope.lots)
 
     def flags(test: Callable[[str], bool]) -> np.ndarray:
         return np.array([test(v) for v in lots] or [False], dtype=bool)
@@ -201,9 +227,22 @@ def _lot_flags(lots: Sequence[str], scope: RecallScope) -> _LotMasks:
             lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
         ),
         embeds=flags(lambda v: embedded_lot(v, scope.lots) is not None),
-        maybe_zeros=flags(lambda v: kinds.get(v) == LOST_ZEROS),
-        maybe_sci=flags(lambda v: kinds.get(v) == SCIENTIFIC),
+        maybe_number=flags(
+            lambda v: bool(numbers) and v not in scope.lots and could_be(v, numbers) is not None
+        ),
     )
+
+
+def _number_reason(scope: RecallScope) -> Callable[[str], str]:
+    """could_be's reason for a lot flagged maybe_number."""
+    numbers = recalled_numbers(scope.lots)
+
+    def said(lot: str) -> str:
+        found = could_be(lot, numbers)
+        assert found is not None
+        return found[1]
+
+    return said
 
 
 def _lot_masks(rows: RuleInputs, flags: _LotMasks) -> _LotMasks:
@@ -371,12 +410,9 @@ def _classify(
     review |= rows.kind.where(lambda v: v == "bad")
     lot_unusable = data & lots.empty
     review |= lot_unusable & ~elsewhere
-    zeros = data & lots.maybe_zeros & ~elsewhere
-    review |= zeros
-    reason[zeros] = LOST_ZEROS
-    sci = data & lots.maybe_sci & ~elsewhere
-    review |= sci
-    reason[sci] = SCIENTIFIC
+    numeric = data & lots.maybe_number & ~elsewhere
+    review |= numeric
+    _reasons_per_value(rows.lot, numeric, reason, _number_reason(scope))
     ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
     rec = data & (lots.recalled | lots.confusable | lots.embeds) & ~lot_unusable & ~elsewhere

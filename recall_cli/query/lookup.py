@@ -28,7 +28,9 @@ from recall_cli.query.buckets import (
     RULE_COLUMNS,
     RecallScope,
     classify,
+    could_be,
     embedded_lot,
+    recalled_numbers,
     rule_inputs,
 )
 from recall_cli.query.copies import COPY_COLUMNS
@@ -250,10 +252,17 @@ def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
 
 
 def _holding(rows: Classified, code: str) -> np.ndarray:
-    """Rows whose lot is this one, or a cell holding it among other text ("LOT B201575")."""
+    """Rows whose lot is this one, a cell holding it among other text ("LOT B201575"),
+    or, for a recalled lot, a cell that may be it turned into a number by Excel ("12E4"
+    for 120000, "12345" for 0012345): the cells the bucket rule reads as this lot."""
     if not code:
         return rows.where("lot", code)
-    holders = [v for v in rows.distinct("lot") if embedded_lot(v, (code,)) == code]
+    numbers = recalled_numbers((code,)) if code in rows.scope.lots else {}
+    holders = [
+        v
+        for v in rows.distinct("lot")
+        if embedded_lot(v, (code,)) == code or (v != code and could_be(v, numbers) is not None)
+    ]
     return rows.where("lot", code) | rows.rows_with("lot", holders)
 
 

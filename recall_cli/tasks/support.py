@@ -36,7 +36,7 @@ from recall_cli.normalize.lots import (
     parse_code,
     suggest_lots,
 )
-from recall_cli.query.buckets import embedded_lot
+from recall_cli.query.buckets import could_be, embedded_lot, recalled_numbers
 from recall_cli.query.lookup import (
     Classified,
     check_lot,
@@ -129,6 +129,13 @@ def check_code(rows: Classified, code: str, *, show_rows: bool = False) -> Check
     held = embedded_lot(scanned.lot, rows.scope.lots)
     if held is not None and held not in answer["looks_like"]:
         answer["looks_like"] = [held, *answer["looks_like"]]
+    # "12E4" or "1.20E+05" typed off a list when 120000 is recalled: Excel's number.
+    numeric = (
+        None if answer["recalled"] else could_be(scanned.lot, recalled_numbers(rows.scope.lots))
+    )
+    for lot in numeric[0] if numeric else []:
+        if lot not in answer["looks_like"]:
+            answer["looks_like"] = [*answer["looks_like"], lot]
     folded = fold_confusables(scanned.lot)
     answer["confusable_of"] = (
         folded if folded != scanned.lot and folded in rows.scope.lots else None
