@@ -207,7 +207,7 @@ def test_the_rule_on_the_rows_in_doubt_is_the_rule_on_every_row(
     rows, aside = drawn
     scope = RecallScope.create(lots, START if window else None, END if window else None,
                                countries)  # fmt: skip
-    want = buckets._classify(rows, scope, aside, buckets._lot_flags(rows.lot.values, scope))
+    want = buckets._classify(rows, scope, aside, *buckets._lot_flags(rows.lot.values, scope))
     before = buckets.WHOLE_RULE_ABOVE
     try:
         buckets.WHOLE_RULE_ABOVE = 1.0  # the rows in doubt alone, however many

@@ -213,36 +213,29 @@ class _LotMasks:
     maybe_number: np.ndarray
 
 
-def _lot_flags(lots: Sequence[str], scope: RecallScope) -> _LotMasks:
-    """_LotMasks of each distinct lot: what the lot says, decided once per value."""
+def _lot_flags(lots: Sequence[str], scope: RecallScope) -> tuple[_LotMasks, dict[str, str]]:
+    """_LotMasks of each distinct lot (what the lot says, decided once per value), and
+    the review reason of each lot flagged maybe_number (could_be's)."""
     numbers = recalled_numbers(scope.lots)
+    said: dict[str, str] = {}
+    for v in lots:
+        found = could_be(v, numbers) if v not in scope.lots else None
+        if found is not None:
+            said[v] = found[1]
 
     def flags(test: Callable[[str], bool]) -> np.ndarray:
         return np.array([test(v) for v in lots] or [False], dtype=bool)
 
-    return _LotMasks(
+    masks = _LotMasks(
         empty=flags(lambda v: v == ""),
         recalled=flags(lambda v: v in scope.lots),
         confusable=flags(
             lambda v: not v.isascii() and v not in scope.lots and fold_confusables(v) in scope.lots
         ),
         embeds=flags(lambda v: embedded_lot(v, scope.lots) is not None),
-        maybe_number=flags(
-            lambda v: bool(numbers) and v not in scope.lots and could_be(v, numbers) is not None
-        ),
+        maybe_number=flags(lambda v: v in said),
     )
-
-
-def _number_reason(scope: RecallScope) -> Callable[[str], str]:
-    """could_be's reason for a lot flagged maybe_number."""
-    numbers = recalled_numbers(scope.lots)
-
-    def said(lot: str) -> str:
-        found = could_be(lot, numbers)
-        assert found is not None
-        return found[1]
-
-    return said
+    return masks, said
 
 
 def _lot_masks(rows: RuleInputs, flags: _LotMasks) -> _LotMasks:
@@ -319,8 +312,9 @@ def classify_codes(
 
     Nearly every row of a year of shipments carries a lot that is not recalled: no
     rule can then take it past its kind's bucket (not data for a blank, total,
-    header or note line, else not matched) unless the lot is blank, a look-alike or
-    a number Excel may have made of a recalled code, the line is bad, or its date
+    header or note line, else not matched) unless the lot is blank, a look-alike, a
+    cell holding a recalled lot among other text, or a number Excel may have made of
+    a recalled code, the line is bad, or its date
     column cannot be trusted. Those tests are decided once per distinct value; the
     whole rule runs on the rows they leave in doubt, which hold every row of each
     recalled lot, so a return is still weighed against all its lot's shipments.
@@ -334,7 +328,7 @@ def _classify_codes(
     rows: RuleInputs, scope: RecallScope, set_aside: np.ndarray | None, *, reasons: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     n = len(rows)
-    flags = _lot_flags(rows.lot.values, scope)
+    flags, number_reasons = _lot_flags(rows.lot.values, scope)
     # Every lot flag puts a row in doubt: a flag added to _LotMasks is one more.
     lot_doubt = np.logical_or.reduce([getattr(flags, f.name) for f in fields(_LotMasks)])
     doubt = (
@@ -344,7 +338,7 @@ def _classify_codes(
     )
     at = np.flatnonzero(doubt)
     if len(at) > n * WHOLE_RULE_ABOVE:  # taking most rows costs more than it saves
-        return _classify(rows, scope, set_aside, flags)
+        return _classify(rows, scope, set_aside, flags, number_reasons)
     bucket = np.full(n, BUCKETS.index(NOT_MATCHED), dtype=np.int8)
     bucket[rows.kind.where(lambda v: v in _NOT_DATA_KINDS)] = BUCKETS.index(NOT_DATA)
     reason = np.full(n, "", dtype=object) if reasons else None
@@ -354,7 +348,7 @@ def _classify_codes(
             reason[set_aside] = COPY_REASON
     if len(at):
         aside = None if set_aside is None else set_aside[at]
-        some, why = _classify(rows.take(at), scope, aside, flags)
+        some, why = _classify(rows.take(at), scope, aside, flags, number_reasons)
         bucket[at] = some
         if reason is not None:
             reason[at] = why
@@ -374,6 +368,7 @@ def _classify(
     scope: RecallScope,
     set_aside: np.ndarray | None,
     flags: _LotMasks,
+    number_reasons: dict[str, str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The bucket rule on every row given: bucket codes and reasons.
 
@@ -412,7 +407,7 @@ def _classify(
     review |= lot_unusable & ~elsewhere
     numeric = data & lots.maybe_number & ~elsewhere
     review |= numeric
-    _reasons_per_value(rows.lot, numeric, reason, _number_reason(scope))
+    _reasons_per_value(rows.lot, numeric, reason, number_reasons.__getitem__)
     ambiguous = data & rows.problem.where(lambda v: v in UNTRUSTED_DATE_COLUMN) & ~elsewhere
     review |= ambiguous  # whatever the lot: the column itself cannot be trusted
     rec = data & (lots.recalled | lots.confusable | lots.embeds) & ~lot_unusable & ~elsewhere
