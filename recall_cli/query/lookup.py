@@ -122,6 +122,8 @@ class Classified:
     # The last `where` asked: a `check` tests its lot three times (verdict, shipments
     # in the data, copies), each a pass over every row.
     _last: tuple[str, str, np.ndarray] | None = field(default=None, repr=False)
+    # The last lot's data rows `holding` found: a `check` asks for them three times.
+    _held: tuple[str, np.ndarray] | None = field(default=None, repr=False)
 
     def index(self, columns: Sequence[str] = INDEXED) -> Classified:
         for column in columns:
@@ -210,6 +212,13 @@ class Classified:
             self._last = (column, value, ab.among(self.table[column], [value]))
         return self._last[2].copy()
 
+    def holding(self, code: str) -> np.ndarray:
+        """The data rows the bucket rule reads as this (normalised) lot (_holding); a
+        new array each call."""
+        if self._held is None or self._held[0] != code:
+            self._held = (code, _holding(self, code) & self.is_data)
+        return self._held[1].copy()
+
     def data_lots(self) -> set[str]:
         if self._lots is not None:
             return self._lots
@@ -235,7 +244,7 @@ def check_lot(rows: Classified, lot: str) -> dict[str, Any]:
     at = np.flatnonzero(rows.where("lot", code))
     buckets = rows.bucket_at(at)
     hits = at[buckets == MATCHED]
-    doubt = np.flatnonzero(_holding(rows, code) & rows.is_data)
+    doubt = np.flatnonzero(rows.holding(code))
     found = rows.table.select(["ship_date", "customer_key", "quantity"]).take(ab.indices(hits))
     shipped = ab.days(found["ship_date"])  # a matched row always has its date
     quantity = ab.fixed(found["quantity"], "float64", np.nan)
@@ -269,7 +278,7 @@ def _holding(rows: Classified, code: str) -> np.ndarray:
 def lot_in_data(rows: Classified, lot: str) -> dict[str, int]:
     """Shipments of a lot anywhere in the data, inside the scope or not (with the cells
     that hold it among other text)."""
-    mask = _holding(rows, normalize_lot(lot)) & rows.is_data
+    mask = rows.holding(normalize_lot(lot))
     keys = pc.unique(rows.table["customer_key"].take(ab.indices(np.flatnonzero(mask))))
     # ab.pylist: decoded in Arrow first, not through the codes' whole dictionary.
     return {"shipments": int(mask.sum()), "customers": len([k for k in ab.pylist(keys) if k])}
@@ -282,7 +291,7 @@ def lot_rows(rows: Classified, lot: str) -> list[dict[str, Any]]:
     the recall scope) and those outside it or needing review are told apart; so are
     the rows of a cell that holds the lot among other text ("LOT B201575").
     """
-    mask = _holding(rows, normalize_lot(lot)) & rows.is_data
+    mask = rows.holding(normalize_lot(lot))
     found = rows.take(np.flatnonzero(mask), ["file", "sheet", "row", "ship_date", "customer_id",
                                              "quantity"])  # fmt: skip
     out = [
