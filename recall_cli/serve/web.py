@@ -425,6 +425,7 @@ def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
     loaded = desk.loaded
     line, ok = bucket_text(loaded.buckets, loaded.not_read, loaded.files_duplicate,
                            loaded.lines_duplicate)  # fmt: skip
+    labels = file_labels(f.path for f in loaded.files)
     return {
         "scope": loaded.scope,
         "scope_line": scope_line(loaded.scope),
@@ -434,9 +435,7 @@ def _page_context(desk: Desk, keys: Keys) -> dict[str, Any]:
         "in_doubt": in_doubt(loaded.lines_duplicate),  # lines counted twice: amber, as the CLI
         "loaded_at": loaded.loaded_at,
         "warnings": loaded.warnings,
-        "changed": [
-            label_of(f.path, file_labels(f.path for f in loaded.files)) for f in desk.changed()
-        ],
+        "changed": [label_of(f.path, labels) for f in desk.changed()],
         "csrf": keys.csrf,
         "version": __version__,
     }
