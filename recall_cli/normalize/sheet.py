@@ -564,8 +564,9 @@ def normalize_sheet(
     _apply_flags(raw.flagged, b.header_idx, kind, problem)
     is_data &= kind == 0
     country = b.distinct.text(b.text["country"], _country_code)
-    ship_date = _ship_dates(b, is_data, problem, options)
-    quantity = _quantities(b, is_data, problem)
+    hints = _locale_hints(b, is_data)
+    ship_date = _ship_dates(b, is_data, problem, options, hints)
+    quantity = _quantities(b, is_data, problem, hints)
     customer_id, postal, customer_key = _customers(b, is_data, country, problem)
     out: dict[str, object] = {
         "source": np.full(n, source_id, dtype=np.int32),
@@ -682,7 +683,7 @@ def _warn_other_lot_columns(info: SourceInfo, duplicates: list[str]) -> None:
         shown = ", ".join(repr(h) for h in others)
         info.warnings.append(
             f"lot column {lot!r} is the one searched; {shown} "
-            f"{'is' if len(others) == 1 else 'are'} not: if the recalled lot can be "
+            f"{verb(len(others), 'is', 'are')} not: if the recalled lot can be "
             f"there, run again with --column lot={others[0]!r}"
         )
 
@@ -846,17 +847,36 @@ def _mark_ragged(
     return is_data & ~ragged
 
 
+@dataclass(frozen=True)
+class _LocaleHints:
+    """What a sheet says of its writers' habits beside its cells: the header's language
+    (as DAY_FIRST_LANGUAGES names it, else None) and the country of most rows."""
+
+    language: str | None
+    country: str | None
+
+
+def _locale_hints(b: _Body, is_data: np.ndarray) -> _LocaleHints:
+    headers = [str(b.header_cells[j]) for j in b.data_cols if isinstance(b.header_cells[j], str)]
+    return _LocaleHints(
+        language=DAY_FIRST_LANGUAGES.get(header_language(headers) or ""),
+        country=_main_country(b.distinct.counts(b.text["country"], _country_code, is_data)),
+    )
+
+
 def _ship_dates(
-    b: _Body, is_data: np.ndarray, problem: _Problems, options: NormalizeOptions
+    b: _Body,
+    is_data: np.ndarray,
+    problem: _Problems,
+    options: NormalizeOptions,
+    hints: _LocaleHints,
 ) -> pd.Series:
-    info, header_cells = b.info, b.header_cells
-    raw_headers = [str(header_cells[j]) for j in b.data_cols if isinstance(header_cells[j], str)]
-    language = DAY_FIRST_LANGUAGES.get(header_language(raw_headers) or "")
+    info = b.info
     ship_date, date_problem, order = dates_mod.parse_dates(
         b.text["ship_date"],
         forced=options.date_order,
-        dayfirst_language=language,
-        country_hint=_main_country(b.distinct.counts(b.text["country"], _country_code, is_data)),
+        dayfirst_language=hints.language,
+        country_hint=hints.country,
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(b.raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
@@ -871,19 +891,21 @@ def _ship_dates(
     return ship_date
 
 
-def _quantities(b: _Body, is_data: np.ndarray, problem: _Problems) -> np.ndarray:
+def _quantities(
+    b: _Body, is_data: np.ndarray, problem: _Problems, hints: _LocaleHints
+) -> np.ndarray:
     text = b.text["quantity"]
     mark = qty_mod.decimal_mark(b.distinct.uniques(text))
-    hint = mark is None and _writes_decimal_comma(b, is_data)
+    # Where the file writes a decimal comma, not even 1,000 is read without evidence.
+    hint = mark is None and (hints.language is not None or hints.country in _DECIMAL_COMMA)
     quantity = b.distinct.values(text, lambda v: qty_mod.parse_quantity(v, mark), float)
-    undecided = b.distinct.values(text, lambda v: qty_mod.is_undecided(v, mark, hint), bool)
-    undecided &= is_data
+    said = b.distinct.values(
+        text, lambda v: qty_mod.undecided_problem(v.strip(), mark)
+        if qty_mod.is_undecided(v, mark, hint) else "", object
+    )  # fmt: skip
+    undecided = (said != "") & is_data
     if undecided.any():
         quantity[undecided] = np.nan
-        said = b.distinct.values(
-            text, lambda v: qty_mod.undecided_problem(v.strip(), mark)
-            if qty_mod.is_undecided(v, mark, hint) else "", object
-        )  # fmt: skip
         for text_of in set(said[undecided].tolist()):  # a few distinct cells
             problem.set(undecided & (problem.codes == 0) & (said == text_of), text_of)
         k = int(undecided.sum())
@@ -911,20 +933,13 @@ def _quantities(b: _Body, is_data: np.ndarray, problem: _Problems) -> np.ndarray
     return quantity
 
 
-# Where a decimal comma is the habit: a column that shows no mark of its own is read so.
-_DECIMAL_COMMA_COUNTRIES = frozenset({
+# Countries that write a decimal comma: a quantity column of theirs that shows no mark
+# of its own is not read with the decimal point's habits.
+_DECIMAL_COMMA = frozenset({
     "FR", "DE", "ES", "IT", "BE", "NL", "AT", "PT", "DK", "SE", "NO", "FI", "PL", "LU", "GR",
     "CZ", "SK", "HU", "RO", "BG", "HR", "SI", "TR", "RU", "UA", "BR", "AR", "CL", "CO", "ID",
     "VN", "GP", "MQ", "RE", "GF", "YT",
 })  # fmt: skip
-
-
-def _writes_decimal_comma(b: _Body, is_data: np.ndarray) -> bool:
-    headers = [str(b.header_cells[j]) for j in b.data_cols if isinstance(b.header_cells[j], str)]
-    if header_language(headers) in DAY_FIRST_LANGUAGES:
-        return True
-    country = _main_country(b.distinct.counts(b.text["country"], _country_code, is_data))
-    return country in _DECIMAL_COMMA_COUNTRIES
 
 
 def _customers(
