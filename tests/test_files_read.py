@@ -58,6 +58,7 @@ def test_skip_unreadable_goes_on_and_never_prints_the_tick(
     summary = json.loads(result.stdout)
     assert summary["files_not_read"] == [{
         "file": str(folder / "fi_toimitukset.csv"),
+        "sheet": "",
         "reason": "no recognisable header in the first 30 rows",
     }]  # fmt: skip
     # -q hides warnings, not the fact that a file was left out.
@@ -72,7 +73,7 @@ def test_skip_unreadable_goes_on_and_never_prints_the_tick(
     export = invoke(runner, "-q", "export", "email", folder, *SCOPE, "--skip-unreadable", "-o",
                     folder / "email.csv", "--audit-log", folder / "audit.jsonl")  # fmt: skip
     assert export.exit_code == 0
-    assert "NOT EVERY FILE WAS READ: 1 not read (fi_toimitukset.csv)" in export.stderr
+    assert "NOT EVERY FILE WAS READ: 1 file not read (fi_toimitukset.csv)" in export.stderr
 
 
 def test_a_notes_sheet_beside_a_shipment_sheet_is_only_skipped(
@@ -87,3 +88,45 @@ def test_a_notes_sheet_beside_a_shipment_sheet_is_only_skipped(
     assert json.loads(result.stdout)["files_not_read"] == []
     assert "skipped, no recognisable header" in result.stderr
     assert result.stderr.rstrip().endswith("✓ every row accounted for")
+
+
+def _with_unread_sheet(path: Path) -> Path:
+    # The third sheet lists shipments under headers no alias table knows.
+    return write_xlsx(path, {
+        "Data": [["Lot", "Ship Date", "Customer ID", "Qty"], ["L000001", "2010-12-01", "C1", 4],
+                 ["B201575", "2010-12-01", "C2", 1]],
+        "Read me": [["Exported by the ERP"], ["Do not edit"]],
+        "Mar": [["When", "Who", "What batch", "How many"], ["2010-12-03", "C1", "lot b201575", 2]],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_a_skipped_sheet_holding_a_recalled_lot_is_no_tick(
+    runner: CliRunner, tmp_path: Path, cached: bool
+) -> None:
+    w = _with_unread_sheet(tmp_path / "w.xlsx")
+    more = () if cached else ("--no-cache",)
+    if cached:
+        invoke(runner, "summary", w, *SCOPE)
+    result = invoke(runner, "summary", w, *SCOPE, *more, "--format", "json")
+    assert result.exit_code == 0
+    (gone,) = json.loads(result.stdout)["files_not_read"]
+    assert (gone["file"], gone["sheet"]) == (str(w), "Mar")
+    assert "yet it holds recalled lot B201575" in gone["reason"]
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert last.endswith("✗ NOT EVERYTHING WAS READ: 1 sheet not read (w.xlsx / Mar)")
+    assert f"{w} / Mar: NOT READ: skipped (no recognisable header" in result.stderr
+    # A support answer says what it leaves out, and "not affected" is not known.
+    customer = invoke(runner, "customer", "C1", w, *SCOPE, *more, "--format", "json")
+    assert customer.exit_code == 6
+    (match,) = json.loads(customer.stdout)["matches"]
+    assert match["verdict"] == "needs_review"
+    assert [(r["sheet"], r["row"]) for r in match["review"]] == [("Mar", None)]
+    assert "w.xlsx / Mar was not read" in customer.stderr
+    assert invoke(runner, "customer", "C2", w, *SCOPE, *more).exit_code == 0
+    check = invoke(runner, "check", "B201575", w, *SCOPE, *more)
+    assert check.exit_code == 0 and "w.xlsx / Mar was not read" in check.stderr
+    # The same sheet under a recall of other lots is only a skipped sheet.
+    other = invoke(runner, "summary", w, "--lot", "B201999", *more)
+    assert other.stderr.rstrip().endswith("✓ every row accounted for")
+    assert invoke(runner, "customer", "C1", w, "--lot", "B201999", *more).exit_code == 3

@@ -23,6 +23,7 @@ from recall_cli.cli.params import (
 )
 from recall_cli.errors import UsageError
 from recall_cli.query import run as api
+from recall_cli.query.reading import not_read_line
 from recall_cli.read.names import file_labels
 from recall_cli.words import plural
 
@@ -163,12 +164,7 @@ def export_command(
                    f"{built.channels.line()}", err=True)  # fmt: skip
     not_read = run.files_not_read()
     if not_read:  # --skip-unreadable: the file is incomplete, said even with -q
-        click.echo(
-            f"✗ NOT EVERY FILE WAS READ: {len(not_read)} not read ("
-            + ", ".join(file_labels(f["file"] for f in not_read).values())
-            + ")",
-            err=True,
-        )
+        click.echo(not_read_line(not_read, file_labels(f["file"] for f in not_read)), err=True)
     from recall_cli.query.reading import copies_note, in_doubt
 
     copies = run.result.tally.lines_duplicate()

@@ -7,6 +7,7 @@ unique values only and cached by callers.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 import unicodedata
@@ -499,3 +500,9 @@ def one_edit_away(a: str, b: str) -> bool:
             return True  # one substitution
         return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
     return a[i:] == b[i + 1 :]  # b has one extra character at i
+
+
+def lot_digest(lot: str) -> str:
+    """A normalised lot as a skipped sheet keeps it: a short digest, not the text (its
+    cells may be ids or postcodes)."""
+    return hashlib.blake2b(lot.encode(), digest_size=8).hexdigest()

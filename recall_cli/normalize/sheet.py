@@ -38,7 +38,7 @@ from recall_cli.normalize.columns import (
 from recall_cli.normalize.columns import normalize_header as fold
 from recall_cli.normalize.countries import to_iso2
 from recall_cli.normalize.distinct import Distinct
-from recall_cli.normalize.lots import normalize_id, normalize_lot
+from recall_cli.normalize.lots import lot_digest, normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
 from recall_cli.read.load import NFIELDS, RawSheet, find_inputs, parallel_map, read_file, text_dtype
@@ -91,6 +91,10 @@ class SourceInfo:
     skipped: str = ""
     warnings: list[str] = field(default_factory=list)
     details: dict[str, object] = field(default_factory=dict)
+    # A skipped sheet's cells as lots (lot_digest), so a query can tell whether it
+    # holds a recalled lot; digests, not the values, which may be ids or postcodes.
+    lot_digests: list[str] = field(default_factory=list)
+    lot_digests_capped: bool = False  # more distinct cells than were kept
 
 
 @dataclass
@@ -548,6 +552,7 @@ def normalize_sheet(
     cells = _fill_merged_cells(raw, info)
     header = _header_or_skip(raw, info, cells, options)
     if header is None:
+        info.lot_digests, info.lot_digests_capped = _skipped_lots(cells)
         return info, None
     b = _body(raw, info, cells, *header)
     n = b.n
@@ -589,6 +594,27 @@ def normalize_sheet(
     out["postal_code"] = postal
     out["country"] = country
     return info, pd.DataFrame(out)
+
+
+#: Distinct cells of a skipped sheet kept as digests; past this, it may hold anything.
+SKIPPED_LOTS_KEPT = 50_000
+_WORDS = re.compile(r"[^0-9A-Z]+")
+
+
+def _skipped_lots(cells: pd.DataFrame) -> tuple[list[str], bool]:
+    """The digests of every lot a skipped sheet's cells could hold (each cell as a lot,
+    and each word of it, as "LOT B201575" holds B201575), and whether some were left."""
+    seen: set[str] = set()
+    for j in cells.columns:
+        for value in pd.unique(as_text(cells[j]).to_numpy(dtype=object)):
+            lot = normalize_lot(str(value))
+            if not lot:
+                continue
+            seen.add(lot)
+            seen.update(w for w in _WORDS.split(lot.upper()) if len(w) >= 3)
+            if len(seen) > SKIPPED_LOTS_KEPT:
+                return sorted(lot_digest(v) for v in seen), True
+    return sorted(lot_digest(v) for v in seen), False
 
 
 def _fill_merged_cells(raw: RawSheet, info: SourceInfo) -> pd.DataFrame:

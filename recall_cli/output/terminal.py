@@ -88,15 +88,14 @@ def bucket_text(
     add up and every file given was read. It says which inputs were read once
     (the same bytes as another), and lines that another file repeats.
     """
-    from recall_cli.query.reading import accounted_for, copies_note, read_once_note
+    from recall_cli.query.reading import accounted_for, copies_note, not_read_line, read_once_note
 
     parts = " + ".join(f"{BUCKET_LABELS[b]} {_n(rows[b])}" for b in BUCKET_LABELS)
     ok = accounted_for(rows, not_read)
     if ok:
         mark = "✓ every row accounted for"
     elif not_read:
-        names = ", ".join(file_labels(f["file"] for f in not_read).values())
-        mark = f"✗ NOT EVERY FILE WAS READ: {plural(len(not_read), 'file')} not read ({names})"
+        mark = not_read_line(not_read, file_labels(f["file"] for f in not_read))
     else:
         mark = "✗ DOES NOT ADD UP"
     mark += read_once_note(duplicates) + copies_note(copies)
@@ -334,14 +333,18 @@ def customer_view(found: dict[str, Any]) -> Text:
                 f"{_count(m['shipments'], 'shipment')}"
             )
         elif m["review"]:
-            text.append(f"  {_count(len(m['review']), 'shipment')} to read at the source first")
+            sheets = sum(1 for r in m["review"] if r["row"] is None)
+            lines = len(m["review"]) - sheets
+            what = [_count(lines, "shipment")] if lines else []
+            what += [_count(sheets, "unread sheet")] if sheets else []
+            text.append(f"  {' and '.join(what)} to read at the source first")
         text.append("\n")
         if m.get("note"):
             text.append(f"    {m['note']}\n", style="yellow")
         for r in m["review"]:
             where = label_of(r["file"], labels) + (f" / {r['sheet']}" if r["sheet"] else "")
-            text.append(f"    needs review: {where} row {r['row']}, lot {r['lot'] or '-'}: "
-                        f"{r['reason']}\n", style="yellow")  # fmt: skip
+            at = f" row {r['row']}, lot {r['lot'] or '-'}" if r["row"] is not None else ""
+            text.append(f"    needs review: {where}{at}: {r['reason']}\n", style="yellow")
         contact = m.get("contact")
         if contact:
             line = ", ".join(v for v in contact.values() if v)

@@ -47,12 +47,14 @@ def classified(request: Request, *, lot: bool = False, show_rows: bool = False) 
         wanted = support_columns(lot=lot, show_rows=show_rows, several=several)
         found = _cached_rows(request, inputs, wanted)
         if found is not None:
-            from recall_cli.query.reading import check_files_read
+            from recall_cli.query.reading import check_files_read, sheets_holding_recalled_lots
 
             check_files_read(found.sources, skip_unreadable=request.skip_unreadable)
             copies = _copies(found, request, None) if request.dedupe_lines else None
+            unread = sheets_holding_recalled_lots(found.sources, request.scope.lots)
             return Classified(found.table, request.scope,
-                              set_aside=copies.set_aside if copies else None)  # fmt: skip
+                              set_aside=copies.set_aside if copies else None,
+                              not_read=unread)  # fmt: skip
     from recall_cli.query import run as api
     from recall_cli.query.lookup import Classified
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from recall_cli.query.buckets import (
     rule_inputs,
 )
 from recall_cli.query.copies import COPY_COLUMNS
+from recall_cli.query.reading import sheets_holding_recalled_lots
 from recall_cli.query.tally import CONTACT_COLUMNS, latest_contact, net_units
 
 if TYPE_CHECKING:
@@ -113,6 +114,9 @@ class Classified:
     buckets: np.ndarray | None = None
     set_aside: np.ndarray | None = None  # copies of an earlier file's lines (--dedupe-lines)
     reasons: np.ndarray | None = None  # each row's review reason, when `buckets` is given
+    # Skipped sheets that hold a recalled lot (reading.sheets_holding_recalled_lots):
+    # an answer says it leaves their rows out.
+    not_read: list[dict[str, str]] = field(default_factory=list)
     _data_mask: np.ndarray | None = field(default=None, repr=False)
     _codes: dict[str, _Codes] = field(default_factory=dict, repr=False)
     _keyed: dict[tuple[str, Callable[[str], str]], dict[str, list[str]]] = field(
@@ -167,7 +171,10 @@ class Classified:
         columns = [c for c in wanted if c in result.rows.columns]
         table = pa.Table.from_pandas(result.rows[columns], preserve_index=False)
         aside = result.copies.set_aside if result.copies is not None else None
-        return cls(table, result.scope, result.bucket, aside, result.reason)
+        unread = sheets_holding_recalled_lots(
+            [asdict(s) for s in result.shipments.sources], result.scope.lots
+        )
+        return cls(table, result.scope, result.bucket, aside, result.reason, unread)
 
     def bucket_at(self, rows: np.ndarray) -> np.ndarray:
         return self._classified_at(rows)[0]
@@ -444,6 +451,13 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
     for m in matches:
         m["note"] = _id_note(normalize_id(query.strip()), m["customer_id"])
+        if m["verdict"] == NOT_AFFECTED and rows.not_read:
+            # A sheet left unread holds a recalled lot: this customer's shipments may be
+            # there, so "not affected" is not known until a person reads it.
+            m["verdict"] = NEEDS_REVIEW_VERDICT
+            m["review"] += [{"file": s["file"], "sheet": s["sheet"], "row": None, "lot": "",
+                             "reason": f"sheet not read: {s['reason']}"}
+                            for s in rows.not_read]  # fmt: skip
     matches.sort(key=lambda m: (_VERDICT_ORDER.index(m["verdict"]), m["customer_id"], m["name"]))
     return {"query": query, "matches": matches}
 

@@ -22,7 +22,8 @@ FIX_HINT = (
 
 
 def files_not_read(sources: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """[{file, reason}] for each file none of whose sheets gave a shipment table.
+    """[{file, sheet, reason}] for each file none of whose sheets gave a shipment table
+    (sheet "": the whole file).
 
     `sources` are SourceInfo as dicts, in file order; a file's reason joins the
     reasons of its sheets.
@@ -37,8 +38,54 @@ def files_not_read(sources: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                 (f"sheet {s['sheet']!r}: " if s["sheet"] else "") + str(s["skipped"])
                 for s in sheets
             ]
-            out.append({"file": file, "reason": "; ".join(reasons)})
+            out.append({"file": file, "sheet": "", "reason": "; ".join(reasons)})
     return out
+
+
+def sheets_holding_recalled_lots(
+    sources: Sequence[Mapping[str, Any]], lots: Sequence[str]
+) -> list[dict[str, str]]:
+    """[{file, sheet, reason}] for each skipped sheet of a file that was read whose cells
+    hold a recalled lot (or more cells than were kept to tell).
+
+    A notes or pivot sheet is skipped rightly; one whose header was not recognised but
+    that lists shipments of a recalled lot holds patients no count would include, so the
+    ✓ is not printed for it.
+    """
+    from recall_cli.normalize.lots import lot_digest
+
+    wanted = {lot_digest(lot): lot for lot in lots}
+    read = {str(s["file"]) for s in sources if not s["skipped"]}
+    out = []
+    for s in sources:
+        if not s["skipped"] or str(s["file"]) not in read:
+            continue
+        held = sorted({wanted[d] for d in s.get("lot_digests", ()) if d in wanted})
+        if held:
+            what = f"holds recalled lot{'s' if len(held) > 1 else ''} {', '.join(held)}"
+        elif s.get("lot_digests_capped"):
+            what = "has more distinct cells than were searched for recalled lots"
+        else:
+            continue
+        out.append({"file": str(s["file"]), "sheet": str(s["sheet"]),
+                    "reason": f"skipped ({s['skipped']}), yet it {what}"})  # fmt: skip
+    return out
+
+
+def not_read_line(not_read: Sequence[Mapping[str, str]], labels: Mapping[str, str]) -> str:
+    """The ✗ mark for what was not read: whole files, sheets, or both, each named."""
+    from recall_cli.words import plural
+
+    names = ", ".join(
+        labels.get(f["file"], f["file"]) + (f" / {f['sheet']}" if f.get("sheet") else "")
+        for f in not_read
+    )
+    sheets = sum(1 for f in not_read if f.get("sheet"))
+    files = len(not_read) - sheets
+    if not sheets:
+        return f"✗ NOT EVERY FILE WAS READ: {plural(files, 'file')} not read ({names})"
+    parts = " and ".join([*([plural(files, "file")] if files else []), plural(sheets, "sheet")])
+    return f"✗ NOT EVERYTHING WAS READ: {parts} not read ({names})"
 
 
 def check_files_read(sources: Sequence[Mapping[str, Any]], *, skip_unreadable: bool) -> None:

@@ -395,10 +395,12 @@ class Tally:
         return list(dict.fromkeys(s["file"] for s in read if "quantity" not in s["columns"]))
 
     def files_not_read(self) -> list[dict[str, str]]:
-        """Files given that yielded no shipment table (only with --skip-unreadable)."""
-        from recall_cli.query.reading import files_not_read
+        """Files given that yielded no shipment table (only with --skip-unreadable), and
+        skipped sheets that hold a recalled lot."""
+        from recall_cli.query.reading import files_not_read, sheets_holding_recalled_lots
 
-        return files_not_read(self.sources)
+        return [*files_not_read(self.sources),
+                *sheets_holding_recalled_lots(self.sources, self.scope.lots)]  # fmt: skip
 
     def files_duplicate(self) -> list[dict[str, str]]:
         """Inputs read once because an earlier input is the same file or the same bytes."""
@@ -530,6 +532,13 @@ class Tally:
         out.extend(Duplicate(**d).sentence() for d in self.duplicates)
         out.extend(copy_warnings(self.lines_duplicate()))
         for gone in self.files_not_read():
+            if gone["sheet"]:
+                out.append(
+                    f"{gone['file']} / {gone['sheet']}: NOT READ: {gone['reason']}: its "
+                    "customers are in no count or list; map its headers with --column "
+                    'lot="..." (and ship_date, customer_id) if it is shipments'
+                )
+                continue
             out.append(
                 f"{gone['file']}: NOT READ (no shipment table; --skip-unreadable): its "
                 "customers are in no count or list"

@@ -215,11 +215,21 @@ def answer_check(rows: Classified, code: str, *, show_rows: bool = False) -> Ans
     lot = found.answer["lot"]
     doubt = double_counting(rows, lot_positions(rows, lot), f"lot {lot}")
     result = reports.check(found.answer, rows.scope.to_dict(), found.in_data, doubt)
-    return Answered(result, found.exit_status, (doubt["warning"],) if doubt else ())
+    notes = ((doubt["warning"],) if doubt else ()) + _unread_notes(rows)
+    return Answered(result, found.exit_status, notes)
 
 
 def answer_customer(rows: Classified, query: str, *, reveal: bool = False) -> Answered:
     found = customer_lookup(rows, query, reveal=reveal)
     doubt = double_counting(rows, customer_rows(rows, query), "these customers")
-    return Answered(reports.customer(found, doubt), customer_exit_status(found),
-                    (doubt["warning"],) if doubt else ())  # fmt: skip
+    notes = ((doubt["warning"],) if doubt else ()) + _unread_notes(rows)
+    return Answered(reports.customer(found, doubt), customer_exit_status(found), notes)
+
+
+def _unread_notes(rows: Classified) -> tuple[str, ...]:
+    """What an answer leaves out: skipped sheets that hold a recalled lot."""
+    return tuple(
+        f"{s['file']} / {s['sheet']} was not read: {s['reason']}: this answer leaves its "
+        "rows out; map its headers with --column if it is shipments"
+        for s in rows.not_read
+    )
