@@ -75,10 +75,9 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
     n = len(at)
     if n == 0:
         return [], {c: [] for c in CONTACT_COLUMNS}
-    rows = ab.indices(at)
-    keys = ab.distinct(table["customer_key"].take(rows))
+    keys = ab.distinct(ab.take(table["customer_key"], at))
     k = len(keys.values)
-    dates = ab.seconds(table["ship_date"].take(rows))  # NaT, the smallest, is the oldest
+    dates = ab.seconds(ab.take(table["ship_date"], at))  # NaT, the smallest, is the oldest
     order = np.lexsort((np.arange(n), dates))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
@@ -86,7 +85,7 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
     # rows' text. A few rows (one customer): copy them out.
     many = n * 8 > table.num_rows
     filled = {
-        c: ab.filled(table[c])[at] if many else ab.filled(table[c].take(rows))
+        c: ab.filled(table[c])[at] if many else ab.filled(ab.take(table[c], at))
         for c in CONTACT_COLUMNS
     }
 
@@ -100,9 +99,9 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
             better = _best(keys.codes, rank, any_of(BLOCK_PRESENCE[block]), k)
             best = np.where(better >= 0, better, best)
         found = best >= 0
-        where = ab.indices(at[order[best[found]]])
+        where = at[order[best[found]]]
         for c in columns:
-            values = iter(ab.pylist(table[c].take(where)))
+            values = iter(ab.pylist(ab.take(table[c], where)))
             chosen[c] = [next(values) if f else "" for f in found.tolist()]
     return keys.values, chosen
 
@@ -156,7 +155,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     if len(at) == 0:
         return {c: [] for c in TABLE_COLUMNS}
     hit = table.select(["customer_key", "customer_id", "lot", "quantity", "ship_date"])
-    hit = hit.take(ab.indices(at))
+    hit = ab.take_rows(hit, at)
     key = ab.distinct(hit["customer_key"])
     k = len(key.values)
     first_row = np.full(k, len(at), dtype=np.int64)
@@ -343,7 +342,7 @@ class Tally:
     def _matched_columns(self) -> dict[str, Any]:
         if self._hit is None:
             hit = self.table.select(["lot", "quantity", "country", "ship_date"])
-            hit = hit.take(ab.indices(np.flatnonzero(self.matched)))
+            hit = ab.take_rows(hit, np.flatnonzero(self.matched))
             self._hit = {
                 "lot": ab.distinct(hit["lot"]),
                 "country": ab.distinct(hit["country"]),
@@ -504,7 +503,7 @@ class Tally:
         if not len(self.affected_at):
             return 0
         address = CONTACT_BLOCKS["address"]
-        rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
+        rows = ab.take_rows(self.table.select(["customer_key", *address]), self.affected_at)
         present = np.logical_or.reduce([ab.filled(rows[c]) for c in BLOCK_PRESENCE["address"]])
         rows = rows.take(ab.indices(np.flatnonzero(present)))
         parts = [ab.plain(rows[c]) for c in ("customer_key", *address)]
