@@ -37,7 +37,7 @@ from recall_cli.normalize.columns import (
 )
 from recall_cli.normalize.columns import normalize_header as fold
 from recall_cli.normalize.countries import to_iso2
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 from recall_cli.normalize.lots import normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
@@ -409,6 +409,12 @@ class EncodedColumns:
             self._seen[id(col)] = hit
         return hit
 
+    def distinct(self, col: pd.Series) -> Distinct:
+        """The column as codes into its distinct values, in the order they first occur
+        (what `pc.dictionary_encode` and `pd.factorize` give), missing read as ""."""
+        e = self._encode(col)
+        return Distinct(e.codes, e.uniques)
+
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
         e = self._encode(col)
         values = [fn(u) for u in e.uniques]
@@ -416,13 +422,32 @@ class EncodedColumns:
             return col  # already in shape (ids and postal codes usually are): no copy
         # large_string is what pandas holds: a string array would be copied to it.
         mapped = pa.array(values, pa.large_string())
-        return pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
+        out = pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
+        self._derived(out, e, values)
+        return out
+
+    def _derived(self, out: pd.Series, e: _Encoded, values: list[str]) -> None:
+        """Remember the codes of `out`, each row's value `values[e.codes]`, without
+        hashing its rows again.
+
+        The distinct values of `out` in the order they first occur are `values` without
+        repeats, in their order: e.uniques are in the order they first occur, so the
+        first row holding a value holds the first unique that maps to it.
+        """
+        place: dict[str, int] = {}
+        remap = np.array([place.setdefault(v, len(place)) for v in values], dtype=np.int32)
+        codes = remap[e.codes] if len(remap) else np.zeros(len(e.codes), dtype=np.int32)
+        uniques = list(place)
+        self._seen[id(out)] = _Encoded(out, codes, indices(codes), uniques,
+                                       pa.array(uniques, pa.large_string()))  # fmt: skip
 
     def values(
         self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
     ) -> np.ndarray:
         e = self._encode(col)
         mapped: np.ndarray = np.array([fn(u) for u in e.uniques] or [fn("")], dtype=dtype)
+        if mapped.dtype == bool and len(e.uniques):
+            return spread(mapped, e.codes)  # most tests hold for no value or every value
         return mapped[e.codes]
 
     def totals(self, col: pd.Series) -> np.ndarray:
@@ -446,7 +471,8 @@ class EncodedColumns:
         """How many of `rows` map to each value of fn."""
         e = self._encode(col)
         out: dict[str, int] = {}
-        per_value = np.bincount(e.codes[rows], minlength=len(e.uniques))
+        codes = e.codes if rows.all() else e.codes[rows]
+        per_value = np.bincount(codes, minlength=len(e.uniques))
         for u, k in zip(e.uniques, per_value.tolist(), strict=True):
             if k:
                 key = fn(u)
@@ -881,6 +907,7 @@ def _ship_dates(
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(b.raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
+        encoded=b.distinct.distinct(b.text["ship_date"]),
         reader_dates=NFIELDS not in b.cells.columns,  # a workbook: real date cells exist
     )
     info.date_order, info.date_order_reason = order.order, order.reason
@@ -950,7 +977,9 @@ def _customers(
     customer_id = b.distinct.text(b.text["customer_id"], normalize_id)
     postal = b.distinct.text(b.text["postal_code"], normalize_id)
     # Before the customer key is built: "2134" and "02134" are one customer.
-    fix = postal_mod.fix_codes(postal, country)
+    fix = postal_mod.fix_codes(
+        postal, country, encoded=(b.distinct.distinct(postal), b.distinct.distinct(country))
+    )
     postal = fix.codes
     _postal_warnings(b.info, fix, is_data, b.raw.first_row + b.header_idx + 1)
     problem.fill(is_data & fix.bad, _postal_problem(fix))
