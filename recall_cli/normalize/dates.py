@@ -389,7 +389,8 @@ def parse_dates(
         empty = pd.Series([], dtype="datetime64[s]", index=values.index)
         none = Distinct(np.zeros(0, dtype=np.intp), [""])
         return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order, none
-    out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
+    # Each distinct date is widened to seconds once, not once per row.
+    out_dates = pd.Series(dates.astype("datetime64[s]")[codes], index=values.index)
     guesses = Distinct(note_codes[codes], list(note_texts))
     return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order, guesses
 

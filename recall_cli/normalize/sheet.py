@@ -102,10 +102,33 @@ class Shipments:
     # Inputs not read because an earlier one is the same file or has the same bytes:
     # {"path", "same_as", "how"} (read.identity.Duplicate.to_dict).
     duplicates: list[dict[str, str]] = field(default_factory=list)
+    # Columns of `rows` the normaliser coded as it built them: column -> (the Arrow
+    # array it coded, its codes). Read through `coded`, which checks the column is
+    # still that array; empty when the rows were joined from several frames or read
+    # from the cache.
+    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def read_sources(self) -> list[SourceInfo]:
         return [s for s in self.sources if not s.skipped]
+
+    def coded(self, column: str) -> Distinct | None:
+        """The column as codes into its distinct values in the order they first occur
+        (what `arrowbits.distinct` gives), when the normaliser has them; else None.
+
+        Only while `rows[column]` is the very array that was coded: a column
+        replaced, a frame sliced or joined has other arrays, and is coded anew.
+        """
+        held = self.codes.get(column)
+        if held is None or column not in self.rows.columns:
+            return None
+        array, found = held
+        col = self.rows[column]
+        if col.dtype != STR or col.array.__arrow_array__() is not array:
+            return None
+        return found if len(found.codes) == len(col) else None
 
 
 # --- headers -----------------------------------------------------------------
@@ -409,6 +432,11 @@ class EncodedColumns:
             self._seen[id(col)] = hit
         return hit
 
+    def known(self, col: pd.Series) -> Distinct | None:
+        """The column's codes if it was coded already (never codes it)."""
+        hit = self._seen.get(id(col))
+        return Distinct(hit.codes, hit.uniques) if hit is not None and hit.column is col else None
+
     def distinct(self, col: pd.Series) -> Distinct:
         """The column as codes into its distinct values, in the order they first occur
         (what `pc.dictionary_encode` and `pd.factorize` give), missing read as ""."""
@@ -566,15 +594,27 @@ def encoding_note(details: Mapping[str, object], headers: Iterable[str] | None =
 def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
+    info, frame, _ = _normalized(raw, source_id, options)
+    return info, frame
+
+
+# The columns whose codes the normaliser hands to the query (Shipments.codes).
+CODED_COLUMNS = ("kind", "lot", "country", "customer_key", "problem")
+
+
+def _normalized(
+    raw: RawSheet, source_id: int, options: NormalizeOptions
+) -> tuple[SourceInfo, pd.DataFrame | None, dict[str, tuple[pa.ChunkedArray, Distinct]]]:
+    """As normalize_sheet, with the codes of CODED_COLUMNS that are known already."""
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
     info.warnings.extend(raw.warnings)
     if raw.skipped:
         info.skipped = raw.skipped
-        return info, None
+        return info, None, {}
     cells = _fill_merged_cells(raw, info)
     header = _header_or_skip(raw, info, cells, options)
     if header is None:
-        return info, None
+        return info, None, {}
     b = _body(raw, info, cells, *header)
     n = b.n
     lot_raw = b.text["lot"]
@@ -614,7 +654,35 @@ def normalize_sheet(
     out["customer_id"] = customer_id
     out["postal_code"] = postal
     out["country"] = country
-    return info, pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    known = {
+        "kind": first_order(kind, len(KINDS), KINDS),
+        "problem": first_order(problem.codes, len(problem.texts), problem.texts),
+        "lot": b.distinct.known(lot),
+        "country": b.distinct.known(country),
+        "customer_key": b.distinct.known(customer_key),
+    }
+    codes = {c: (frame[c].array.__arrow_array__(), d) for c, d in known.items() if d is not None}
+    return info, frame, codes
+
+
+def first_order(codes: np.ndarray, k: int, texts: Iterable[str]) -> Distinct:
+    """Codes into k distinct texts, renumbered as hashing the rows' texts numbers
+    them (`arrowbits.distinct`): the texts present, in the order they first occur."""
+    names = list(texts)
+    n = len(codes)
+    present = np.flatnonzero(np.bincount(codes, minlength=k)) if n else np.zeros(0, np.intp)
+    if len(present) <= 32:
+        first = np.array([int(np.argmax(codes == c)) for c in present.tolist()], dtype=np.int64)
+    else:
+        at = np.full(k, n, dtype=np.int64)
+        np.minimum.at(at, codes, np.arange(n, dtype=np.int64))
+        first = at[present]
+    order = present[np.argsort(first, kind="stable")]
+    remap = np.zeros(max(k, 1), dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    renumbered = remap[codes] if n else np.zeros(0, np.int32)
+    return Distinct(renumbered, [names[c] for c in order.tolist()])
 
 
 def _fill_merged_cells(raw: RawSheet, info: SourceInfo) -> pd.DataFrame:
@@ -1072,7 +1140,20 @@ class _Problems:
 
 def coded_text(texts: pa.Array, codes: np.ndarray) -> pd.Series:
     """Each row's text, given as its position in a few texts."""
-    return pd.Series(pc.take(texts, indices(codes)), dtype=STR)
+    return pd.Series(pc.take(texts, _codes_as_arrow(codes)), dtype=STR)
+
+
+_INT_TYPES = {np.dtype(t): pa.from_numpy_dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)}
+
+
+def _codes_as_arrow(codes: np.ndarray) -> pa.Array:
+    """The codes as an Arrow integer array of their own width, sharing their memory
+    (take reads any integer width: a row of int8 codes need not become eight bytes)."""
+    kind = _INT_TYPES.get(codes.dtype)
+    if kind is None:
+        return indices(codes)
+    data = np.ascontiguousarray(codes)
+    return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
 
 
 def constant_text(value: str, n: int) -> pd.Series:
@@ -1113,9 +1194,10 @@ def normalize_file(
     """The sheets read from one file, normalised, with source numbers counted from 0."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
+    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = {}
     for raw in sheets:
         for table in split_tables(raw, options):
-            info, frame = normalize_sheet(table, len(sources), options)
+            info, frame, codes = _normalized(table, len(sources), options)
             sources.append(info)
             if frame is not None:
                 frames.append(frame)
@@ -1124,7 +1206,8 @@ def normalize_file(
     if len(frames) > 1:
         _warn_sheet_copies(sources, frames)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
-    return Shipments(rows=rows, sources=sources)
+    # One frame's codes are the rows' (Shipments.coded checks they still are).
+    return Shipments(rows=rows, sources=sources, codes=codes if len(frames) == 1 else {})
 
 
 # What makes two shipment lines the same line (as query.copies compares files).
@@ -1170,6 +1253,7 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
     """Join per-file results in order, renumbering their sources."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
+    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = {}
     for part in parts:
         frame = part.rows
         if sources and len(frame):
@@ -1177,8 +1261,9 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
         sources.extend(part.sources)
         if len(frame):
             frames.append(frame)
+            codes = part.codes
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
-    return Shipments(rows=rows, sources=sources)
+    return Shipments(rows=rows, sources=sources, codes=codes if len(frames) == 1 else {})
 
 
 def load_shipments(

@@ -28,6 +28,7 @@ from recall_cli.query.buckets import (
     NEEDS_REVIEW,
     Distinct,
     RecallScope,
+    RuleInputs,
 )
 from recall_cli.query.copies import COPY_COLUMNS, Copies
 from recall_cli.query.copies import warnings as copy_warnings
@@ -309,7 +310,8 @@ class Tally:
     def __init__(self, table: pa.Table, codes: np.ndarray, source: np.ndarray,
                  sources: Sequence[dict[str, Any]], scope: RecallScope, *,
                  copies: Copies | None = None,
-                 duplicates: Sequence[dict[str, str]] = ()) -> None:  # fmt: skip
+                 duplicates: Sequence[dict[str, str]] = (),
+                 rules_in: RuleInputs | None = None) -> None:  # fmt: skip
         self.table = table
         self.codes = codes
         self.source = source
@@ -318,6 +320,8 @@ class Tally:
         self.copies = copies  # lines repeating an earlier file's (copies.find_copies)
         self.duplicates = list(duplicates)  # inputs not read: the same bytes as another
         self.matched = codes == BUCKETS.index(MATCHED)
+        # The rule's own columns as the bucket rule coded them (the same rows), if given.
+        self.rules_in = rules_in
         self._customers: dict[str, list] | None = None
         self._hit: dict[str, Any] | None = None
         self._source_counts: list[dict[str, int]] | None = None
@@ -325,11 +329,16 @@ class Tally:
     # -- building blocks
     @functools.cached_property
     def is_data(self) -> np.ndarray:
+        if self.rules_in is not None:
+            return self.rules_in.kind.where(lambda v: v == "data")
         return ab.among(self.table["kind"], ["data"])
 
     @functools.cached_property
     def keys(self) -> Distinct:
-        """Each row's customer key as a code: one pass over the keys serves every count."""
+        """Each row's customer key as a code: one pass over the keys serves every count
+        (the bucket rule's, when it coded them already)."""
+        if self.rules_in is not None:
+            return self.rules_in.key
         return ab.distinct(self.table["customer_key"])
 
     @functools.cached_property
@@ -514,6 +523,16 @@ class Tally:
             per_key[key] = per_key.get(key, 0) + 1
         return sum(1 for n in per_key.values() if n > 1)
 
+    def _data_lots(self) -> set[str]:
+        """The lots of the data rows."""
+        if self.rules_in is not None:
+            lot = self.rules_in.lot
+            seen = np.zeros(len(lot.values), dtype=bool)
+            seen[lot.codes[self.is_data]] = True
+            return {v for v, s in zip(lot.values, seen.tolist(), strict=True) if s}
+        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
+        return set(ab.pylist(pc.unique(data_lots)))
+
     def warnings(self) -> list[str]:
         """What a recall team must hear: skipped sheets, data problems, the scope's gaps."""
         out = said_once(
@@ -539,8 +558,7 @@ class Tally:
                 f"{plural(conflicts, 'customer')} {'has' if conflicts == 1 else 'have'} different "
                 "addresses across rows: the most recent shipment's address is used"
             )
-        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
-        present = set(ab.pylist(pc.unique(data_lots)))
+        present = self._data_lots()
         for lot in self.scope.lots:
             if lot not in present:
                 out.append(
