@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 
 OK: Final = "ok"
 PADDED: Final = "padded"
@@ -130,14 +130,15 @@ def fix_codes(
         code_at, code_values = _encoded(codes)
         cc_at, cc_values = _encoded(countries)
     else:
-        code_at, code_values = encoded[0].codes.astype(np.int64), encoded[0].values
-        cc_at, cc_values = encoded[1].codes.astype(np.int64), encoded[1].values
+        code_at, code_values = encoded[0].codes, encoded[0].values
+        cc_at, cc_values = encoded[1].codes, encoded[1].values
     digits = np.array([bool(re.fullmatch(r"[0-9]{1,10}", v)) for v in code_values], dtype=bool)
     known = np.array([bool(re.fullmatch(r"[A-Z]{2}", v)) for v in cc_values], dtype=bool)
-    rows = np.flatnonzero(digits[code_at] & known[cc_at])
+    rows = np.flatnonzero(spread(digits, code_at) & spread(known, cc_at))
     if not len(rows):
         return empty
-    pair = cc_at[rows] * len(code_values) + code_at[rows]
+    # Widened on the rows judged only: the pair's number can pass 2**31.
+    pair = cc_at[rows].astype(np.int64) * len(code_values) + code_at[rows]
     inverse, uniques = pd.factorize(pair)  # hashed: no sort of every row
     checked = [
         check(code_values[u % len(code_values)], cc_values[u // len(code_values)])

@@ -281,11 +281,18 @@ def later_headers(
     data_cols = [c for c in cells.columns if c != NFIELDS]
     header = cells.iloc[header_idx][data_cols].tolist()
     strong = _row_mapping(zip(data_cols, header, strict=True), keys)
-    rows = np.zeros(len(cells), dtype=bool)
-    for j in (j for j, c in mapping.items() if c in ("lot", "ship_date")):
+
+    def names_a_column(j: object) -> np.ndarray:
         codes, uniques = pd.factorize(cells[j], use_na_sentinel=True)
         named = np.array([_canonical(u, keys) is not None for u in uniques] + [False], dtype=bool)
-        rows |= named[codes]  # the sentinel -1 picks the trailing False
+        return named[codes]  # the sentinel -1 picks the trailing False
+
+    rows = np.zeros(len(cells), dtype=bool)
+    # The two columns are hashed on both cores (Arrow's hashing releases the GIL).
+    for named_rows in parallel_map(
+        names_a_column, [j for j, c in mapping.items() if c in ("lot", "ship_date")]
+    ):
+        rows |= named_rows
     rows[: header_idx + 1] = False
     found = []
     for r in np.flatnonzero(rows).tolist():
@@ -415,6 +422,15 @@ class EncodedColumns:
 
     def __init__(self) -> None:
         self._seen: dict[int, _Encoded] = {}
+
+    def encode_all(self, cols: Iterable[pd.Series]) -> None:
+        """Code these columns now, on both cores: Arrow's hashing releases the GIL.
+
+        Each column is coded as `_encode` codes it when first asked, so the codes
+        are the same whichever thread found them.
+        """
+        todo = list({id(c): c for c in cols if self.known(c) is None}.values())
+        parallel_map(self._encode, todo)
 
     def uniques(self, col: pd.Series) -> list[str]:
         """The column's distinct texts."""
@@ -598,6 +614,8 @@ def normalize_sheet(
     return info, frame
 
 
+# The columns the steps of normalize_sheet code, whatever the sheet holds.
+_ASKED_COLUMNS = ("lot", "customer_id", "name", "country", "ship_date", "quantity", "postal_code")
 # The columns whose codes the normaliser hands to the query (Shipments.codes).
 CODED_COLUMNS = ("kind", "lot", "country", "customer_key", "problem")
 
@@ -617,6 +635,8 @@ def _normalized(
         return info, None, {}
     b = _body(raw, info, cells, *header)
     n = b.n
+    # Every sheet's steps ask these columns questions per distinct value.
+    b.distinct.encode_all(b.text[c] for c in _ASKED_COLUMNS)
     lot_raw = b.text["lot"]
     lot_error = b.distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
     lot = b.distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
