@@ -149,7 +149,7 @@ def test_a_tally_on_the_rules_codes_says_what_it_says_on_its_own(
     lots = ("B201575", "B201578", "NOPE1")
     found = result.find_affected(shipments, RecallScope(lots=lots))
     given_codes = found.tally
-    assert given_codes.rules_in is not None
+    assert given_codes.coded is not None
     alone = Tally(given_codes.table, found.codes, given_codes.source, given_codes.sources,
                   found.scope, copies=found.copies, duplicates=shipments.duplicates)  # fmt: skip
     assert given_codes.is_data.tolist() == alone.is_data.tolist()

@@ -90,7 +90,7 @@ class RecallResult:
     codes: np.ndarray  # each row's bucket as its index in BUCKETS
     reason: np.ndarray
     copies: Copies | None = None  # lines that repeat an earlier file's (copies.py)
-    rules_in: rules.RuleInputs | None = field(default=None, repr=False)  # what codes came from
+    coded: tally.RuleCodes | None = field(default=None, repr=False)  # the rule's codes
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -115,7 +115,7 @@ class RecallResult:
         source = self.rows["source"].to_numpy()
         return Tally(table, self.codes, source, sources, self.scope, copies=self.copies,
                      duplicates=self.shipments.duplicates,
-                     rules_in=self.rules_in)  # fmt: skip
+                     coded=self.coded)  # fmt: skip
 
     @functools.cached_property
     def customers(self) -> pd.DataFrame:
@@ -177,7 +177,8 @@ def find_affected(
     rules_in = rule_inputs(shipments)
     copies = find_line_copies(shipments, rules_in, dedupe=dedupe_lines)
     codes, reason = rules.classify_codes(rules_in, scope, copies.set_aside)
-    result = RecallResult(scope, shipments, codes, reason, copies, rules_in=rules_in)
+    result = RecallResult(scope, shipments, codes, reason, copies,
+                          coded=tally.RuleCodes.of(rules_in))  # fmt: skip
     result.check_sums()
     return result
 

@@ -12,6 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -299,6 +300,20 @@ def add_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
     return {k: sum(p[k] for p in parts) for k in ("read", *BUCKETS)}
 
 
+@dataclass(frozen=True)
+class RuleCodes:
+    """The columns of a Tally's rows that the bucket rule coded (RuleInputs), kept for
+    the tally: the kinds, lots and customer keys, not the rest of the rule's inputs."""
+
+    kind: Distinct
+    lot: Distinct
+    key: Distinct
+
+    @classmethod
+    def of(cls, rules_in: RuleInputs) -> RuleCodes:
+        return cls(kind=rules_in.kind, lot=rules_in.lot, key=rules_in.key)
+
+
 class Tally:
     """The counts, customers and warnings of one classified set of rows.
 
@@ -311,7 +326,7 @@ class Tally:
                  sources: Sequence[dict[str, Any]], scope: RecallScope, *,
                  copies: Copies | None = None,
                  duplicates: Sequence[dict[str, str]] = (),
-                 rules_in: RuleInputs | None = None) -> None:  # fmt: skip
+                 coded: RuleCodes | None = None) -> None:  # fmt: skip
         self.table = table
         self.codes = codes
         self.source = source
@@ -320,8 +335,7 @@ class Tally:
         self.copies = copies  # lines repeating an earlier file's (copies.find_copies)
         self.duplicates = list(duplicates)  # inputs not read: the same bytes as another
         self.matched = codes == BUCKETS.index(MATCHED)
-        # The rule's own columns as the bucket rule coded them (the same rows), if given.
-        self.rules_in = rules_in
+        self.coded = coded  # the columns as the bucket rule coded them, if given
         self._customers: dict[str, list] | None = None
         self._hit: dict[str, Any] | None = None
         self._source_counts: list[dict[str, int]] | None = None
@@ -329,16 +343,16 @@ class Tally:
     # -- building blocks
     @functools.cached_property
     def is_data(self) -> np.ndarray:
-        if self.rules_in is not None:
-            return self.rules_in.kind.where(lambda v: v == "data")
+        if self.coded is not None:
+            return self.coded.kind.where(lambda v: v == "data")
         return ab.among(self.table["kind"], ["data"])
 
     @functools.cached_property
     def keys(self) -> Distinct:
         """Each row's customer key as a code: one pass over the keys serves every count
         (the bucket rule's, when it coded them already)."""
-        if self.rules_in is not None:
-            return self.rules_in.key
+        if self.coded is not None:
+            return self.coded.key
         return ab.distinct(self.table["customer_key"])
 
     @functools.cached_property
@@ -525,8 +539,8 @@ class Tally:
 
     def _data_lots(self) -> set[str]:
         """The lots of the data rows."""
-        if self.rules_in is not None:
-            lot = self.rules_in.lot
+        if self.coded is not None:
+            lot = self.coded.lot
             seen = np.zeros(len(lot.values), dtype=bool)
             seen[lot.codes[self.is_data]] = True
             return {v for v, s in zip(lot.values, seen.tolist(), strict=True) if s}
