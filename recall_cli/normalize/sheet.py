@@ -482,7 +482,7 @@ class EncodedColumns:
         remap = np.array([place.setdefault(v, len(place)) for v in values], dtype=np.int32)
         codes = remap[e.codes] if len(remap) else np.zeros(len(e.codes), dtype=np.int32)
         uniques = list(place)
-        self._seen[id(out)] = _Encoded(out, codes, indices(codes), uniques,
+        self._seen[id(out)] = _Encoded(out, codes, _codes_as_arrow(codes), uniques,
                                        pa.array(uniques, pa.large_string()))  # fmt: skip
 
     def values(
