@@ -93,6 +93,10 @@ class SourceInfo:
     details: dict[str, object] = field(default_factory=dict)
 
 
+# A column's codes (Shipments.codes), or the call that makes them.
+Coded = Distinct | Callable[[], Distinct]
+
+
 @dataclass
 class Shipments:
     """All rows read, one per input row below a header, plus where they came from."""
@@ -105,8 +109,9 @@ class Shipments:
     # Columns of `rows` the normaliser coded as it built them: column -> (the Arrow
     # array it coded, its codes). Read through `coded`, which checks the column is
     # still that array; empty when the rows were joined from several frames or read
-    # from the cache.
-    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = field(
+    # from the cache. Codes still to renumber are a call that makes them (first_order):
+    # made when asked, after the normaliser's own arrays are gone.
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -128,6 +133,9 @@ class Shipments:
         col = self.rows[column]
         if col.dtype != STR or col.array.__arrow_array__() is not array:
             return None
+        if not isinstance(found, Distinct):
+            found = found()
+            self.codes[column] = (array, found)
         return found if len(found.codes) == len(col) else None
 
 
@@ -453,6 +461,10 @@ class EncodedColumns:
         hit = self._seen.get(id(col))
         return Distinct(hit.codes, hit.uniques) if hit is not None and hit.column is col else None
 
+    def forget(self, col: pd.Series) -> None:
+        """Drop the column's codes (asked again, it is coded again)."""
+        self._seen.pop(id(col), None)
+
     def distinct(self, col: pd.Series) -> Distinct:
         """The column as codes into its distinct values, in the order they first occur
         (what `pc.dictionary_encode` and `pd.factorize` give), missing read as ""."""
@@ -622,7 +634,7 @@ CODED_COLUMNS = ("kind", "lot", "country", "customer_key", "problem")
 
 def _normalized(
     raw: RawSheet, source_id: int, options: NormalizeOptions
-) -> tuple[SourceInfo, pd.DataFrame | None, dict[str, tuple[pa.ChunkedArray, Distinct]]]:
+) -> tuple[SourceInfo, pd.DataFrame | None, dict[str, tuple[pa.ChunkedArray, Coded]]]:
     """As normalize_sheet, with the codes of CODED_COLUMNS that are known already."""
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
     info.warnings.extend(raw.warnings)
@@ -652,6 +664,7 @@ def _normalized(
     country = b.distinct.text(b.text["country"], _country_code)
     hints = _locale_hints(b, is_data)
     ship_date, guesses = _ship_dates(b, is_data, problem, options, hints)
+    b.distinct.forget(b.text["ship_date"])  # no later step asks the date text
     quantity = _quantities(b, is_data, problem, hints)
     customer_id, postal, customer_key = _customers(b, is_data, country, problem)
     problem.append(is_data, guesses)  # after every other problem: a row keeps both
@@ -675,9 +688,10 @@ def _normalized(
     out["postal_code"] = postal
     out["country"] = country
     frame = pd.DataFrame(out)
-    known = {
-        "kind": first_order(kind, len(KINDS), KINDS),
-        "problem": first_order(problem.codes, len(problem.texts), problem.texts),
+    texts = list(problem.texts)
+    known: dict[str, Coded | None] = {
+        "kind": lambda: first_order(kind, len(KINDS), KINDS),
+        "problem": lambda: first_order(problem.codes, len(texts), texts),
         "lot": b.distinct.known(lot),
         "country": b.distinct.known(country),
         "customer_key": b.distinct.known(customer_key),
@@ -1214,7 +1228,7 @@ def normalize_file(
     """The sheets read from one file, normalised, with source numbers counted from 0."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
-    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = {}
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = {}
     for raw in sheets:
         for table in split_tables(raw, options):
             info, frame, codes = _normalized(table, len(sources), options)
@@ -1273,7 +1287,7 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
     """Join per-file results in order, renumbering their sources."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
-    codes: dict[str, tuple[pa.ChunkedArray, Distinct]] = {}
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = {}
     for part in parts:
         frame = part.rows
         if sources and len(frame):
