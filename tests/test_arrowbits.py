@@ -232,3 +232,32 @@ def test_among_a_column_of_nulls_only() -> None:
     assert ab.among(pa.array([None, None], pa.null()), ["data"]).tolist() == [False, False]
     assert ab.among(pa.chunked_array([], pa.null()), ["data"]).tolist() == []
     assert ab.bools(pc.equal(pa.array([None], pa.null()), ab.text("data"))).tolist() == [False]
+
+
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "é", "B201575"])),
+                      max_size=12), min_size=1, max_size=6),
+    st.data(),
+)  # fmt: skip
+def test_take_is_arrows_take_whatever_the_chunks(chunks: list, data: st.DataObject) -> None:
+    arr = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks], pa.large_string())
+    n = len(arr)
+    positions = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=n // 8 + 3))
+    if not n:
+        positions = []
+    if data.draw(st.booleans()):
+        positions = sorted(positions)
+    at = np.array(positions, dtype=np.int64)
+    want = arr.take(ab.indices(at))
+    got = ab.take(arr, at)
+    assert got.num_chunks == 1 and got.type == arr.type
+    assert got.to_pylist() == want.to_pylist()
+    table = pa.table({"a": arr, "b": pa.chunked_array([pa.array(range(n))])})
+    assert ab.take_rows(table, at).to_pylist() == table.take(ab.indices(at)).to_pylist()
+
+
+def test_take_says_so_of_a_position_outside() -> None:
+    arr = pa.chunked_array([pa.array(["a"] * 20), pa.array(["b"] * 20)])
+    assert ab.take(arr, np.array([39, 0])).to_pylist() == ["b", "a"]
+    with pytest.raises(IndexError):
+        ab.take(arr, np.array([40]))

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recall_cli.normalize import postal
+from recall_cli.normalize.sheet import EncodedColumns
 from recall_cli.read.load import text_dtype
 
 CODES = st.sampled_from(["1000", "01000", "75001", "2134", "02134", "12", "ABC 12", "", "１２３４"])
@@ -20,6 +21,12 @@ def test_fix_codes_is_the_row_rule(pairs: list[tuple[str, str]]) -> None:
     codes = pd.Series([c for c, _ in pairs], dtype=text_dtype())
     countries = pd.Series([cc for _, cc in pairs], dtype=text_dtype())
     fix = postal.fix_codes(codes, countries)
+    # The same with the columns coded by the normaliser's EncodedColumns.
+    enc = EncodedColumns()
+    given_codes = postal.fix_codes(codes, countries, (enc.distinct(codes), enc.distinct(countries)))
+    assert given_codes.codes.tolist() == fix.codes.tolist()
+    assert np.array_equal(given_codes.bad, fix.bad)
+    assert (given_codes.padded, given_codes.bad_countries) == (fix.padded, fix.bad_countries)
     want_codes, want_bad, want_padded = [], [], {}
     for code, cc in pairs:
         judged = code.isascii() and code.isdigit() and len(cc) == 2 and cc.isupper()

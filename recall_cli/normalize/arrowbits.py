@@ -101,6 +101,45 @@ def indices(positions: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
 
 
+def take(arr: pa.Array | pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
+    """The values at these row positions, as `arr.take`: one chunk, nulls kept.
+
+    A column read in many chunks (a streamed CSV has one per batch) is joined
+    whole by Arrow's take before it picks a row. Picking a few rows is done
+    chunk by chunk, each chunk picking its own rows, and the picks put back in
+    the order asked; many rows (and coded columns) go to Arrow's take.
+    """
+    chunks = _chunks(arr)
+    pos = np.ascontiguousarray(positions, dtype=np.int64)
+    if len(chunks) <= 1 or len(pos) * 8 > len(arr) or pa.types.is_dictionary(arr.type):
+        out = arr.take(indices(pos))
+        return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out], arr.type)
+    starts = np.zeros(len(chunks) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in chunks], out=starts[1:])
+    if len(pos) and (int(pos.min()) < 0 or int(pos.max()) >= len(arr)):
+        raise IndexError("take: a position outside the array")
+    ascending = bool((pos[1:] >= pos[:-1]).all())
+    order = np.arange(len(pos)) if ascending else np.argsort(pos, kind="stable")
+    picked = pos[order]
+    bounds = np.searchsorted(picked, starts)  # picked[bounds[j]:bounds[j + 1]] are chunk j's
+    parts = [chunks[0].slice(0, 0)]
+    for j, chunk in enumerate(chunks):
+        lo, hi = int(bounds[j]), int(bounds[j + 1])
+        if hi > lo:
+            parts.append(chunk.take(indices(picked[lo:hi] - starts[j])))
+    gathered = pa.concat_arrays(parts)
+    if not ascending:
+        back = np.empty(len(pos), dtype=np.int64)
+        back[order] = np.arange(len(pos))
+        gathered = gathered.take(indices(back))
+    return pa.chunked_array([gathered], arr.type)
+
+
+def take_rows(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """The table's rows at these positions, as `Table.take` (each column by `take`)."""
+    return pa.table([take(c, positions) for c in table.columns], schema=table.schema)
+
+
 def strings(values: Sequence[str]) -> pa.Array:
     """A large_string array of Python strings."""
     encoded = [v.encode("utf-8") for v in values]

@@ -336,6 +336,7 @@ def parse_dates(
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
     reader_dates: bool = False,
+    encoded: Distinct | None = None,
 ) -> tuple[pd.Series, Distinct, DateOrder, Distinct]:
     """Parse a column of date texts.
 
@@ -346,10 +347,14 @@ def parse_dates(
     "" for every other row). Only rows in `evidence_mask` (the data rows) vote on
     the order. With `reader_dates` (a workbook), values written as the reader writes
     a real date cell are real dates, and a column of them mixed with dd/mm text is
-    checked for a locale swap (_locale_swap).
+    checked for a locale swap (_locale_swap). `encoded` is the column as codes into its
+    distinct values in the order they first occur (missing read as ""), when the caller
+    has it: the rows are not hashed again.
     """
-    text = values.fillna("").astype(str)
-    codes, uniques = pd.factorize(text, sort=False)
+    if encoded is None:
+        codes, uniques = pd.factorize(values.fillna("").astype(str), sort=False)
+    else:
+        codes, uniques = encoded.codes, encoded.values
     parsed = [_parse_one(u, date1904) for u in uniques]
     mask = (
         np.asarray(evidence_mask, dtype=bool)
@@ -384,7 +389,8 @@ def parse_dates(
         empty = pd.Series([], dtype="datetime64[s]", index=values.index)
         none = Distinct(np.zeros(0, dtype=np.intp), [""])
         return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order, none
-    out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
+    # Each distinct date is widened to seconds once, not once per row.
+    out_dates = pd.Series(dates.astype("datetime64[s]")[codes], index=values.index)
     guesses = Distinct(note_codes[codes], list(note_texts))
     return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order, guesses
 

@@ -26,6 +26,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from recall_cli.normalize.distinct import Distinct, spread
+
 OK: Final = "ok"
 PADDED: Final = "padded"
 BAD: Final = "bad"
@@ -104,11 +106,17 @@ def _encoded(col: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, encoded.dictionary.to_pylist()
 
 
-def fix_codes(codes: pd.Series, countries: pd.Series) -> PostalFix:
+def fix_codes(
+    codes: pd.Series,
+    countries: pd.Series,
+    encoded: tuple[Distinct, Distinct] | None = None,
+) -> PostalFix:
     """Pad each row's code of digits by its country's format; flag those that cannot fit.
 
     Each distinct (country, code) pair is checked once, found from the columns'
     distinct values: no per-row text is built, whatever the number of rows.
+    `encoded` are the two columns as codes already (missing read as ""), when the
+    caller has them: the rows are not hashed again.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -118,14 +126,19 @@ def fix_codes(codes: pd.Series, countries: pd.Series) -> PostalFix:
     empty = PostalFix(codes, {}, bad, {})
     if not n:
         return empty
-    code_at, code_values = _encoded(codes)
-    cc_at, cc_values = _encoded(countries)
+    if encoded is None:
+        code_at, code_values = _encoded(codes)
+        cc_at, cc_values = _encoded(countries)
+    else:
+        code_at, code_values = encoded[0].codes, encoded[0].values
+        cc_at, cc_values = encoded[1].codes, encoded[1].values
     digits = np.array([bool(re.fullmatch(r"[0-9]{1,10}", v)) for v in code_values], dtype=bool)
     known = np.array([bool(re.fullmatch(r"[A-Z]{2}", v)) for v in cc_values], dtype=bool)
-    rows = np.flatnonzero(digits[code_at] & known[cc_at])
+    rows = np.flatnonzero(spread(digits, code_at) & spread(known, cc_at))
     if not len(rows):
         return empty
-    pair = cc_at[rows] * len(code_values) + code_at[rows]
+    # Widened on the rows judged only: the pair's number can pass 2**31.
+    pair = cc_at[rows].astype(np.int64) * len(code_values) + code_at[rows]
     inverse, uniques = pd.factorize(pair)  # hashed: no sort of every row
     checked = [
         check(code_values[u % len(code_values)], cc_values[u // len(code_values)])

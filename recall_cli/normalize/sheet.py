@@ -37,7 +37,7 @@ from recall_cli.normalize.columns import (
 )
 from recall_cli.normalize.columns import normalize_header as fold
 from recall_cli.normalize.countries import to_iso2
-from recall_cli.normalize.distinct import Distinct
+from recall_cli.normalize.distinct import Distinct, spread
 from recall_cli.normalize.lots import lot_digest, normalize_id, normalize_lot
 from recall_cli.normalize.options import NormalizeOptions
 from recall_cli.normalize.problems import UNREADABLE_QUANTITY
@@ -97,6 +97,10 @@ class SourceInfo:
     lot_digests_capped: bool = False  # more distinct cells than were kept
 
 
+# A column's codes (Shipments.codes), or the call that makes them.
+Coded = Distinct | Callable[[], Distinct]
+
+
 @dataclass
 class Shipments:
     """All rows read, one per input row below a header, plus where they came from."""
@@ -106,10 +110,37 @@ class Shipments:
     # Inputs not read because an earlier one is the same file or has the same bytes:
     # {"path", "same_as", "how"} (read.identity.Duplicate.to_dict).
     duplicates: list[dict[str, str]] = field(default_factory=list)
+    # Columns of `rows` the normaliser coded as it built them: column -> (the Arrow
+    # array it coded, its codes). Read through `coded`, which checks the column is
+    # still that array; empty when the rows were joined from several frames or read
+    # from the cache. Codes still to renumber are a call that makes them (first_order):
+    # made when asked, after the normaliser's own arrays are gone.
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def read_sources(self) -> list[SourceInfo]:
         return [s for s in self.sources if not s.skipped]
+
+    def coded(self, column: str) -> Distinct | None:
+        """The column as codes into its distinct values in the order they first occur
+        (what `arrowbits.distinct` gives), when the normaliser has them; else None.
+
+        Only while `rows[column]` is the very array that was coded: a column
+        replaced, a frame sliced or joined has other arrays, and is coded anew.
+        """
+        held = self.codes.get(column)
+        if held is None or column not in self.rows.columns:
+            return None
+        array, found = held
+        col = self.rows[column]
+        if col.dtype != STR or col.array.__arrow_array__() is not array:
+            return None
+        if not isinstance(found, Distinct):
+            found = found()
+            self.codes[column] = (array, found)
+        return found if len(found.codes) == len(col) else None
 
 
 # --- headers -----------------------------------------------------------------
@@ -262,11 +293,18 @@ def later_headers(
     data_cols = [c for c in cells.columns if c != NFIELDS]
     header = cells.iloc[header_idx][data_cols].tolist()
     strong = _row_mapping(zip(data_cols, header, strict=True), keys)
-    rows = np.zeros(len(cells), dtype=bool)
-    for j in (j for j, c in mapping.items() if c in ("lot", "ship_date")):
+
+    def names_a_column(j: object) -> np.ndarray:
         codes, uniques = pd.factorize(cells[j], use_na_sentinel=True)
         named = np.array([_canonical(u, keys) is not None for u in uniques] + [False], dtype=bool)
-        rows |= named[codes]  # the sentinel -1 picks the trailing False
+        return named[codes]  # the sentinel -1 picks the trailing False
+
+    rows = np.zeros(len(cells), dtype=bool)
+    # The two columns are hashed on both cores (Arrow's hashing releases the GIL).
+    for named_rows in parallel_map(
+        names_a_column, [j for j, c in mapping.items() if c in ("lot", "ship_date")]
+    ):
+        rows |= named_rows
     rows[: header_idx + 1] = False
     found = []
     for r in np.flatnonzero(rows).tolist():
@@ -397,6 +435,15 @@ class EncodedColumns:
     def __init__(self) -> None:
         self._seen: dict[int, _Encoded] = {}
 
+    def encode_all(self, cols: Iterable[pd.Series]) -> None:
+        """Code these columns now, on both cores: Arrow's hashing releases the GIL.
+
+        Each column is coded as `_encode` codes it when first asked, so the codes
+        are the same whichever thread found them.
+        """
+        todo = list({id(c): c for c in cols if self.known(c) is None}.values())
+        parallel_map(self._encode, todo)
+
     def uniques(self, col: pd.Series) -> list[str]:
         """The column's distinct texts."""
         return list(self._encode(col).uniques)
@@ -413,6 +460,21 @@ class EncodedColumns:
             self._seen[id(col)] = hit
         return hit
 
+    def known(self, col: pd.Series) -> Distinct | None:
+        """The column's codes if it was coded already (never codes it)."""
+        hit = self._seen.get(id(col))
+        return Distinct(hit.codes, hit.uniques) if hit is not None and hit.column is col else None
+
+    def forget(self, col: pd.Series) -> None:
+        """Drop the column's codes (asked again, it is coded again)."""
+        self._seen.pop(id(col), None)
+
+    def distinct(self, col: pd.Series) -> Distinct:
+        """The column as codes into its distinct values, in the order they first occur
+        (what `pc.dictionary_encode` and `pd.factorize` give), missing read as ""."""
+        e = self._encode(col)
+        return Distinct(e.codes, e.uniques)
+
     def text(self, col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
         e = self._encode(col)
         values = [fn(u) for u in e.uniques]
@@ -420,13 +482,32 @@ class EncodedColumns:
             return col  # already in shape (ids and postal codes usually are): no copy
         # large_string is what pandas holds: a string array would be copied to it.
         mapped = pa.array(values, pa.large_string())
-        return pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
+        out = pd.Series(pc.take(mapped, e.indices), index=col.index, dtype=STR)
+        self._derived(out, e, values)
+        return out
+
+    def _derived(self, out: pd.Series, e: _Encoded, values: list[str]) -> None:
+        """Remember the codes of `out`, each row's value `values[e.codes]`, without
+        hashing its rows again.
+
+        The distinct values of `out` in the order they first occur are `values` without
+        repeats, in their order: e.uniques are in the order they first occur, so the
+        first row holding a value holds the first unique that maps to it.
+        """
+        place: dict[str, int] = {}
+        remap = np.array([place.setdefault(v, len(place)) for v in values], dtype=np.int32)
+        codes = remap[e.codes] if len(remap) else np.zeros(len(e.codes), dtype=np.int32)
+        uniques = list(place)
+        self._seen[id(out)] = _Encoded(out, codes, _codes_as_arrow(codes), uniques,
+                                       pa.array(uniques, pa.large_string()))  # fmt: skip
 
     def values(
         self, col: pd.Series, fn: Callable[[str], object], dtype: type = object
     ) -> np.ndarray:
         e = self._encode(col)
         mapped: np.ndarray = np.array([fn(u) for u in e.uniques] or [fn("")], dtype=dtype)
+        if mapped.dtype == bool and len(e.uniques):
+            return spread(mapped, e.codes)  # most tests hold for no value or every value
         return mapped[e.codes]
 
     def totals(self, col: pd.Series) -> np.ndarray:
@@ -450,7 +531,8 @@ class EncodedColumns:
         """How many of `rows` map to each value of fn."""
         e = self._encode(col)
         out: dict[str, int] = {}
-        per_value = np.bincount(e.codes[rows], minlength=len(e.uniques))
+        codes = e.codes if rows.all() else e.codes[rows]
+        per_value = np.bincount(codes, minlength=len(e.uniques))
         for u, k in zip(e.uniques, per_value.tolist(), strict=True):
             if k:
                 key = fn(u)
@@ -544,18 +626,34 @@ def encoding_note(details: Mapping[str, object], headers: Iterable[str] | None =
 def normalize_sheet(
     raw: RawSheet, source_id: int, options: NormalizeOptions
 ) -> tuple[SourceInfo, pd.DataFrame | None]:
+    info, frame, _ = _normalized(raw, source_id, options)
+    return info, frame
+
+
+# The columns the steps of normalize_sheet code, whatever the sheet holds.
+_ASKED_COLUMNS = ("lot", "customer_id", "name", "country", "ship_date", "quantity", "postal_code")
+# The columns whose codes the normaliser hands to the query (Shipments.codes).
+CODED_COLUMNS = ("kind", "lot", "country", "customer_key", "problem")
+
+
+def _normalized(
+    raw: RawSheet, source_id: int, options: NormalizeOptions
+) -> tuple[SourceInfo, pd.DataFrame | None, dict[str, tuple[pa.ChunkedArray, Coded]]]:
+    """As normalize_sheet, with the codes of CODED_COLUMNS that are known already."""
     info = SourceInfo(file=str(raw.file), sheet=raw.sheet, details=dict(raw.details))
     info.warnings.extend(raw.warnings)
     if raw.skipped:
         info.skipped = raw.skipped
-        return info, None
+        return info, None, {}
     cells = _fill_merged_cells(raw, info)
     header = _header_or_skip(raw, info, cells, options)
     if header is None:
         info.lot_digests, info.lot_digests_capped = _skipped_lots(cells)
-        return info, None
+        return info, None, {}
     b = _body(raw, info, cells, *header)
     n = b.n
+    # Every sheet's steps ask these columns questions per distinct value.
+    b.distinct.encode_all(b.text[c] for c in _ASKED_COLUMNS)
     lot_raw = b.text["lot"]
     lot_error = b.distinct.values(lot_raw, lambda v: v.upper() in _EXCEL_ERRORS, bool)
     lot = b.distinct.text(lot_raw, lambda v: "" if v.upper() in _EXCEL_ERRORS else normalize_lot(v))
@@ -571,6 +669,7 @@ def normalize_sheet(
     country = b.distinct.text(b.text["country"], _country_code)
     hints = _locale_hints(b, is_data)
     ship_date, guesses = _ship_dates(b, is_data, problem, options, hints)
+    b.distinct.forget(b.text["ship_date"])  # no later step asks the date text
     quantity = _quantities(b, is_data, problem, hints)
     customer_id, postal, customer_key = _customers(b, is_data, country, problem)
     problem.append(is_data, guesses)  # after every other problem: a row keeps both
@@ -593,7 +692,36 @@ def normalize_sheet(
     out["customer_id"] = customer_id
     out["postal_code"] = postal
     out["country"] = country
-    return info, pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    texts = list(problem.texts)
+    known: dict[str, Coded | None] = {
+        "kind": lambda: first_order(kind, len(KINDS), KINDS),
+        "problem": lambda: first_order(problem.codes, len(texts), texts),
+        "lot": b.distinct.known(lot),
+        "country": b.distinct.known(country),
+        "customer_key": b.distinct.known(customer_key),
+    }
+    codes = {c: (frame[c].array.__arrow_array__(), d) for c, d in known.items() if d is not None}
+    return info, frame, codes
+
+
+def first_order(codes: np.ndarray, k: int, texts: Iterable[str]) -> Distinct:
+    """Codes into k distinct texts, renumbered as hashing the rows' texts numbers
+    them (`arrowbits.distinct`): the texts present, in the order they first occur."""
+    names = list(texts)
+    n = len(codes)
+    present = np.flatnonzero(np.bincount(codes, minlength=k)) if n else np.zeros(0, np.intp)
+    if len(present) <= 32:
+        first = np.array([int(np.argmax(codes == c)) for c in present.tolist()], dtype=np.int64)
+    else:
+        at = np.full(k, n, dtype=np.int64)
+        np.minimum.at(at, codes, np.arange(n, dtype=np.int64))
+        first = at[present]
+    order = present[np.argsort(first, kind="stable")]
+    remap = np.zeros(max(k, 1), dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    renumbered = remap[codes] if n else np.zeros(0, np.int32)
+    return Distinct(renumbered, [names[c] for c in order.tolist()])
 
 
 #: Distinct cells of a skipped sheet kept as digests; past this, it may hold anything.
@@ -907,6 +1035,7 @@ def _ship_dates(
         header_hint=date_order_hint(info.columns.get("ship_date")),
         date1904=bool(b.raw.details.get("date1904", False)),
         evidence_mask=pd.Series(is_data),
+        encoded=b.distinct.distinct(b.text["ship_date"]),
         reader_dates=NFIELDS not in b.cells.columns,  # a workbook: real date cells exist
     )
     info.date_order, info.date_order_reason = order.order, order.reason
@@ -976,7 +1105,9 @@ def _customers(
     customer_id = b.distinct.text(b.text["customer_id"], normalize_id)
     postal = b.distinct.text(b.text["postal_code"], normalize_id)
     # Before the customer key is built: "2134" and "02134" are one customer.
-    fix = postal_mod.fix_codes(postal, country)
+    fix = postal_mod.fix_codes(
+        postal, country, encoded=(b.distinct.distinct(postal), b.distinct.distinct(country))
+    )
     postal = fix.codes
     _postal_warnings(b.info, fix, is_data, b.raw.first_row + b.header_idx + 1)
     problem.fill(is_data & fix.bad, _postal_problem(fix))
@@ -1069,7 +1200,20 @@ class _Problems:
 
 def coded_text(texts: pa.Array, codes: np.ndarray) -> pd.Series:
     """Each row's text, given as its position in a few texts."""
-    return pd.Series(pc.take(texts, indices(codes)), dtype=STR)
+    return pd.Series(pc.take(texts, _codes_as_arrow(codes)), dtype=STR)
+
+
+_INT_TYPES = {np.dtype(t): pa.from_numpy_dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)}
+
+
+def _codes_as_arrow(codes: np.ndarray) -> pa.Array:
+    """The codes as an Arrow integer array of their own width, sharing their memory
+    (take reads any integer width: a row of int8 codes need not become eight bytes)."""
+    kind = _INT_TYPES.get(codes.dtype)
+    if kind is None:
+        return indices(codes)
+    data = np.ascontiguousarray(codes)
+    return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
 
 
 def constant_text(value: str, n: int) -> pd.Series:
@@ -1110,9 +1254,10 @@ def normalize_file(
     """The sheets read from one file, normalised, with source numbers counted from 0."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = {}
     for raw in sheets:
         for table in split_tables(raw, options):
-            info, frame = normalize_sheet(table, len(sources), options)
+            info, frame, codes = _normalized(table, len(sources), options)
             sources.append(info)
             if frame is not None:
                 frames.append(frame)
@@ -1121,7 +1266,8 @@ def normalize_file(
     if len(frames) > 1:
         _warn_sheet_copies(sources, frames)
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
-    return Shipments(rows=rows, sources=sources)
+    # One frame's codes are the rows' (Shipments.coded checks they still are).
+    return Shipments(rows=rows, sources=sources, codes=codes if len(frames) == 1 else {})
 
 
 # What makes two shipment lines the same line (as query.copies compares files).
@@ -1167,6 +1313,7 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
     """Join per-file results in order, renumbering their sources."""
     sources: list[SourceInfo] = []
     frames: list[pd.DataFrame] = []
+    codes: dict[str, tuple[pa.ChunkedArray, Coded]] = {}
     for part in parts:
         frame = part.rows
         if sources and len(frame):
@@ -1174,8 +1321,9 @@ def combine(parts: Iterable[Shipments]) -> Shipments:
         sources.extend(part.sources)
         if len(frame):
             frames.append(frame)
+            codes = part.codes
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
-    return Shipments(rows=rows, sources=sources)
+    return Shipments(rows=rows, sources=sources, codes=codes if len(frames) == 1 else {})
 
 
 def load_shipments(

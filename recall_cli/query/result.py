@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recall_cli.normalize import arrowbits as ab
+from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.sheet import Shipments
 from recall_cli.query import buckets as rules
 from recall_cli.query import tally
@@ -88,6 +90,7 @@ class RecallResult:
     codes: np.ndarray  # each row's bucket as its index in BUCKETS
     reason: np.ndarray
     copies: Copies | None = None  # lines that repeat an earlier file's (copies.py)
+    coded: tally.RuleCodes | None = field(default=None, repr=False)  # the rule's codes
     _summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -111,7 +114,8 @@ class RecallResult:
         sources = [dataclasses.asdict(s) for s in self.shipments.sources]
         source = self.rows["source"].to_numpy()
         return Tally(table, self.codes, source, sources, self.scope, copies=self.copies,
-                     duplicates=self.shipments.duplicates)  # fmt: skip
+                     duplicates=self.shipments.duplicates,
+                     coded=self.coded)  # fmt: skip
 
     @functools.cached_property
     def customers(self) -> pd.DataFrame:
@@ -142,6 +146,26 @@ class RecallResult:
         self.tally.check_sums()
 
 
+def rule_inputs(shipments: Shipments) -> rules.RuleInputs:
+    """The columns the bucket rule reads (rules.rule_inputs), with the codes the
+    normaliser found as it built them (Shipments.coded) rather than hashed again."""
+    table = pa.Table.from_pandas(shipments.rows[list(rules.RULE_COLUMNS)], preserve_index=False)
+
+    def coded(column: str) -> Distinct:
+        found = shipments.coded(column)
+        return found if found is not None else ab.distinct(table[column])
+
+    return rules.RuleInputs(
+        kind=coded("kind"),
+        lot=coded("lot"),
+        country=coded("country"),
+        problem=coded("problem"),
+        seconds=ab.seconds(table["ship_date"]),
+        key=coded("customer_key"),
+        quantity=ab.fixed(table["quantity"], "float64", np.nan),
+    )
+
+
 def find_affected(
     shipments: Shipments, scope: RecallScope, *, dedupe_lines: bool = False
 ) -> RecallResult:
@@ -150,11 +174,11 @@ def find_affected(
     With `dedupe_lines`, a line that repeats a line of an earlier file (same order
     id, lot, customer, ship date and quantity) is not data: each is counted once.
     """
-    table = pa.Table.from_pandas(shipments.rows[list(rules.RULE_COLUMNS)], preserve_index=False)
-    rules_in = rules.rule_inputs(table)
+    rules_in = rule_inputs(shipments)
     copies = find_line_copies(shipments, rules_in, dedupe=dedupe_lines)
     codes, reason = rules.classify_codes(rules_in, scope, copies.set_aside)
-    result = RecallResult(scope, shipments, codes, reason, copies)
+    result = RecallResult(scope, shipments, codes, reason, copies,
+                          coded=tally.RuleCodes.of(rules_in))  # fmt: skip
     result.check_sums()
     return result
 

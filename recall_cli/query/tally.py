@@ -12,6 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from recall_cli.query.buckets import (
     NEEDS_REVIEW,
     Distinct,
     RecallScope,
+    RuleInputs,
 )
 from recall_cli.query.copies import COPY_COLUMNS, Copies
 from recall_cli.query.copies import warnings as copy_warnings
@@ -75,10 +77,9 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
     n = len(at)
     if n == 0:
         return [], {c: [] for c in CONTACT_COLUMNS}
-    rows = ab.indices(at)
-    keys = ab.distinct(table["customer_key"].take(rows))
+    keys = ab.distinct(ab.take(table["customer_key"], at))
     k = len(keys.values)
-    dates = ab.seconds(table["ship_date"].take(rows))  # NaT, the smallest, is the oldest
+    dates = ab.seconds(ab.take(table["ship_date"], at))  # NaT, the smallest, is the oldest
     order = np.lexsort((np.arange(n), dates))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
@@ -86,7 +87,7 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
     # rows' text. A few rows (one customer): copy them out.
     many = n * 8 > table.num_rows
     filled = {
-        c: ab.filled(table[c])[at] if many else ab.filled(table[c].take(rows))
+        c: ab.filled(table[c])[at] if many else ab.filled(ab.take(table[c], at))
         for c in CONTACT_COLUMNS
     }
 
@@ -100,9 +101,9 @@ def contact_columns(table: pa.Table, at: np.ndarray) -> tuple[list[str], dict[st
             better = _best(keys.codes, rank, any_of(BLOCK_PRESENCE[block]), k)
             best = np.where(better >= 0, better, best)
         found = best >= 0
-        where = ab.indices(at[order[best[found]]])
+        where = at[order[best[found]]]
         for c in columns:
-            values = iter(ab.pylist(table[c].take(where)))
+            values = iter(ab.pylist(ab.take(table[c], where)))
             chosen[c] = [next(values) if f else "" for f in found.tolist()]
     return keys.values, chosen
 
@@ -156,7 +157,7 @@ def affected_customers(table: pa.Table, matched: np.ndarray, mine: np.ndarray) -
     if len(at) == 0:
         return {c: [] for c in TABLE_COLUMNS}
     hit = table.select(["customer_key", "customer_id", "lot", "quantity", "ship_date"])
-    hit = hit.take(ab.indices(at))
+    hit = ab.take_rows(hit, at)
     key = ab.distinct(hit["customer_key"])
     k = len(key.values)
     first_row = np.full(k, len(at), dtype=np.int64)
@@ -299,6 +300,20 @@ def add_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
     return {k: sum(p[k] for p in parts) for k in ("read", *BUCKETS)}
 
 
+@dataclass(frozen=True)
+class RuleCodes:
+    """The columns of a Tally's rows that the bucket rule coded (RuleInputs), kept for
+    the tally: the kinds, lots and customer keys, not the rest of the rule's inputs."""
+
+    kind: Distinct
+    lot: Distinct
+    key: Distinct
+
+    @classmethod
+    def of(cls, rules_in: RuleInputs) -> RuleCodes:
+        return cls(kind=rules_in.kind, lot=rules_in.lot, key=rules_in.key)
+
+
 class Tally:
     """The counts, customers and warnings of one classified set of rows.
 
@@ -310,7 +325,8 @@ class Tally:
     def __init__(self, table: pa.Table, codes: np.ndarray, source: np.ndarray,
                  sources: Sequence[dict[str, Any]], scope: RecallScope, *,
                  copies: Copies | None = None,
-                 duplicates: Sequence[dict[str, str]] = ()) -> None:  # fmt: skip
+                 duplicates: Sequence[dict[str, str]] = (),
+                 coded: RuleCodes | None = None) -> None:  # fmt: skip
         self.table = table
         self.codes = codes
         self.source = source
@@ -319,6 +335,7 @@ class Tally:
         self.copies = copies  # lines repeating an earlier file's (copies.find_copies)
         self.duplicates = list(duplicates)  # inputs not read: the same bytes as another
         self.matched = codes == BUCKETS.index(MATCHED)
+        self.coded = coded  # the columns as the bucket rule coded them, if given
         self._customers: dict[str, list] | None = None
         self._hit: dict[str, Any] | None = None
         self._source_counts: list[dict[str, int]] | None = None
@@ -326,11 +343,16 @@ class Tally:
     # -- building blocks
     @functools.cached_property
     def is_data(self) -> np.ndarray:
+        if self.coded is not None:
+            return self.coded.kind.where(lambda v: v == "data")
         return ab.among(self.table["kind"], ["data"])
 
     @functools.cached_property
     def keys(self) -> Distinct:
-        """Each row's customer key as a code: one pass over the keys serves every count."""
+        """Each row's customer key as a code: one pass over the keys serves every count
+        (the bucket rule's, when it coded them already)."""
+        if self.coded is not None:
+            return self.coded.key
         return ab.distinct(self.table["customer_key"])
 
     @functools.cached_property
@@ -343,7 +365,7 @@ class Tally:
     def _matched_columns(self) -> dict[str, Any]:
         if self._hit is None:
             hit = self.table.select(["lot", "quantity", "country", "ship_date"])
-            hit = hit.take(ab.indices(np.flatnonzero(self.matched)))
+            hit = ab.take_rows(hit, np.flatnonzero(self.matched))
             self._hit = {
                 "lot": ab.distinct(hit["lot"]),
                 "country": ab.distinct(hit["country"]),
@@ -506,7 +528,7 @@ class Tally:
         if not len(self.affected_at):
             return 0
         address = CONTACT_BLOCKS["address"]
-        rows = self.table.select(["customer_key", *address]).take(ab.indices(self.affected_at))
+        rows = ab.take_rows(self.table.select(["customer_key", *address]), self.affected_at)
         present = np.logical_or.reduce([ab.filled(rows[c]) for c in BLOCK_PRESENCE["address"]])
         rows = rows.take(ab.indices(np.flatnonzero(present)))
         parts = [ab.plain(rows[c]) for c in ("customer_key", *address)]
@@ -516,6 +538,16 @@ class Tally:
         for key in owners:
             per_key[key] = per_key.get(key, 0) + 1
         return sum(1 for n in per_key.values() if n > 1)
+
+    def _data_lots(self) -> set[str]:
+        """The lots of the data rows."""
+        if self.coded is not None:
+            lot = self.coded.lot
+            seen = np.zeros(len(lot.values), dtype=bool)
+            seen[lot.codes[self.is_data]] = True
+            return {v for v, s in zip(lot.values, seen.tolist(), strict=True) if s}
+        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
+        return set(ab.pylist(pc.unique(data_lots)))
 
     def warnings(self) -> list[str]:
         """What a recall team must hear: skipped sheets, data problems, the scope's gaps."""
@@ -549,8 +581,7 @@ class Tally:
                 f"{plural(conflicts, 'customer')} {'has' if conflicts == 1 else 'have'} different "
                 "addresses across rows: the most recent shipment's address is used"
             )
-        data_lots = self.table["lot"].take(ab.indices(np.flatnonzero(self.is_data)))
-        present = set(ab.pylist(pc.unique(data_lots)))
+        present = self._data_lots()
         for lot in self.scope.lots:
             if lot not in present:
                 out.append(
