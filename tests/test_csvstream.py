@@ -415,6 +415,7 @@ CUT_CASES = {
     "long-line": HEADER + ROWS + "B1,2010-12-01,C1," + "x" * 3000 + ",2\n" + ROWS,
     "nul": HEADER + ROWS + "B1,2010-12-01,C1,Na\x00me,2\n" + ROWS,
     "second-header": HEADER + ROWS + "Total,,,,820\n" + HEADER + ROWS,
+    "mark-at-a-line": HEADER + ROWS + "\ufeffB1,2010-12-01,C1,N,2\n" + ROWS,
 }
 
 
@@ -435,6 +436,8 @@ def test_plain_rows_and_ragged_ones_are_read_in_pieces(
     for name in ("plain", "crlf", "ragged", "ragged-last", "blank-lines", "quoted"):
         assert in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
     for name in ("quoted-break", "rows-in-quotes", "stray-quote", "cr", "long-line"):
+        assert not in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
+    for name in ("mark-at-a-line",) if cuts == "every-line" else ():
         assert not in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
 
 

@@ -11,6 +11,13 @@ keeps the same promises with Arrow strings:
 - The rest is streamed by `pyarrow.csv.open_csv` from the byte where the
   head's last whole record ends, serially (records keep their order and
   numbers, and quoted line breaks are safe), every value as text.
+- A plain file's big tail is cut into pieces, one per core, each just after a
+  0x0A byte, and each parsed serially by its own reader in a thread of its
+  own (`_read_pieces`). The pieces' result is the serial read's or is not
+  used: piece k+1 starts at a record boundary if piece k started at one and
+  ended outside quotes (`_Piece.ends_a_record`), and each piece must have as
+  many records as lines, no line near a block's size and no Arrow error.
+  Otherwise the tail is read serially, as above.
 - A record with another field count (a ragged row) comes to the invalid-row
   handler with its text and number; the stdlib reads it, so it is padded,
   cut and counted exactly as before.
@@ -397,11 +404,15 @@ class _Piece:
         self.tail: list[Any] = []
         self.bad: list[tuple[int, str]] = []
         self.error: BaseException | None = None
+        self.mark = False  # the piece starts with a byte order mark
         self.ready = threading.Event()  # `counted` is set (or the piece failed first)
 
     def run(self, width: int, delimiter: str, codec: str) -> None:
         try:
             with self.path.open("rb") as raw:
+                raw.seek(self.start)
+                # Arrow drops a byte order mark at the start of its input: here it is data.
+                self.mark = raw.read(4).decode(codec, "replace").startswith("\ufeff")
                 raw.seek(self.start)
                 left = None if self.end is None else self.end - self.start
                 self.counted = _Counted(_Slice(raw, left))
@@ -450,7 +461,8 @@ def _read_pieces(
     - no run of bytes without a \n reaches half a block, so no record is near
       a block's size: Arrow refuses a longer record or not depending on where
       its blocks fall, which differs between the serial read and the pieces;
-    - every piece parsed without an error, with a number for each invalid row.
+    - every piece parsed without an error, with a number for each invalid row;
+    - no piece but the first starts with a byte order mark, which Arrow would drop.
 
     Anything else (a quoted line break anywhere, a stray quote, an Arrow error)
     returns None and the tail is read serially, as it always was.
@@ -481,7 +493,7 @@ def _read_pieces(
             return None
         if p.counted.lines != p.records:
             return None
-    if not all(p.ends_a_record() for p in pieces[:-1]):
+    if not all(p.ends_a_record() for p in pieces[:-1]) or any(p.mark for p in pieces[1:]):
         return None
     tail: list[Any] = []
     bad: list[tuple[int, str]] = []
