@@ -103,13 +103,15 @@ ROWS = "".join(
         ",,\n" + ',";;;\r,"' + "\n" + "\n" + ",\n",
         # Open at the end, with an even number of quotes (found by hypothesis).
         "\n\n,,\n" + '"\r,"Lot","\n' + "\n",
+        # The tail starts with a byte order mark, which is data here (Arrow would drop it).
+        HEADER + ROWS[:31] + "\ufeffB1,2010-12-01,C1,N,2\n" + ROWS[31:],
     ],
     ids=[
         "plain", "title-rows", "sep-line", "tab", "pipe", "crlf", "cr", "no-final-newline",
         "ragged", "trailing-separators", "blank-lines", "quoted", "stray-inner-quotes",
         "second-header-same", "second-header-other", "huge-cell", "quoted-newline",
         "stray-quote", "stray-quote-closed", "nul", "open-at-end", "open-at-end-alone",
-        "blank-lines-decide-width", "open-at-end-even-quotes",
+        "blank-lines-decide-width", "open-at-end-even-quotes", "mark-where-the-tail-starts",
     ],
 )  # fmt: skip
 def test_streamed_reads_as_the_stdlib_does(tmp_path: Path, text: str) -> None:

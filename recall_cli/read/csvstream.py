@@ -241,6 +241,11 @@ def read_stream(
     if width < 2:
         raise Fallback("no table in the head")
     start = bom + offset
+    with opener() as fh:
+        fh.seek(start)
+        if fh.read(4).decode(codec, "replace").startswith("\ufeff"):
+            # Arrow drops a byte order mark at the start of its input; here it is data.
+            raise Fallback("a byte order mark where the tail starts")
     pieced = _read_pieces(path, start, width, delimiter, codec) if plain else None
     if pieced is None:
         with opener() as fh:
