@@ -552,3 +552,35 @@ def test_any_text_in_pieces_reads_as_the_serial_stream(
     text = "".join(delimiter.join(_field(v, q) for v, q in r) + terminator for r in rows)
     with pytest.MonkeyPatch.context() as m:
         in_pieces(m, tmp_path_factory.mktemp("pieces"), text.encode(), cuts, delimiter=delimiter)
+
+
+def test_ctrl_c_while_the_pieces_are_read_stops_them_before_it_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiting thread gets the KeyboardInterrupt; the pieces stop and are done
+    before it is raised on (Arrow's threads must not call into an exiting interpreter)."""
+    import threading
+
+    path = tmp_path / "k.csv"
+    path.write_bytes((HEADER + ROWS * 50).encode())
+    monkeypatch.setattr(csvstream, "PIECES", 2)
+    monkeypatch.setattr(csvstream, "PIECE_BYTES", 100)
+    started: list[threading.Thread] = []
+    join = threading.Thread.join
+    start = threading.Thread.start
+
+    def record(self: threading.Thread) -> None:
+        started.append(self)
+        start(self)
+
+    def interrupted(self: threading.Thread, timeout: float | None = None) -> None:
+        if timeout is not None:
+            raise KeyboardInterrupt
+        join(self)
+
+    monkeypatch.setattr(threading.Thread, "start", record)
+    monkeypatch.setattr(threading.Thread, "join", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        csvstream._read_pieces(path, len(HEADER), 5, ",", "utf-8")
+    assert len(started) == 2
+    assert not any(t.is_alive() for t in started)

@@ -41,7 +41,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from recall_cli.read.options import LoadOptions
 
@@ -97,7 +97,7 @@ class _Counted:
         self._reads = 0
         self._taken = 0
         self._free = False  # reads no longer wait (the read is over)
-        self._stopped = False  # the read was given up: it ends at once
+        self.stopped = False  # the read was given up: it ends at once
         self._turn = threading.Condition()
         self._run = 0  # bytes since the last \n byte
         self.long = False  # some run of bytes without a \n is half a block or more
@@ -116,7 +116,7 @@ class _Counted:
 
     def stop(self) -> None:
         """The read is given up (Ctrl-C): Arrow sees the end of its input at its next read."""
-        self._stopped = True
+        self.stopped = True
         self.release()
 
     def _wait_turn(self) -> None:
@@ -134,7 +134,7 @@ class _Counted:
 
     def read(self, size: int = -1) -> bytes:
         self._wait_turn()
-        if self._stopped:
+        if self.stopped:
             return b""
         data = self.raw.read(size)
         if data:
@@ -243,7 +243,8 @@ def read_stream(
     start = bom + offset
     with opener() as fh:
         fh.seek(start)
-        if fh.read(4).decode(codec, "replace").startswith("\ufeff"):
+        first = cast(bytes, fh.read(4))  # opened "rb"
+        if first.decode(codec, "replace").startswith("\ufeff"):
             # Arrow drops a byte order mark at the start of its input; here it is data.
             raise Fallback("a byte order mark where the tail starts")
     pieced = _read_pieces(path, start, width, delimiter, codec) if plain else None
@@ -330,6 +331,8 @@ def _read_tail(
     try:
         reader = pcsv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert)
         for batch in reader:
+            if fh.stopped:
+                break  # the read was given up: what is left is not parsed
             batches.append(batch)
             fh.took()
     except pa.ArrowInvalid as exc:  # not text in this encoding, or what Arrow cannot parse
@@ -490,8 +493,11 @@ def _read_pieces(
                 t.join(_POLL)
                 if any(p.error is not None for p in pieces):
                     _stop(pieces)  # the tail is read serially: the others need not finish
-    except BaseException:
+    except BaseException:  # Ctrl-C: the pieces end at their next read
         _stop(pieces)
+        for t in threads:
+            # Arrow's reader threads call into Python: they must be done before it exits.
+            t.join()
         raise
     for p in pieces:
         if p.error is not None or p.counted is None or p.counted.long:
