@@ -413,7 +413,7 @@ class _Piece:
         self.bad: list[tuple[int, str]] = []
         self.error: BaseException | None = None
         self.mark = False  # the piece starts with a byte order mark
-        self.ready = threading.Event()  # `counted` is set (or the piece failed first)
+        self.halted = False  # stopped by the waiting thread, perhaps before `counted` is set
 
     def run(self, width: int, delimiter: str, codec: str) -> None:
         try:
@@ -424,12 +424,11 @@ class _Piece:
                 raw.seek(self.start)
                 left = None if self.end is None else self.end - self.start
                 self.counted = _Counted(_Slice(raw, left))
-                self.ready.set()
+                if self.halted:  # `_stop` came before `counted` was set: one of us sees the other
+                    self.counted.stop()
                 self.tail, self.bad = _read_tail(self.counted, width, delimiter, codec)
         except BaseException as exc:  # judged by the thread that waits: a serial read
             self.error = exc
-        finally:
-            self.ready.set()
 
     @property
     def records(self) -> int:
@@ -520,7 +519,7 @@ def _read_pieces(
 
 def _stop(pieces: Sequence[_Piece]) -> None:
     for p in pieces:
-        p.ready.wait(_POLL)
+        p.halted = True
         if p.counted is not None:
             p.counted.stop()
 
