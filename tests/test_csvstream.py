@@ -103,13 +103,15 @@ ROWS = "".join(
         ",,\n" + ',";;;\r,"' + "\n" + "\n" + ",\n",
         # Open at the end, with an even number of quotes (found by hypothesis).
         "\n\n,,\n" + '"\r,"Lot","\n' + "\n",
+        # The tail starts with a byte order mark, which is data here (Arrow would drop it).
+        HEADER + ROWS[:31] + "\ufeffB1,2010-12-01,C1,N,2\n" + ROWS[31:],
     ],
     ids=[
         "plain", "title-rows", "sep-line", "tab", "pipe", "crlf", "cr", "no-final-newline",
         "ragged", "trailing-separators", "blank-lines", "quoted", "stray-inner-quotes",
         "second-header-same", "second-header-other", "huge-cell", "quoted-newline",
         "stray-quote", "stray-quote-closed", "nul", "open-at-end", "open-at-end-alone",
-        "blank-lines-decide-width", "open-at-end-even-quotes",
+        "blank-lines-decide-width", "open-at-end-even-quotes", "mark-where-the-tail-starts",
     ],
 )  # fmt: skip
 def test_streamed_reads_as_the_stdlib_does(tmp_path: Path, text: str) -> None:
@@ -337,3 +339,248 @@ def test_a_read_nobody_takes_batches_from_goes_on_after_a_while(
     assert b"".join(got) == b"a\n" * (3 * csvstream.READ_AHEAD)
     fh.release()
     assert fh.read(-1) == b"a\n" * (100 - 3 * csvstream.READ_AHEAD)
+
+
+# --- the tail in pieces ------------------------------------------------------
+
+
+def _after_every_line(path: Path, start: int) -> list[int]:
+    """Cuts after every \\n byte of the tail: a piece per line, every boundary tried."""
+    data = path.read_bytes()
+    cuts = [start, *(i + 1 for i in range(start, len(data) - 1) if data[i] == 0x0A)]
+    return [*cuts, len(data)] if len(cuts) > 1 else []
+
+
+def _streamed(path: Path, options: LoadOptions) -> object:
+    try:
+        table, details, flagged, warnings = csvstream.read_stream(path, options)
+    except csvstream.Fallback:
+        return "fallback"
+    return table, details, flagged, warnings
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    assert isinstance(a, tuple) and isinstance(b, tuple)
+    return bool(a[0].equals(b[0])) and a[1:] == b[1:]
+
+
+def in_pieces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data: bytes, cuts: str, **opts: object
+) -> bool:
+    """Read `data` with its tail in pieces and serially: assert the same result (and the
+    stdlib's); whether the pieces were kept."""
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    options = LoadOptions(**opts)  # type: ignore[arg-type]
+    kept: list[bool] = []
+    read_pieces = csvstream._read_pieces
+
+    def spy(*args: object) -> object:
+        got = read_pieces(*args)  # type: ignore[arg-type]
+        kept.append(got is not None)
+        return got
+
+    with monkeypatch.context() as m:
+        m.setattr(csvstream, "PIECES", 1)
+        serial = _streamed(path, options)
+    with monkeypatch.context() as m:
+        m.setattr(csvstream, "PIECES", 3)
+        m.setattr(csvstream, "PIECE_BYTES", 1)
+        m.setattr(csvstream, "_read_pieces", spy)
+        if cuts == "every-line":
+            m.setattr(csvstream, "_cuts", _after_every_line)
+        pieced = _streamed(path, options)
+        both(tmp_path, data, **opts)
+    assert _same(pieced, serial)
+    return any(kept)
+
+
+CUT_CASES = {
+    "plain": HEADER + ROWS,
+    "crlf": HEADER + ROWS.replace("\n", "\r\n"),
+    "cr": HEADER + ROWS.replace("\n", "\r"),
+    "mixed-breaks": HEADER + ROWS.replace("0\n", "0\r\n").replace("5\n", "5\r"),
+    "no-final-newline": HEADER + ROWS.rstrip("\n"),
+    "ragged": HEADER + ROWS + "B9,2010-12-01,C1\n" + ROWS + "B8,2010-12-01,C1,N,3,x,\n",
+    "ragged-last": HEADER + ROWS + "B9,2010-12-01,C1\n",
+    "ragged-quoted": HEADER + ROWS + 'B9,"2010-12-01",C1\n' + ROWS,
+    "blank-lines": HEADER + ROWS + "\n\n,,,,\n" + ROWS + "\n",
+    "quoted": HEADER + ROWS + 'B1,2010-12-01,C1,"Smith, ""Jr""",2\n' + ROWS,
+    "quoted-break": HEADER + ROWS + 'B1,2010-12-01,C1,"two\nlines",2\n' + ROWS,
+    "quoted-crlf": HEADER + ROWS + 'B1,2010-12-01,C1,"two\r\nlines",2\n' + ROWS,
+    "quoted-break-at-end": HEADER + ROWS + 'B1,2010-12-01,C1,Name,"2\n"\n' + ROWS,
+    "rows-in-quotes": HEADER + ROWS + 'B1,2010-12-01,C1,"x\n' + ROWS + '",2\n' + ROWS,
+    "stray-quote": HEADER + ROWS + 'B1,2010-12-01,C1,"open,2\n' + ROWS,
+    "open-at-end": HEADER + ROWS + '"B9,2010-12-01,C1,Name,2\n',
+    "long-line": HEADER + ROWS + "B1,2010-12-01,C1," + "x" * 3000 + ",2\n" + ROWS,
+    "nul": HEADER + ROWS + "B1,2010-12-01,C1,Na\x00me,2\n" + ROWS,
+    "second-header": HEADER + ROWS + "Total,,,,820\n" + HEADER + ROWS,
+    "mark-at-a-line": HEADER + ROWS + "\ufeffB1,2010-12-01,C1,N,2\n" + ROWS,
+}
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize("cuts", ["every-line", "even"])
+@pytest.mark.parametrize("text", list(CUT_CASES.values()), ids=list(CUT_CASES))
+def test_the_tail_in_pieces_reads_as_the_serial_stream(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, cuts: str
+) -> None:
+    in_pieces(monkeypatch, tmp_path, text.encode("utf-8"), cuts)
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize("cuts", ["every-line", "even"])
+def test_plain_rows_and_ragged_ones_are_read_in_pieces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cuts: str
+) -> None:
+    for name in ("plain", "crlf", "ragged", "ragged-last", "blank-lines", "quoted"):
+        assert in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
+    for name in ("quoted-break", "rows-in-quotes", "stray-quote", "cr", "long-line"):
+        assert not in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
+    for name in ("mark-at-a-line",) if cuts == "every-line" else ():
+        assert not in_pieces(monkeypatch, tmp_path, CUT_CASES[name].encode(), cuts), name
+
+
+@pytest.mark.usefixtures("small_head")
+def test_a_cut_inside_a_quoted_field_is_never_taken(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A quote opened on a piece's last line: the piece has as many records as lines,
+    and only its end (the break kept in a value, or the quote in a rejected record's
+    text) shows the next piece would start inside the field."""
+    for opened in ('B1,2010-12-01,C1,N,"open\n', 'B1,"open\n'):
+        text = HEADER + ROWS + opened + 'rest",2\n' + ROWS
+        assert not in_pieces(monkeypatch, tmp_path, text.encode(), "every-line")
+        # Were such a cut taken, the read would differ: the test above would see it.
+        path = tmp_path / "p.csv"
+        with monkeypatch.context() as m:
+            m.setattr(csvstream, "PIECES", 1)
+            serial = _streamed(path, LoadOptions())
+        with monkeypatch.context() as m:
+            m.setattr(csvstream, "PIECES", 3)
+            m.setattr(csvstream, "PIECE_BYTES", 1)
+            m.setattr(csvstream, "_cuts", _after_every_line)
+            m.setattr(csvstream._Piece, "ends_a_record", lambda self: True)
+            assert not _same(_streamed(path, LoadOptions()), serial)
+
+
+@pytest.mark.usefixtures("small_head")
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1", "cp850"])
+def test_single_byte_text_is_read_in_pieces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, codec: str
+) -> None:
+    text = FR_HEADER + FR_ROWS + "B1;01/12/2010;C1;Zoë “x”;2\n".replace("“x”", "x") + FR_ROWS
+    data = text.encode(codec)
+    assert in_pieces(monkeypatch, tmp_path, data, "every-line", known_header=is_known_header)
+    assert in_pieces(monkeypatch, tmp_path, data, "even", known_header=is_known_header)
+
+
+def test_only_codecs_where_a_0a_byte_is_a_line_feed_are_cut() -> None:
+    for codec in ("utf-8", "utf8", "cp1252", "latin-1", "cp850", "mac_roman", "ascii"):
+        assert csvstream._lf_ends_lines(codec), codec
+    for codec in ("utf-16", "utf-16-le", "utf-32", "shift_jis", "gb18030", "big5", "euc_jp",
+                  "iso2022_jp", "utf-7", "no-such-codec"):  # fmt: skip
+        assert not csvstream._lf_ends_lines(codec), codec
+
+
+def test_the_even_cuts_fall_after_line_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csvstream, "PIECES", 4)
+    monkeypatch.setattr(csvstream, "PIECE_BYTES", 100)
+    data = (HEADER + ROWS * 3).encode()
+    path = tmp_path / "c.csv"
+    path.write_bytes(data)
+    cuts = csvstream._cuts(path, len(HEADER))
+    assert len(cuts) == 5 and cuts[0] == len(HEADER) and cuts[-1] == len(data)
+    assert cuts == sorted(set(cuts))
+    assert all(data[c - 1] == 0x0A for c in cuts[1:-1])
+    monkeypatch.setattr(csvstream, "PIECE_BYTES", len(data))
+    assert csvstream._cuts(path, len(HEADER)) == []  # one piece: the serial read
+
+
+def test_a_stopped_read_ends_at_once() -> None:
+    """Ctrl-C in the waiting thread stops the pieces: Arrow sees the end of its input."""
+    import io
+
+    fh = csvstream._Counted(io.BytesIO(b"a\n" * 100))
+    assert fh.read(4) == b"a\na\n"
+    fh.stop()
+    assert fh.read(4) == b""
+
+
+def test_a_run_without_line_feeds_near_a_block_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr(csvstream, "BLOCK_BYTES", 64)  # half a block: 32 bytes
+    for data, long in [
+        (b"ab\n" * 100, False),
+        (b"a\n" + b"x" * 32 + b"\n" + b"y\n", True),
+        (b"a\n" + b"x" * 15 + b"\n" + b"y\n", False),  # under a quarter: never long
+        (b"x" * 40, True),
+        (b"a\n" * 40 + b"x" * 40 + b"\n" + b"a\n" * 40, True),
+    ]:
+        for size in (1, 7, 64, 1000):
+            fh = csvstream._Counted(io.BytesIO(data))
+            fh.release()
+            while fh.read(size):
+                pass
+            assert fh.long is long, (data, size)
+
+
+@pytest.mark.usefixtures("small_head")
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(st.tuples(FIELD, st.booleans()), min_size=0, max_size=5), min_size=4, max_size=30
+    ),
+    delimiter=st.sampled_from([",", ";"]),
+    terminator=st.sampled_from(["\n", "\r\n", "\r"]),
+    cuts=st.sampled_from(["every-line", "even"]),
+)
+def test_any_text_in_pieces_reads_as_the_serial_stream(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[list[tuple[str, bool]]],
+    delimiter: str,
+    terminator: str,
+    cuts: str,
+) -> None:
+    text = "".join(delimiter.join(_field(v, q) for v, q in r) + terminator for r in rows)
+    with pytest.MonkeyPatch.context() as m:
+        in_pieces(m, tmp_path_factory.mktemp("pieces"), text.encode(), cuts, delimiter=delimiter)
+
+
+def test_ctrl_c_while_the_pieces_are_read_stops_them_before_it_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiting thread gets the KeyboardInterrupt; the pieces stop and are done
+    before it is raised on (Arrow's threads must not call into an exiting interpreter)."""
+    import threading
+
+    path = tmp_path / "k.csv"
+    path.write_bytes((HEADER + ROWS * 50).encode())
+    monkeypatch.setattr(csvstream, "PIECES", 2)
+    monkeypatch.setattr(csvstream, "PIECE_BYTES", 100)
+    started: list[threading.Thread] = []
+    join = threading.Thread.join
+    start = threading.Thread.start
+
+    def record(self: threading.Thread) -> None:
+        started.append(self)
+        start(self)
+
+    def interrupted(self: threading.Thread, timeout: float | None = None) -> None:
+        if timeout is not None:
+            raise KeyboardInterrupt
+        join(self)
+
+    monkeypatch.setattr(threading.Thread, "start", record)
+    monkeypatch.setattr(threading.Thread, "join", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        csvstream._read_pieces(path, len(HEADER), 5, ",", "utf-8")
+    assert len(started) == 2
+    assert not any(t.is_alive() for t in started)

@@ -11,6 +11,13 @@ keeps the same promises with Arrow strings:
 - The rest is streamed by `pyarrow.csv.open_csv` from the byte where the
   head's last whole record ends, serially (records keep their order and
   numbers, and quoted line breaks are safe), every value as text.
+- A plain file's big tail is cut into pieces, one per core, each just after a
+  0x0A byte, and each parsed serially by its own reader in a thread of its
+  own (`_read_pieces`). The pieces' result is the serial read's or is not
+  used: piece k+1 starts at a record boundary if piece k started at one and
+  ended outside quotes (`_Piece.ends_a_record`), and each piece must have as
+  many records as lines, no line near a block's size and no Arrow error.
+  Otherwise the tail is read serially, as above.
 - A record with another field count (a ragged row) comes to the invalid-row
   handler with its text and number; the stdlib reads it, so it is padded,
   cut and counted exactly as before.
@@ -24,15 +31,17 @@ detected encoding. Those files cost what they cost before; none is misread.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from recall_cli.read.options import LoadOptions
 
@@ -53,6 +62,13 @@ READ_AHEAD = 4
 #: memory only, it must never stall a read. One slow batch (a loaded machine) lets
 #: one more block through, not the rest of the file.
 _PATIENCE = 2.0
+#: The tail of a plain file is parsed in this many pieces at once, one per core (at most
+#: four); with one core it is read in one piece.
+PIECES = min(4, os.cpu_count() or 1)
+#: Each piece is at least this big: a smaller tail is read in one piece.
+PIECE_BYTES = 64 << 20
+#: How often the thread waiting for the pieces looks up (Ctrl-C comes to it meanwhile).
+_POLL = 0.2
 
 
 class Fallback(Exception):
@@ -81,7 +97,10 @@ class _Counted:
         self._reads = 0
         self._taken = 0
         self._free = False  # reads no longer wait (the read is over)
+        self.stopped = False  # the read was given up: it ends at once
         self._turn = threading.Condition()
+        self._run = 0  # bytes since the last \n byte
+        self.long = False  # some run of bytes without a \n is half a block or more
 
     def took(self) -> None:
         """A batch was taken: one more block may be read."""
@@ -94,6 +113,11 @@ class _Counted:
         with self._turn:
             self._free = True
             self._turn.notify_all()
+
+    def stop(self) -> None:
+        """The read is given up (Ctrl-C): Arrow sees the end of its input at its next read."""
+        self.stopped = True
+        self.release()
 
     def _wait_turn(self) -> None:
         with self._turn:
@@ -110,6 +134,8 @@ class _Counted:
 
     def read(self, size: int = -1) -> bytes:
         self._wait_turn()
+        if self.stopped:
+            return b""
         data = self.raw.read(size)
         if data:
             self.breaks += _breaks(data)
@@ -118,7 +144,28 @@ class _Counted:
             self._last = data[-1:]
             if b"\x00" in data:
                 self.nul = True
+            self._watch_runs(data)
         return data
+
+    def _watch_runs(self, data: bytes) -> None:
+        """Set `long` if a run without a \n byte reaches half a block (then no line does).
+
+        Every full window of half that size after the first \n holds a \n, or
+        the run is long: two \n bytes are then less than two windows apart.
+        """
+        half = max(BLOCK_BYTES // 4, 1)
+        first = data.find(b"\n")
+        if first < 0:
+            self._run += len(data)
+            self.long |= self._run >= 2 * half
+            return
+        if self._run + first >= 2 * half:
+            self.long = True
+        for at in range(first + 1, len(data) - half + 1, half):
+            if data.find(b"\n", at, at + half) < 0:
+                self.long = True
+                break
+        self._run = len(data) - 1 - data.rfind(b"\n")
 
     @property
     def lines(self) -> int:
@@ -168,6 +215,7 @@ def read_stream(
         used_width,
     )
 
+    plain = opener is None  # a file on disk, which can be read from several places at once
     if opener is None:
         opener = functools.partial(path.open, "rb")
     with opener() as fh:
@@ -192,15 +240,27 @@ def read_stream(
     width = _stream_width(records)
     if width < 2:
         raise Fallback("no table in the head")
+    start = bom + offset
     with opener() as fh:
-        fh.seek(bom + offset)
-        counted = _Counted(fh)
-        tail, bad = _read_tail(counted, width, delimiter, codec)
-    if counted.nul:
+        fh.seek(start)
+        first = cast(bytes, fh.read(4))  # opened "rb"
+        if first.decode(codec, "replace").startswith("\ufeff"):
+            # Arrow drops a byte order mark at the start of its input; here it is data.
+            raise Fallback("a byte order mark where the tail starts")
+    pieced = _read_pieces(path, start, width, delimiter, codec) if plain else None
+    if pieced is None:
+        with opener() as fh:
+            fh.seek(start)
+            counted = _Counted(fh)
+            tail, bad = _read_tail(counted, width, delimiter, codec)
+        lines, nul = counted.lines, counted.nul
+    else:
+        tail, bad, lines, nul = pieced
+    if nul:
         raise Fallback("a NUL byte")
     if _open_at_end(tail, bad, delimiter):
         raise Fallback("a quote left open at the end of the file")
-    others, flagged, warnings = _others(records, tail, bad, width, delimiter, counted.lines)
+    others, flagged, warnings = _others(records, tail, bad, width, delimiter, lines)
     extra = [r for _, rows in others for r in rows]
     used = max(used_width(records), used_width(extra), _used_tail(tail, width))
     table = _assemble(records, tail, others, width, used)
@@ -271,6 +331,8 @@ def _read_tail(
     try:
         reader = pcsv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert)
         for batch in reader:
+            if fh.stopped:
+                break  # the read was given up: what is left is not parsed
             batches.append(batch)
             fh.took()
     except pa.ArrowInvalid as exc:  # not text in this encoding, or what Arrow cannot parse
@@ -282,6 +344,184 @@ def _read_tail(
     if any(n is None for n, _ in bad):
         raise Fallback("a record without its number")
     return batches, bad
+
+
+def _lf_ends_lines(codec: str) -> bool:
+    """Whether a 0x0A byte is a line feed wherever it is in text of this codec.
+
+    True for UTF-8 (no byte of a multi-byte character is below 0x80) and for
+    single-byte codecs: every byte, decoded alone from a fresh state, is one
+    character or not text. A multi-byte or stateful codec keeps a lone lead,
+    shift or escape byte back, and is refused.
+    """
+    try:
+        info = codecs.lookup(codec)
+    except LookupError:
+        return False
+    if info.name == "utf-8":
+        return True
+    if info.incrementaldecoder is None:
+        return False
+    for b in range(256):
+        try:
+            char = info.incrementaldecoder("strict").decode(bytes([b]))
+        except UnicodeDecodeError:
+            continue
+        if len(char) != 1 or (b == 0x0A) != (char == "\n"):
+            return False
+    return True
+
+
+def _cuts(path: Path, start: int) -> list[int]:
+    """Where the tail's pieces start, each just after a \n byte, then the file's size;
+    [] for a tail read in one piece."""
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        count = min(PIECES, (size - start) // max(PIECE_BYTES, 1))
+        cuts = [start]
+        for k in range(1, count):
+            fh.seek(start + (size - start) * k // count)
+            line = fh.readline(BLOCK_BYTES)  # a longer line: no cut there
+            at = fh.tell()
+            if line.endswith(b"\n") and cuts[-1] < at < size:
+                cuts.append(at)
+    return [*cuts, size] if len(cuts) > 1 else []
+
+
+class _Slice:
+    """The bytes of a file from where it stands, at most `left` of them (None: to its end)."""
+
+    def __init__(self, raw: Any, left: int | None) -> None:
+        self.raw, self.left = raw, left
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left is None:
+            return bytes(self.raw.read(size))
+        n = self.left if size < 0 else min(size, self.left)
+        data = bytes(self.raw.read(n))
+        self.left -= len(data)
+        return data
+
+
+class _Piece:
+    """One piece of the tail, parsed by its own Arrow reader in a thread of its own."""
+
+    def __init__(self, path: Path, start: int, end: int | None) -> None:
+        self.path, self.start, self.end = path, start, end
+        self.counted: _Counted | None = None
+        self.tail: list[Any] = []
+        self.bad: list[tuple[int, str]] = []
+        self.error: BaseException | None = None
+        self.mark = False  # the piece starts with a byte order mark
+        self.halted = False  # stopped by the waiting thread, perhaps before `counted` is set
+
+    def run(self, width: int, delimiter: str, codec: str) -> None:
+        try:
+            with self.path.open("rb") as raw:
+                raw.seek(self.start)
+                # Arrow drops a byte order mark at the start of its input: here it is data.
+                self.mark = raw.read(4).decode(codec, "replace").startswith("\ufeff")
+                raw.seek(self.start)
+                left = None if self.end is None else self.end - self.start
+                self.counted = _Counted(_Slice(raw, left))
+                if self.halted:  # `_stop` came before `counted` was set: one of us sees the other
+                    self.counted.stop()
+                self.tail, self.bad = _read_tail(self.counted, width, delimiter, codec)
+        except BaseException as exc:  # judged by the thread that waits: a serial read
+            self.error = exc
+
+    @property
+    def records(self) -> int:
+        return sum(len(b) for b in self.tail) + len(self.bad)
+
+    def ends_a_record(self) -> bool:
+        """Whether the serial parse is outside any quoted field at this piece's end.
+
+        The piece ends just after a \n byte. Outside quotes that byte ended the
+        last record; inside a quoted field Arrow, at the end of its input, still
+        makes a record of what it has: taken whole, its last value ends with
+        that break; rejected, its text (given without the break) holds the quote
+        that opened the field. A record that could be either is not trusted.
+        """
+        if self.bad and self.bad[-1][0] == self.records:
+            return '"' not in self.bad[-1][1]
+        last = next((b for b in reversed(self.tail) if len(b)), None)
+        if last is None:
+            return False
+        values = [col[len(last) - 1].as_py() for col in last.columns]
+        return not any("\n" in v or "\r" in v for v in values)
+
+
+def _read_pieces(
+    path: Path, start: int, width: int, delimiter: str, codec: str
+) -> tuple[list[Any], list[tuple[int, str]], int, bool] | None:
+    """The tail read in pieces on several cores, or None if it must be read in one.
+
+    The result is the serial read's: the same records in the same order, the
+    invalid rows at the same numbers, the same line count and NUL flag. It is
+    kept only when that is proven, piece by piece (see the design note):
+
+    - piece k starts at a record boundary: piece 0 does (the head ends at one),
+      and piece k+1 does when piece k started at one and `ends_a_record`;
+    - every piece holds as many records as physical lines, so no record runs
+      over a break and none can hide a cut inside quotes;
+    - no run of bytes without a \n reaches half a block, so no record is near
+      a block's size: Arrow refuses a longer record or not depending on where
+      its blocks fall, which differs between the serial read and the pieces;
+    - every piece parsed without an error, with a number for each invalid row;
+    - no piece but the first starts with a byte order mark, which Arrow would drop.
+
+    Anything else (a quoted line break anywhere, a stray quote, an Arrow error)
+    returns None and the tail is read serially, as it always was.
+    """
+    if PIECES < 2 or not _lf_ends_lines(codec):
+        return None
+    cuts = _cuts(path, start)
+    if not cuts:
+        return None
+    ends: list[int | None] = [*cuts[1:-1], None]  # the last piece reads to the end, as serially
+    pieces = [_Piece(path, a, b) for a, b in zip(cuts[:-1], ends, strict=True)]
+    threads = [
+        threading.Thread(target=p.run, args=(width, delimiter, codec), daemon=True) for p in pieces
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(_POLL)
+                if any(p.error is not None for p in pieces):
+                    _stop(pieces)  # the tail is read serially: the others need not finish
+    except BaseException:  # Ctrl-C: the pieces end at their next read
+        _stop(pieces)
+        for t in threads:
+            # Arrow's reader threads call into Python: they must be done before it exits.
+            t.join()
+        raise
+    for p in pieces:
+        if p.error is not None or p.counted is None or p.counted.long:
+            return None
+        if p.counted.lines != p.records:
+            return None
+    if not all(p.ends_a_record() for p in pieces[:-1]) or any(p.mark for p in pieces[1:]):
+        return None
+    tail: list[Any] = []
+    bad: list[tuple[int, str]] = []
+    before = 0  # records in the pieces before this one
+    for p in pieces:
+        tail.extend(p.tail)
+        bad.extend((n + before, text) for n, text in p.bad)
+        before += p.records
+    lines = sum(p.counted.lines for p in pieces if p.counted is not None)
+    nul = any(p.counted is not None and p.counted.nul for p in pieces)
+    return tail, bad, lines, nul
+
+
+def _stop(pieces: Sequence[_Piece]) -> None:
+    for p in pieces:
+        p.halted = True
+        if p.counted is not None:
+            p.counted.stop()
 
 
 def _stdlib_record(text: str, delimiter: str) -> list[str]:
