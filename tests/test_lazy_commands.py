@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 ROOT = Path(__file__).resolve().parent.parent
 RECALL = ROOT / "sample_data" / "recall.toml"
 
@@ -23,6 +26,7 @@ MODULES = (
 # they need.
 NOT_FOR_CHECK = [
     "pandas",
+    "rich",  # the verdict written to a pipe is plain lines (output.lines)
     "openpyxl",
     "fastexcel",
     "duckdb",
@@ -81,3 +85,45 @@ def test_help_loads_every_command_and_an_unknown_one_is_still_suggested() -> Non
                           text=True, env=env, cwd=ROOT)  # fmt: skip
     assert done.returncode == 2
     assert "Did you mean one of: 'cache', 'check'?" in done.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=30), st.sampled_from([None, "bold red", "yellow", "dim"])),
+        max_size=6,
+    )
+)
+def test_lines_written_without_rich_are_what_rich_writes(pieces: list) -> None:
+    from recall_cli.output.lines import Lines
+    from recall_cli.output.terminal import plain_text
+
+    lines = Lines()
+    for text, style in pieces:
+        lines.append(text, style=style)
+    printed = lines.printed()
+    assert printed is None or printed == plain_text(lines)
+    if all(t.isascii() and t.isprintable() for t, _ in pieces):
+        assert printed is not None  # the common case does not need rich
+
+
+def test_a_check_answer_on_a_pipe_is_what_rich_writes_of_it() -> None:
+    from recall_cli.output.lines import check_view, customer_view, plain_view
+    from recall_cli.output.terminal import plain_text, render
+    from recall_cli.tasks.tables import Document
+
+    scope = {"name": "Cartridge recall", "lots": ["B201575", "B201578"]}
+    row = {"file": "a.csv", "sheet": None, "row": 2, "bucket": "matched", "ship_date": None,
+           "customer_id": "C1", "quantity": 5}  # fmt: skip
+    answer = {"lot": "B201575", "recalled": True, "shipments": 3, "customers": 2, "units": 40,
+              "first_shipped": "2010-12-01", "last_shipped": "2010-12-20", "needs_review": 1,
+              "gs1": {"gtin": "00312345678906", "expiry": None, "serial": "7"},
+              "suggestions": [], "rows": [row]}  # fmt: skip
+    in_data = {"shipments": 9, "customers": 4}
+    doc = Document("check", answer, (), view={"scope": scope, "in_data": in_data})
+    assert plain_view(doc) == plain_text(render(doc))
+    assert plain_text(check_view(answer, scope, in_data)) == plain_view(doc)
+    tab = {**answer, "lot": "B20\t1575"}  # rich expands a tab: rich writes that one
+    assert check_view(tab, scope, in_data).printed() is None
+    found = {"query": "nobody", "matches": []}
+    assert customer_view(found).printed() == "no customer matches 'nobody'\n\n"
