@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run import CACHE, PY, RECALL, ROOT, Job, Timing, rounds
+from run import CACHE, FASTEXCEL, FX, PY, RECALL, ROOT, Job, Timing, rounds
 
 DATA = Path(os.environ.get("RECALL_BENCH_DATA", "/tmp/recall-bench"))
 LOTS = ["B201575", "B201578", "B201583", "B201590", "B201602", "F201611"]
@@ -153,6 +153,29 @@ def bench_xlsx3(rows: int, runs: int, env: dict[str, str], settle: float) -> lis
     ], 3 * rows, runs, settle)  # fmt: skip
 
 
+def bench_xlsx1(rows: int, runs: int, env: dict[str, str], settle: float) -> list[Timing]:
+    """One of the three workbooks alone: its first query against one fastexcel read, and
+    the cached answers against the import floor (the issue's single-workbook targets)."""
+    xlsx = str(xlsx_data(rows, 3)[0])
+    query = ["--lot", ",".join(LOTS), "--from", "2010-11-30", "--to", "2011-01-04"]
+    summary = [*RECALL, "summary", xlsx, *query]
+    print(f"1 xlsx x {rows:,} rows", file=sys.stderr)
+    got = rounds([
+        Job(FX, [PY, "-c", FASTEXCEL, xlsx], env),
+        Job("recall summary of one, first query (--no-cache)", [*summary, "--no-cache"], env,
+            baseline=FX),
+    ], rows, runs, settle)  # fmt: skip
+    subprocess.run([*summary, "-q"], env=env, check=True, stdout=subprocess.DEVNULL)
+    timed = rounds([
+        Job(FLOOR_LABEL, [PY, "-c", FLOOR], env),
+        Job("recall summary of one xlsx, cached", summary, env, baseline=FLOOR_LABEL),
+        Job("recall check of one xlsx, cached", [*RECALL, "check", LOTS[0], xlsx, *query], env,
+            baseline=FLOOR_LABEL),
+    ], rows, runs)  # fmt: skip
+    timed[0].rows = 0
+    return got + timed
+
+
 def section(timings: list[Timing], note: str) -> str:
     lines = [
         "## CSV streaming",
@@ -191,6 +214,7 @@ def main(sizes: list[int], runs: int, settle: float) -> str:
     for rows in sizes:
         timings += bench_csv(rows, runs if rows <= 5_000_000 else 1, env, settle,
                              engines=rows <= 5_000_000)  # fmt: skip
+    timings += bench_xlsx1(1_000_000, runs, env, settle)
     timings += bench_xlsx3(1_000_000, runs, env, settle)
     note = f"{runs} rounds ({'one at 10M' if 10_000_000 in sizes else ''}), {settle:g} s idle "
     return section(timings, note.replace(" ()", "") + "before each first query.")

@@ -229,6 +229,61 @@ def test_serial_60_1904_times_and_bad_dates(tmp_path: Path) -> None:
     assert [b for _, b, _ in outcome(r)] == ["matched", "not_matched"]
 
 
+def _guessed_rows() -> list[list[object]]:
+    return [
+        HEADER,
+        [LOT, "1/12/2010", "C1", "A", 1],  # month-first Jan 12 (out), day-first Dec 1 (in)
+        [LOT, "12/1/2010", "C2", "B", 1],  # month-first Dec 1 (in), day-first Jan 12 (out)
+        [LOT, "5/6/2010", "C3", "C", 1],  # out either way
+        [LOT, "12/12/2010", "C4", "D", 1],  # one reading
+        ["L999999", "1/12/2010", "C5", "E", 1],  # not recalled: the order changes nothing
+        [LOT, "1/12/2010", "C6", "F", "two"],  # a quantity problem too: both kept
+        [LOT, "3/5/2010", "C7", "G", "two"],  # out either way, its quantity unread
+    ]
+
+
+def test_a_guessed_date_order_never_decides_a_verdict(tmp_path: Path) -> None:
+    """Every a/b/yyyy date fits both orders and English headers only suggest mm/dd: a
+    recalled row whose two readings fall either side of the window goes to review."""
+    p = write_csv(tmp_path / "g.csv", _guessed_rows())
+    r = run(p)
+    assert r.shipments.sources[0].date_order == "month-first"
+    got = outcome(r)
+    assert [b for _, b, _ in got] == [
+        "needs_review", "needs_review", "not_matched", "matched", "not_matched",
+        "needs_review", "not_matched",
+    ]  # fmt: skip
+    assert "'1/12/2010' was read month-first as 2010-01-12" in got[0][2]
+    assert "the other way it is 2010-12-01" in got[0][2] and "--dayfirst" in got[0][2]
+    assert "the other way it is 2010-01-12" in got[1][2]
+    assert got[5][2].startswith("unreadable quantity; ship date order guessed: ")
+    problems = r.shipments.rows["problem"].tolist()
+    assert problems[5].startswith("unreadable quantity; ship date order guessed: ")
+    # The user's word, or evidence in the column, decides: nothing is guessed.
+    m, n, r_ = "matched", "not_matched", "needs_review"
+    for flag, want in (("dayfirst", [m, n, n, m, n, r_, n]), ("monthfirst", [n, m, n, m, n, n, n])):
+        d = api.run(api.Request.from_options(paths=(p,), lots=(LOT,), start=START, end=END,
+                                             no_cache=True, **{flag: True}))  # fmt: skip
+        assert "order guessed" not in " ".join(d.shipments.rows["problem"].tolist())
+        assert d.result.bucket.tolist() == want, flag
+    evidence = write_csv(tmp_path / "e.csv", [*_guessed_rows(), [LOT, "12/25/2010", "C8", "H", 1]])
+    assert "order guessed" not in " ".join(run(evidence).shipments.rows["problem"].tolist())
+
+
+def test_a_guessed_date_order_reviews_alike_when_cached(  # type: ignore[no-untyped-def]
+    runner, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("RECALL_CACHE_DIR", str(tmp_path / "cache"))
+    p = write_csv(tmp_path / "g.csv", _guessed_rows())
+    args = ["--lot", LOT, "--from", "2010-11-30", "--to", "2011-01-04"]
+    first = as_json(invoke(runner, "summary", p, *args, "--format", "json"))
+    again = as_json(invoke(runner, "summary", p, *args, "--format", "json"))
+    assert first["rows"] == again["rows"]
+    assert again["rows"]["needs_review"] == 3
+    assert invoke(runner, "customer", "C1", p, *args).exit_code == 6
+    assert invoke(runner, "customer", "C4", p, *args).exit_code == 0
+
+
 def test_ods_read_with_dates(tmp_path: Path) -> None:
     p = tmp_path / "s.ods"
     frame = pd.DataFrame([[LOT, dt.date(2010, 12, 1), "C1", "A", 1]], columns=HEADER)

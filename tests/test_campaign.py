@@ -414,3 +414,21 @@ def test_one_channel_rule_and_units_unknown_without_a_quantity_column(
     assert f"units unknown: no quantity column in {f}" in postal.stderr
     affected = invoke(runner, "affected", f, *scope, "--format", "csv")
     assert f"units unknown: no quantity column in {f}" in affected.stderr
+
+
+def test_affected_lines_with_a_blank_quantity_are_said(runner: CliRunner, tmp_path: Path) -> None:
+    # A blank quantity cell counted as 0 units would leave the regulator's units short.
+    f = write_csv(tmp_path / "q.csv", [["Lot", "Ship Date", "Customer ID", "Quantity"],
+                                       ["B201575", "2010-12-01", "C1", "3"],
+                                       ["B201575", "2010-12-02", "C2", ""],
+                                       ["B201575", "2010-12-03", "C3", " "],
+                                       ["L000001", "2010-12-03", "C4", ""]])  # fmt: skip
+    summary = invoke(runner, "summary", f, "--lot", "B201575", "--format", "json")
+    assert json.loads(summary.stdout)["units"] == 3
+    assert (f"{f}: 2 affected shipment lines have a blank quantity: the units shown leave "
+            "them out") in summary.stderr  # fmt: skip
+    assert summary.stderr.count("blank quantity") == 1
+    # Without a quantity column the units are unknown, and that warning says so instead.
+    bare = write_csv(tmp_path / "bare.csv", [["Lot", "Ship Date", "Customer ID"],
+                                             ["B201575", "2010-12-01", "C1"]])  # fmt: skip
+    assert "blank quantity" not in invoke(runner, "summary", bare, "--lot", "B201575").stderr

@@ -216,7 +216,8 @@ def test_the_comparison_fails_on_a_key_the_doc_does_not_list() -> None:
     """The check itself can fail: an extra, a missing and a nested key are caught."""
     keys = doc_keys("customer")
     answer = {"query": "x", "matches": [{"customer_id": "C1", "name": "", "affected": True,
-              "verdict": "affected", "lots": [], "units": 1, "shipments": 1, "review": []}],
+              "verdict": "affected", "lots": [], "units": 1, "shipments": 1, "review": [],
+              "note": ""}],
               "double_counting": None}  # fmt: skip
     check_against_doc("customer", [answer, {**answer, "double_counting": {
         "lines": 1, "units": 1, "warning": ""}}])  # fmt: skip

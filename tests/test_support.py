@@ -254,10 +254,39 @@ def test_customer_json_never_has_contact(
         "query": "Jane",
         "matches": [{"customer_id": "C1", "name": "Jane Doe", "affected": True,
                      "verdict": "affected", "lots": ["B201575"], "units": 55, "shipments": 2,
-                     "review": []}],
+                     "review": [], "note": ""}],
         "double_counting": None,
     }  # fmt: skip
     assert "example.com" not in result.stdout and "1018" not in result.stdout
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_customer_found_when_excel_dropped_the_ids_zeros(
+    runner: CliRunner, tmp_path: Path, cached: bool
+) -> None:
+    # The CRM says 00123; the shipment sheet stored the id as a number: 123.
+    f = write_csv(
+        tmp_path / "ids.csv",
+        [
+            ["Lot", "Ship Date", "Customer ID", "Name", "Quantity"],
+            ["B201575", "2010-12-01", "123", "Ann", "1"],
+            ["B201575", "2010-12-01", "1230", "Bob", "1"],
+            ["B201575", "2010-12-01", "00456", "Cy", "1"],
+        ],
+    )
+    scope = ("--lot", "B201575", *(() if cached else ("--no-cache",)))
+    if cached:
+        invoke(runner, "summary", f, *scope)
+    for query, found in (("00123", "123"), ("0123", "123"), ("456", "00456")):
+        result = invoke(runner, "customer", query, f, *scope, "--format", "json")
+        assert result.exit_code == 0, result.output
+        (match,) = json.loads(result.stdout)["matches"]
+        assert (match["customer_id"], match["verdict"]) == (found, "affected")
+        assert match["note"].startswith(f"found as id {found}, not {query}: Excel drops")
+    exact = json.loads(invoke(runner, "customer", "123", f, *scope, "--format", "json").stdout)
+    assert [(m["customer_id"], m["note"]) for m in exact["matches"]] == [("123", "")]
+    shown = invoke(runner, "customer", "00123", f, *scope).stdout
+    assert "found as id 123, not 00123" in shown
 
 
 # --- exit statuses ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from recall_cli.errors import RecallError, UsageError
-from recall_cli.read.memory import prefer_system_allocator
+from recall_cli.read.memory import keep_large_blocks_mapped, prefer_system_allocator
 
 
 @dataclass
@@ -294,6 +294,7 @@ def cli(ctx: click.Context) -> None:
     if ctx.obj is None:
         ctx.obj = AppContext()
     prefer_system_allocator()
+    keep_large_blocks_mapped()
     from recall_cli.cache import store
 
     store.set_notifier(ctx.obj.warn)  # the cache says once why it is not used

@@ -16,7 +16,7 @@ import pandas as pd
 
 from recall_cli.normalize.distinct import Distinct
 from recall_cli.normalize.options import DAYFIRST, MONTHFIRST
-from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, LOCALE_SWAP
+from recall_cli.normalize.problems import AMBIGUOUS_IN_COLUMN, LOCALE_SWAP, guessed_order_note
 
 NOT_NEEDED = "not needed"
 INCONSISTENT = "inconsistent"
@@ -72,6 +72,12 @@ class DateOrder:
     locale_swap: str = ""
     #: True when those real dates were put back; False when they go to review.
     swap_restored: bool = False
+    #: True when nothing in the column, its header's words or the options decided the
+    #: order: every a/b/yyyy value fits both, and the country the rows ship to, or
+    #: English headers, were taken as the sign. (No locale of the day-first header
+    #: languages writes month-first; English is written everywhere, and a row's
+    #: destination is not where the file was written.)
+    guessed: bool = False
 
 
 def _year(y: str) -> int:
@@ -190,17 +196,20 @@ def decide_order(
         return DateOrder(header_hint, f"every value is ambiguous; the header says {header_hint}")
     if dayfirst_language:
         return DateOrder(
-            DAYFIRST, f"every value is ambiguous; {dayfirst_language} headers mean day-first"
+            DAYFIRST,
+            f"every value is ambiguous; {dayfirst_language} headers mean day-first",
         )
     if country_hint and country_hint not in MONTH_FIRST_COUNTRIES:
         return DateOrder(
             DAYFIRST,
             f"every value is ambiguous; the rows ship to {country_hint}, which writes dd/mm",
+            guessed=True,
         )
     return DateOrder(
         MONTHFIRST,
         "every value is ambiguous; English headers taken as month-first "
         "(use --dayfirst if this site writes dd/mm)",
+        guessed=True,
     )
 
 
@@ -327,12 +336,14 @@ def parse_dates(
     date1904: bool = False,
     evidence_mask: pd.Series | None = None,
     reader_dates: bool = False,
-) -> tuple[pd.Series, Distinct, DateOrder]:
+) -> tuple[pd.Series, Distinct, DateOrder, Distinct]:
     """Parse a column of date texts.
 
     Returns calendar dates (datetime64 at midnight, NaT where unreadable),
     the problem text per row ("" when fine) as codes into the distinct problems,
-    and the order assumed. Only rows in `evidence_mask` (the data rows) vote on
+    the order assumed, and, where that order is a guess (DateOrder.guessed), a
+    note per row whose date reads otherwise the other way (guessed_order_note;
+    "" for every other row). Only rows in `evidence_mask` (the data rows) vote on
     the order. With `reader_dates` (a workbook), values written as the reader writes
     a real date cell are real dates, and a column of them mixed with dd/mm text is
     checked for a locale swap (_locale_swap).
@@ -366,8 +377,25 @@ def parse_dates(
     )
     # A million rows share a handful of problem texts: codes, not a million objects.
     problem_codes, problem_texts = pd.factorize(np.array([pr for _, pr in resolved] + [""]))
+    together = zip(uniques, parsed, resolved, strict=True)
+    notes = [_guess_note(u, p, r, order) for u, p, (r, _) in together]
+    note_codes, note_texts = pd.factorize(np.array([*notes, ""], dtype=object))
     if len(codes) == 0:
         empty = pd.Series([], dtype="datetime64[s]", index=values.index)
-        return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order
+        none = Distinct(np.zeros(0, dtype=np.intp), [""])
+        return empty, Distinct(np.zeros(0, dtype=np.intp), list(problem_texts)), order, none
     out_dates = pd.Series(dates[codes].astype("datetime64[s]"), index=values.index)
-    return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order
+    guesses = Distinct(note_codes[codes], list(note_texts))
+    return out_dates, Distinct(problem_codes[codes], list(problem_texts)), order, guesses
+
+
+def _guess_note(text: str, p: _Parsed, read: dt.date | None, order: DateOrder) -> str:
+    """The guessed-order note of one distinct value ("" unless both readings are dates
+    and differ)."""
+    if not order.guessed or p.ambiguous is None or read is None:
+        return ""
+    a, b, y = p.ambiguous
+    other = _make(y, a, b) if order.order == DAYFIRST else _make(y, b, a)
+    if isinstance(other, str) or other == read:
+        return ""
+    return guessed_order_note(text, read, order.order, other)

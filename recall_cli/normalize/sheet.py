@@ -565,9 +565,10 @@ def normalize_sheet(
     is_data &= kind == 0
     country = b.distinct.text(b.text["country"], _country_code)
     hints = _locale_hints(b, is_data)
-    ship_date = _ship_dates(b, is_data, problem, options, hints)
+    ship_date, guesses = _ship_dates(b, is_data, problem, options, hints)
     quantity = _quantities(b, is_data, problem, hints)
     customer_id, postal, customer_key = _customers(b, is_data, country, problem)
+    problem.append(is_data, guesses)  # after every other problem: a row keeps both
     out: dict[str, object] = {
         "source": np.full(n, source_id, dtype=np.int32),
         "file": constant_text(str(raw.file), n),
@@ -870,9 +871,9 @@ def _ship_dates(
     problem: _Problems,
     options: NormalizeOptions,
     hints: _LocaleHints,
-) -> pd.Series:
+) -> tuple[pd.Series, Distinct]:
     info = b.info
-    ship_date, date_problem, order = dates_mod.parse_dates(
+    ship_date, date_problem, order, guesses = dates_mod.parse_dates(
         b.text["ship_date"],
         forced=options.date_order,
         dayfirst_language=hints.language,
@@ -888,7 +889,7 @@ def _ship_dates(
         info.warnings.append(f"ship date column: {order.locale_swap}")
     # Date problems only matter for data rows; keep the first problem found.
     problem.fill(is_data, date_problem)
-    return ship_date
+    return ship_date, guesses
 
 
 def _quantities(
@@ -1021,6 +1022,20 @@ class _Problems:
         translate = np.array([self._code_of(t) for t in other.values], dtype=np.int32)
         free = rows & (self.codes == 0)
         self.codes[free] = translate[other.codes[free]]
+
+    def append(self, rows: np.ndarray, notes: Distinct) -> None:
+        """Add `notes` to the problem of `rows` (after it, if they have one already)."""
+        noted = rows & (notes.codes != notes.values.index(""))
+        if not noted.any():
+            return
+        pairs = self.codes[noted].astype(np.int64) * len(notes.values) + notes.codes[noted]
+        found, which = np.unique(pairs, return_inverse=True)
+        new = []
+        for pair in found.tolist():
+            old, note = divmod(pair, len(notes.values))
+            old, note = self.texts[old], notes.values[note]
+            new.append(self._code_of(f"{old}; {note}" if old else note))
+        self.codes[noted] = np.array(new, dtype=np.int32)[which]
 
     def series(self) -> pd.Series:
         return coded_text(pa.array(self.texts, pa.large_string()), self.codes)

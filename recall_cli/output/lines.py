@@ -189,6 +189,8 @@ def customer_view(found: dict[str, Any]) -> Lines:
         elif m["review"]:
             text.append(f"  {_count(len(m['review']), 'shipment')} to read at the source first")
         text.append("\n")
+        if m.get("note"):
+            text.append(f"    {m['note']}\n", style="yellow")
         for r in m["review"]:
             where = label_of(r["file"], labels) + (f" / {r['sheet']}" if r["sheet"] else "")
             text.append(f"    needs review: {where} row {r['row']}, lot {r['lot'] or '-'}: "

@@ -24,6 +24,7 @@ from recall_cli.normalize.problems import (
     UNDECIDED_QUANTITY_START,
     UNREADABLE_QUANTITY,
     UNTRUSTED_DATE_COLUMN,
+    other_reading,
 )
 from recall_cli.query.scope import RecallScope
 
@@ -413,6 +414,12 @@ def _classify(
     rec = data & (lots.recalled | lots.confusable | lots.embeds) & ~lot_unusable & ~elsewhere
     review |= rec & ~has_date
     inside = rec & has_date & in_window
+    # Where the column's day/month order was a guess, a date whose other reading falls
+    # on the other side of the window decides nothing: a person reads the file's order.
+    flips = rec & has_date & (rows.problem.where(lambda v: _other_inside(v, scope)) != in_window)
+    flips &= rows.problem.where(lambda v: other_reading(v) is not None)
+    review |= flips
+    _reasons_per_value(rows.problem, flips, reason, _order_decides)
     if scope.countries:
         country_blank = rows.country.where(lambda v: v == "")
         unknown_country = inside & ~in_countries
@@ -425,7 +432,7 @@ def _classify(
     review |= inside & ~has_identity
     # Its units would be reported as 0: a person reads the quantity at the source.
     review |= inside & rows.problem.where(
-        lambda v: v == UNREADABLE_QUANTITY or v.startswith(UNDECIDED_QUANTITY_START)
+        lambda v: v.startswith((UNREADABLE_QUANTITY, UNDECIDED_QUANTITY_START))
     )
     reason[inside & ~has_identity] = "no customer id, or name and postal code"
     lookalike = rec & lots.confusable & (review | inside)
@@ -456,6 +463,21 @@ def _reasons_per_value(
         return
     for code in np.unique(column.codes[where]).tolist():
         reason[where & (column.codes == code)] = say(column.values[code])
+
+
+def _other_inside(problem: str, scope: RecallScope) -> bool:
+    other = other_reading(problem)
+    if other is None:
+        return False
+    return (scope.start is None or other >= scope.start) and (
+        scope.end is None or other <= scope.end
+    )
+
+
+def _order_decides(problem: str) -> str:
+    # The whole problem: a row that has another one ("unreadable quantity; ...") says both.
+    return (f"{problem}: one reading is inside the recall window and the other is not; give "
+            "--dayfirst or --monthfirst once you know how this file writes dates")  # fmt: skip
 
 
 def _territory(country: str) -> str:

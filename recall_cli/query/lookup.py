@@ -365,7 +365,12 @@ def customer_mask(rows: Classified, query: str) -> np.ndarray:
     customer's details on every row.
     """
     q = query.strip()
-    mask = rows.where("customer_id", normalize_id(q))
+    wanted = normalize_id(q)
+    mask = rows.where("customer_id", wanted)
+    if wanted.isdigit():
+        # 00123 in the CRM may be 123 in a sheet where Excel stored the id as a number.
+        same = rows.keyed("customer_id", _without_zeros).get(_without_zeros(wanted), [])
+        mask |= rows.rows_with("customer_id", [v for v in same if v != wanted])
     if "@" in q:
         mask |= rows.rows_with("email", rows.keyed("email", _email_key).get(q.casefold(), []))
     digits = _digits(q)
@@ -437,8 +442,23 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     for record in rows.take(at, wanted):
         by_customer.setdefault(record["customer_key"], []).append(record)
     matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
+    for m in matches:
+        m["note"] = _id_note(normalize_id(query.strip()), m["customer_id"])
     matches.sort(key=lambda m: (_VERDICT_ORDER.index(m["verdict"]), m["customer_id"], m["name"]))
     return {"query": query, "matches": matches}
+
+
+def _without_zeros(value: str) -> str:
+    """An all-digit id as Excel keeps it when it stores the id as a number."""
+    return (value.lstrip("0") or "0") if value.isdigit() else ""
+
+
+def _id_note(wanted: str, found: str) -> str:
+    """What to check about a customer found by an id with other leading zeros ("" if none)."""
+    if not wanted.isdigit() or found == wanted or _without_zeros(found) != _without_zeros(wanted):
+        return ""
+    return (f"found as id {found}, not {wanted}: Excel drops leading zeros from ids it "
+            "stores as numbers; check it is the same customer")  # fmt: skip
 
 
 # A customer with no matched shipment but one that needs review is not "not affected":

@@ -549,6 +549,7 @@ class Tally:
                     "typo (`recall audit-scope` suggests near lots)"
                 )
         quantity = self._matched_columns()["quantity"]
+        out.extend(self._blank_quantities(quantity))
         returns = quantity[quantity < 0]
         if len(returns):
             some = len(returns) != 1
@@ -562,6 +563,26 @@ class Tally:
         if review:
             need = "needs" if review == 1 else "need"
             out.append(f"{plural(review, 'row')} {need} review: run `recall review` to list them")
+        return out
+
+    def _blank_quantities(self, quantity: np.ndarray) -> list[str]:
+        """Where affected lines leave their quantity blank in a table that has one: the
+        units shown are then short of them, and nothing else would say so."""
+        blank = np.flatnonzero(np.isnan(quantity))
+        if not len(blank):
+            return []
+        per_source = np.bincount(self.source[np.flatnonzero(self.matched)[blank]],
+                                 minlength=len(self.sources))  # fmt: skip
+        out = []
+        for info, n in zip(self.sources, per_source.tolist(), strict=True):
+            if n and "quantity" in info["columns"]:
+                place = info["file"] + (f" / {info['sheet']}" if info["sheet"] else "")
+                lines = plural(n, "affected shipment line")
+                out.append(
+                    f"{place}: {lines} {'has' if n == 1 else 'have'} a blank quantity: the "
+                    f"units shown leave {'it' if n == 1 else 'them'} out (`recall check LOT "
+                    "--show-rows` lists a lot's rows)"
+                )
         return out
 
 

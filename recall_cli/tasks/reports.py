@@ -179,7 +179,7 @@ def check(
 
 
 PUBLIC_MATCH_KEYS = ("customer_id", "name", "affected", "verdict", "lots", "units", "shipments",
-                     "review")  # fmt: skip
+                     "review", "note")  # fmt: skip
 
 
 def public_matches(found: dict[str, Any]) -> dict[str, Any]:
