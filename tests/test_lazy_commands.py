@@ -34,6 +34,7 @@ NOT_FOR_CHECK = [
     "pyarrow.feather",  # the entry is read with pyarrow.ipc (the import floor)
     "tempfile",  # only a cache write or an output file needs these two
     "secrets",
+    "subprocess",  # nothing runs a program (ctypes.util.find_library did)
     "recall_cli.cli.campaign",
     "recall_cli.cli.closing",
     "recall_cli.cli.quality",
