@@ -498,7 +498,7 @@ def test_plurals_say_one_row(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_the_noun_alone_agrees_with_its_count() -> None:
-    from recall_cli.output.terminal import _count
+    from recall_cli.output.lines import _count
     from recall_cli.words import noun
 
     assert [noun(n, "row") for n in (0, 1, 2)] == ["rows", "row", "rows"]

@@ -47,7 +47,6 @@ import re
 import stat
 import struct
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -456,11 +455,19 @@ def _schema_print(schema: Any) -> str:
     return str(xxhash.xxh3_128_hexdigest(memoryview(schema.serialize())))
 
 
+def _mapped(path: Path) -> pa.Table:
+    """A part file's columns, memory-mapped and used in place (uncompressed: nothing is
+    decoded). Feather V2 is the Arrow IPC file format: read with pyarrow.ipc, part of
+    the import floor, rather than pyarrow.feather, which imports pandas_compat."""
+    import pyarrow as pa
+
+    with pa.ipc.open_file(pa.memory_map(str(path))) as reader:
+        return reader.read_all()
+
+
 def _part_prints(path: Path) -> dict[str, Any]:
     """What read_table checks of one part file, read back as a reader will see it."""
-    import pyarrow.feather as feather
-
-    table = feather.read_table(path, memory_map=True)
+    table = _mapped(path)
     return {
         "schema": _schema_print(table.schema),
         "columns": {name: _fingerprint(name, table[name]) for name in table.column_names},
@@ -481,7 +488,6 @@ def read_table(
         return None
     try:
         import pyarrow as pa
-        import pyarrow.feather as feather
 
         wanted = list(meta["columns"] if columns is None else dict.fromkeys(columns))
         aliases = meta.get("aliases", {})
@@ -492,8 +498,7 @@ def read_table(
         for path, prints in zip(entry.parts, meta["parts"], strict=True):
             if not _trusted_file(path):
                 return None
-            # Memory-mapped and uncompressed: the columns are used in place, not decoded.
-            part = feather.read_table(path, memory_map=True)
+            part = _mapped(path)
             if part.num_rows != meta["rows"] or _schema_print(part.schema) != prints["schema"]:
                 return None
             for name in stored.intersection(part.column_names):
@@ -554,6 +559,8 @@ def read_entry(entry: Entry) -> tuple[list[SourceInfo], pd.DataFrame] | None:
 
 
 def _atomic_write(target: Path, write: Callable[[Any], None]) -> None:
+    import tempfile  # writing only: a cached answer does not import it
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
         os.fchmod(fd, 0o600)
@@ -575,6 +582,8 @@ def _atomic_write_table(target: Path, table: Any) -> None:
     Arrow's own file sink writes without the GIL and without a Python call per
     buffer, which a Python file object would need.
     """
+    import tempfile
+
     import pyarrow as pa
     import pyarrow.feather as feather
 

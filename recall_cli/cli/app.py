@@ -6,11 +6,12 @@ termination signals become one line on stderr and an exit status.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,29 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# The module that defines each command: a command's module, and what it imports, is
+# loaded only when that command runs (or when help or completion lists them all), so a
+# cached `check` does not pay for `export`'s or `serve`'s imports.
+COMMANDS: dict[str, str] = {
+    "summary": "recall_cli.cli.quality",
+    "review": "recall_cli.cli.quality",
+    "inspect": "recall_cli.cli.quality",
+    "sql": "recall_cli.cli.sql",
+    "check": "recall_cli.cli.support",
+    "customer": "recall_cli.cli.support",
+    "shell": "recall_cli.cli.support",
+    "serve": "recall_cli.cli.support",
+    "affected": "recall_cli.cli.campaign",
+    "export": "recall_cli.cli.campaign",
+    "audit": "recall_cli.cli.campaign",
+    "audit-scope": "recall_cli.cli.scope_change",
+    "diff": "recall_cli.cli.scope_change",
+    "sample": "recall_cli.cli.closing",
+    "status": "recall_cli.cli.closing",
+    "cache": "recall_cli.cli.cache_commands",
+}
+
+
 # --- termination signals ----------------------------------------------------------------
 
 
@@ -142,11 +166,47 @@ def _quiet_stdout() -> None:
 
 
 class RecallGroup(click.Group):
+    """The group: global options on every command, help grouped by job, errors as one
+    line; with ``lazy`` (command name → module), commands loaded when first asked for
+    (click's lazy-group pattern: get_command and list_commands)."""
+
     group_class = type  # `recall cache` is a RecallGroup too: the same options and errors
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        self._loaded: MutableMapping[str, click.Command] = {}
+        self.lazy = dict(lazy or {})
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> MutableMapping[str, click.Command]:
+        """Every command, the lazy ones loaded (for code that walks them all: the
+        generated reference, the tests, click's did-you-mean)."""
+        for name in self.lazy:
+            self._load(name)
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._loaded = value
+
+    def _load(self, name: str) -> None:
+        module = self.lazy.get(name)
+        if module is not None and name not in self._loaded:
+            importlib.import_module(module)  # its decorators register it (add_command)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         _add_global_options(cmd)
-        super().add_command(cmd, name)
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._loaded[name] = cmd  # not through `commands`: that would load them all
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return self._loaded.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._loaded, *self.lazy})
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if ctx.parent is not None:
@@ -218,7 +278,10 @@ Shell completion (bash): eval "$(_RECALL_COMPLETE=bash_source recall)"
 
 
 @click.group(
-    cls=RecallGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=CLI_EPILOG
+    cls=RecallGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=CLI_EPILOG,
 )
 @click.version_option(package_name="recall_cli")
 @click.pass_context

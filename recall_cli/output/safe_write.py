@@ -23,7 +23,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -293,13 +292,15 @@ def atomic_output(
         )
     if not force and os.path.lexists(target):
         raise _exists_error(target)
+    from secrets import token_hex  # a file written: stdout does not import it
+
     # A signal arrives as an exception between any two bytecodes: the temporary file's
     # name is known before it is created, so the cleanup below can always remove it.
     tmp: Path | None = None
     fd = -1
     try:
         for _attempt in range(10):
-            tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+            tmp = folder / f".{target.name}.{token_hex(6)}.tmp"
             try:
                 fd = os.open(tmp, _TEMP_FLAGS, 0o600)
                 break

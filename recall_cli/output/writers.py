@@ -47,9 +47,14 @@ def _rows(result: Result) -> int:
 
 
 def write_table(result: Result, options: WriteOptions) -> Rendered:
-    from recall_cli.output.terminal import plain_text, render
+    from recall_cli.output.lines import plain_view
 
-    return Rendered(plain_text(render(result)).encode("utf-8"), _rows(result))
+    text = plain_view(result)  # a support-desk answer needs no rich to be written
+    if text is None:
+        from recall_cli.output.terminal import plain_text, render
+
+        text = plain_text(render(result))
+    return Rendered(text.encode("utf-8"), _rows(result))
 
 
 def write_csv(result: Result, options: WriteOptions) -> Rendered:

@@ -54,11 +54,12 @@ def keep_large_blocks_mapped() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The C library is in the process already: its symbols, not a search for its
+        # file (ctypes.util.find_library runs ldconfig, and imports subprocess and
+        # tempfile, on every start of the tool, a cached answer's included).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (musl has no mallopt to speak of)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
