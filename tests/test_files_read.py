@@ -96,6 +96,8 @@ def _with_unread_sheet(path: Path) -> Path:
         "Data": [["Lot", "Ship Date", "Customer ID", "Qty"], ["L000001", "2010-12-01", "C1", 4],
                  ["B201575", "2010-12-01", "C2", 1]],
         "Read me": [["Exported by the ERP"], ["Do not edit"]],
+        # A pivot lists lots, and no date beside them: not shipments.
+        "Pivot": [["Row Labels", "Sum of Qty"], ["B201575", 5], ["L000001", 4]],
         "Mar": [["When", "Who", "What batch", "How many"], ["2010-12-03", "C1", "lot b201575", 2]],
     })  # fmt: skip
 
@@ -130,3 +132,15 @@ def test_a_skipped_sheet_holding_a_recalled_lot_is_no_tick(
     other = invoke(runner, "summary", w, "--lot", "B201999", *more)
     assert other.stderr.rstrip().endswith("✓ every row accounted for")
     assert invoke(runner, "customer", "C1", w, "--lot", "B201999", *more).exit_code == 3
+
+
+def test_a_pivot_of_recalled_lots_is_only_a_skipped_sheet(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    w = write_xlsx(tmp_path / "w.xlsx", {
+        "Data": [["Lot", "Ship Date", "Customer ID", "Qty"], ["L000001", "2010-12-01", "C1", 4]],
+        "Pivot": [["Row Labels", "Sum of Qty"], ["B201575", 5], ["Grand Total", 5]],
+    })  # fmt: skip
+    result = invoke(runner, "summary", w, *SCOPE, "--no-cache")
+    assert result.stderr.rstrip().endswith("✓ every row accounted for")
+    assert invoke(runner, "customer", "C1", w, *SCOPE, "--no-cache").exit_code == 3

@@ -730,12 +730,22 @@ _WORDS = re.compile(r"[^0-9A-Z]+")
 
 
 def _skipped_lots(cells: pd.DataFrame) -> tuple[list[str], bool]:
-    """The digests of every lot a skipped sheet's cells could hold (each cell as a lot,
-    and each word of it, as "LOT B201575" holds B201575), and whether some were left."""
+    """The digests of every lot a skipped sheet's shipment-like rows could hold, and
+    whether some were left out.
+
+    A row is shipment-like when one of its cells reads as a date: a pivot of units per
+    lot, or a list of lots, has none beside its lots. Each cell of such a row counts as
+    a lot, and so does each word of it ("LOT B201575" holds B201575).
+    """
+    coded = [pd.factorize(as_text(cells[j]).to_numpy(dtype=object)) for j in cells.columns]
+    dated = np.zeros(len(cells), dtype=bool)
+    for codes, uniques in coded:
+        readable = np.array([dates_mod.is_readable_date(str(u)) for u in uniques] or [False])
+        dated |= readable[codes] & (codes >= 0)
     seen: set[str] = set()
-    for j in cells.columns:
-        for value in pd.unique(as_text(cells[j]).to_numpy(dtype=object)):
-            lot = normalize_lot(str(value))
+    for codes, uniques in coded:
+        for k in np.unique(codes[dated & (codes >= 0)]).tolist():
+            lot = normalize_lot(str(uniques[k]))
             if not lot:
                 continue
             seen.add(lot)
