@@ -416,10 +416,11 @@ def _classify(
     inside = rec & has_date & in_window
     # Where the column's day/month order was a guess, a date whose other reading falls
     # on the other side of the window decides nothing: a person reads the file's order.
-    flips = rec & has_date & (rows.problem.where(lambda v: _other_inside(v, scope)) != in_window)
-    flips &= rows.problem.where(lambda v: other_reading(v) is not None)
-    review |= flips
-    _reasons_per_value(rows.problem, flips, reason, _order_decides)
+    guessed = rec & has_date & rows.problem.where(lambda v: other_reading(v) is not None)
+    if guessed.any():
+        flips = guessed & (rows.problem.where(lambda v: _other_inside(v, scope)) != in_window)
+        review |= flips
+        _reasons_per_value(rows.problem, flips, reason, _order_decides)
     if scope.countries:
         country_blank = rows.country.where(lambda v: v == "")
         unknown_country = inside & ~in_countries
