@@ -449,8 +449,9 @@ def find_customers(rows: Classified, query: str) -> dict[str, Any]:
     for record in rows.take(at, wanted):
         by_customer.setdefault(record["customer_key"], []).append(record)
     matches = [_customer_entry(records, contact[key]) for key, records in by_customer.items()]
+    asked_id = normalize_id(query.strip())
     for m in matches:
-        m["note"] = _id_note(normalize_id(query.strip()), m["customer_id"])
+        m["note"] = _id_note(asked_id, m["customer_id"])
         if m["verdict"] == NOT_AFFECTED and rows.not_read:
             # A sheet left unread holds a recalled lot: this customer's shipments may be
             # there, so "not affected" is not known until a person reads it.
